@@ -1,0 +1,260 @@
+#include "elf.h"
+
+#include <string.h>
+
+#include "fmt.h"
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+/* Does [off, off+len) lie inside the image? Written to be overflow-proof. */
+static bool in_image(const struct hr_elf *elf, uint64_t off, uint64_t len)
+{
+    return off <= elf->size && len <= elf->size - off;
+}
+
+static const char *machine_name(uint16_t m)
+{
+    switch (m) {
+    case HR_EM_X86_64: return "x86-64";
+    case HR_EM_RISCV: return "RISC-V";
+    case HR_EM_XTENSA: return "Xtensa";
+    case 3: return "i386";
+    case 40: return "ARM";
+    case 183: return "AArch64";
+    default: return "unknown";
+    }
+}
+
+void hr_elf_shdr(const struct hr_elf *elf, uint32_t idx, struct hr_shdr *s)
+{
+    const uint8_t *p = elf->img + elf->shoff + (uint64_t)idx * (elf->is64 ? 64 : 40);
+    s->name = rd32(p);
+    s->type = rd32(p + 4);
+    if (elf->is64) {
+        s->flags = rd64(p + 8);
+        s->offset = rd64(p + 24);
+        s->size = rd64(p + 32);
+        s->link = rd32(p + 40);
+        s->info = rd32(p + 44);
+        s->addralign = rd64(p + 48);
+        s->entsize = rd64(p + 56);
+    } else {
+        s->flags = rd32(p + 8);
+        s->offset = rd32(p + 16);
+        s->size = rd32(p + 20);
+        s->link = rd32(p + 24);
+        s->info = rd32(p + 28);
+        s->addralign = rd32(p + 32);
+        s->entsize = rd32(p + 36);
+    }
+}
+
+const char *hr_elf_str(const struct hr_elf *elf, uint32_t strsec, uint32_t off)
+{
+    if (strsec == 0 || strsec >= elf->shnum)
+        return NULL;
+    struct hr_shdr sh;
+    hr_elf_shdr(elf, strsec, &sh);
+    if (sh.type != HR_SHT_STRTAB || off >= sh.size)
+        return NULL;
+    const char *s = (const char *)elf->img + sh.offset + off;
+    if (!memchr(s, '\0', (size_t)(sh.size - off)))
+        return NULL;
+    return s;
+}
+
+const char *hr_elf_secname(const struct hr_elf *elf, uint32_t idx)
+{
+    struct hr_shdr sh;
+    hr_elf_shdr(elf, idx, &sh);
+    const char *s = hr_elf_str(elf, elf->shstrndx, sh.name);
+    return s ? s : "<bad name>";
+}
+
+void hr_elf_sym(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
+{
+    struct hr_shdr sh;
+    hr_elf_shdr(elf, elf->symtab, &sh);
+    const uint8_t *p = elf->img + sh.offset + (uint64_t)idx * (elf->is64 ? 24 : 16);
+    uint8_t info;
+    out->name = rd32(p);
+    if (elf->is64) {
+        info = p[4];
+        out->shndx = rd16(p + 6);
+        out->value = rd64(p + 8);
+        out->size = rd64(p + 16);
+    } else {
+        out->value = rd32(p + 4);
+        out->size = rd32(p + 8);
+        info = p[12];
+        out->shndx = rd16(p + 14);
+    }
+    out->bind = info >> 4;
+    out->type = info & 0xf;
+}
+
+const char *hr_elf_symname(const struct hr_elf *elf, const struct hr_sym *sym)
+{
+    if (sym->type == HR_STT_SECTION && sym->shndx < elf->shnum)
+        return hr_elf_secname(elf, sym->shndx);
+    struct hr_shdr sh;
+    hr_elf_shdr(elf, elf->symtab, &sh);
+    const char *s = hr_elf_str(elf, sh.link, sym->name);
+    return s ? s : "<bad name>";
+}
+
+uint64_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh)
+{
+    return sh->size / (elf->is64 ? 24 : 12);
+}
+
+void hr_elf_rela(const struct hr_elf *elf, const struct hr_shdr *sh, uint64_t i, struct hr_rela *r)
+{
+    const uint8_t *p = elf->img + sh->offset + i * (elf->is64 ? 24 : 12);
+    if (elf->is64) {
+        uint64_t info = rd64(p + 8);
+        r->offset = rd64(p);
+        r->type = (uint32_t)info;
+        r->sym = (uint32_t)(info >> 32);
+        r->addend = (int64_t)rd64(p + 16);
+    } else {
+        uint32_t info = rd32(p + 4);
+        r->offset = rd32(p);
+        r->type = info & 0xff;
+        r->sym = info >> 8;
+        r->addend = (int32_t)rd32(p + 8);
+    }
+}
+
+static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
+{
+    uint32_t ent = elf->is64 ? 24 : 16;
+    uint32_t relent = elf->is64 ? 24 : 12;
+    elf->symtab = 0;
+    for (uint32_t i = 1; i < elf->shnum; i++) {
+        struct hr_shdr sh;
+        hr_elf_shdr(elf, i, &sh);
+        if (sh.type != HR_SHT_NOBITS && !in_image(elf, sh.offset, sh.size))
+            return hr_fail(err, HR_E_FORMAT,
+                           "section %u: contents (offset %#llx, size %#llx) lie outside the "
+                           "%zu-byte image", i, (unsigned long long)sh.offset,
+                           (unsigned long long)sh.size, elf->size);
+        if (sh.addralign & (sh.addralign - 1))
+            return hr_fail(err, HR_E_FORMAT, "section %u: alignment %llu is not a power of two",
+                           i, (unsigned long long)sh.addralign);
+        switch (sh.type) {
+        case HR_SHT_SYMTAB:
+            if (elf->symtab)
+                return hr_fail(err, HR_E_FORMAT, "more than one symbol table (sections %u and %u)",
+                               elf->symtab, i);
+            if (sh.entsize != ent || sh.size % ent || sh.size / ent > UINT32_MAX)
+                return hr_fail(err, HR_E_FORMAT, "symbol table: bad entry size %llu or size %llu",
+                               (unsigned long long)sh.entsize, (unsigned long long)sh.size);
+            if (sh.link == 0 || sh.link >= elf->shnum)
+                return hr_fail(err, HR_E_FORMAT, "symbol table: string table index %u is out of "
+                               "range (%u sections)", sh.link, elf->shnum);
+            elf->symtab = i;
+            elf->nsyms = (uint32_t)(sh.size / ent);
+            break;
+        case HR_SHT_STRTAB:
+            if (sh.size == 0 || elf->img[sh.offset + sh.size - 1] != '\0')
+                return hr_fail(err, HR_E_FORMAT, "section %u: string table is not NUL-terminated",
+                               i);
+            break;
+        case HR_SHT_RELA:
+            if (sh.entsize != relent || sh.size % relent)
+                return hr_fail(err, HR_E_FORMAT, "section %u: relocation entry size %llu, "
+                               "expected %u", i, (unsigned long long)sh.entsize, relent);
+            if (sh.info == 0 || sh.info >= elf->shnum)
+                return hr_fail(err, HR_E_FORMAT, "section %u: relocates section %u, which does "
+                               "not exist", i, sh.info);
+            break;
+        case HR_SHT_SYMTAB_SHNDX:
+            return hr_fail(err, HR_E_FORMAT, "extended section indices (SHT_SYMTAB_SHNDX) are "
+                           "not supported: the module has too many sections");
+        default:
+            break;
+        }
+    }
+    if (!elf->symtab)
+        return hr_fail(err, HR_E_FORMAT, "no symbol table: the module was stripped of symbols "
+                       "(keep them; strip only debug info)");
+    struct hr_shdr st;
+    hr_elf_shdr(elf, elf->symtab, &st);
+    struct hr_shdr str;
+    hr_elf_shdr(elf, st.link, &str);
+    if (str.type != HR_SHT_STRTAB)
+        return hr_fail(err, HR_E_FORMAT, "symbol table: section %u is not a string table",
+                       st.link);
+    /* Relocation sections must use this symbol table; checked here so that
+     * the relocation pass can trust sh_link. */
+    for (uint32_t i = 1; i < elf->shnum; i++) {
+        struct hr_shdr sh;
+        hr_elf_shdr(elf, i, &sh);
+        if (sh.type == HR_SHT_RELA && sh.link != elf->symtab)
+            return hr_fail(err, HR_E_FORMAT, "section %u: relocations refer to section %u, not "
+                           "the symbol table", i, sh.link);
+    }
+    return HR_OK;
+}
+
+enum hr_status hr_elf_open(struct hr_elf *elf, const void *img, size_t size, bool want64,
+                           uint16_t want_machine, struct hr_error *err)
+{
+    const uint8_t *p = img;
+    memset(elf, 0, sizeof *elf);
+    elf->img = p;
+    elf->size = size;
+    if (!p || size < 16 || memcmp(p, "\177ELF", 4) != 0)
+        return hr_fail(err, HR_E_FORMAT, "not an ELF file (%zu bytes, no ELF magic)", size);
+    if (p[4] != 1 && p[4] != 2)
+        return hr_fail(err, HR_E_FORMAT, "ELF class %u is invalid", p[4]);
+    elf->is64 = p[4] == 2;
+    if (p[5] != 1)
+        return hr_fail(err, HR_E_FORMAT, "ELF data encoding %u: only little-endian is supported",
+                       p[5]);
+    size_t ehsize = elf->is64 ? 64 : 52;
+    if (size < ehsize)
+        return hr_fail(err, HR_E_FORMAT, "truncated ELF header: %zu of %zu bytes", size, ehsize);
+    uint16_t type = rd16(p + 16);
+    elf->machine = rd16(p + 18);
+    if (type != 1)
+        return hr_fail(err, HR_E_FORMAT, "ELF type %u is not a relocatable object (ET_REL): "
+                       "build the module with -c or ld -r", type);
+    if (elf->machine != want_machine)
+        return hr_fail(err, HR_E_ARCH, "module is built for %s (e_machine %u), the loader "
+                       "expects %s (e_machine %u)", machine_name(elf->machine), elf->machine,
+                       machine_name(want_machine), want_machine);
+    if (elf->is64 != want64)
+        return hr_fail(err, HR_E_ARCH, "module is ELF%d, the loader expects ELF%d",
+                       elf->is64 ? 64 : 32, want64 ? 64 : 32);
+    uint16_t shentsize, shnum, shstrndx;
+    if (elf->is64) {
+        elf->shoff = rd64(p + 40);
+        shentsize = rd16(p + 58);
+        shnum = rd16(p + 60);
+        shstrndx = rd16(p + 62);
+    } else {
+        elf->shoff = rd32(p + 32);
+        shentsize = rd16(p + 46);
+        shnum = rd16(p + 48);
+        shstrndx = rd16(p + 50);
+    }
+    if (shentsize != (elf->is64 ? 64 : 40))
+        return hr_fail(err, HR_E_FORMAT, "section header size %u, expected %u", shentsize,
+                       elf->is64 ? 64 : 40);
+    if (shnum == 0 || shstrndx == HR_SHN_XINDEX)
+        return hr_fail(err, HR_E_FORMAT, "no section headers (or extended numbering, which is "
+                       "not supported)");
+    if (!in_image(elf, elf->shoff, (uint64_t)shnum * shentsize))
+        return hr_fail(err, HR_E_FORMAT, "section headers (%u at offset %#llx) lie outside the "
+                       "%zu-byte image", shnum, (unsigned long long)elf->shoff, size);
+    elf->shnum = shnum;
+    if (shstrndx == 0 || shstrndx >= shnum)
+        return hr_fail(err, HR_E_FORMAT, "section name table index %u is out of range (%u "
+                       "sections)", shstrndx, shnum);
+    elf->shstrndx = shstrndx;
+    return check_sections(elf, err);
+}
