@@ -222,8 +222,7 @@ int cmd_relocate(int argc, char **argv)
     struct hr_module *mod;
     struct hr_error err;
     if (hr_module_load(&cfg, img, size, &mod, &err) != HR_OK) {
-        fprintf(stderr, "hotd relocate: %s: error: %s: %s\n", path, hr_status_name(err.status),
-                err.msg);
+        fprintf(stderr, "hotd relocate: %s: error: %s\n", path, err.msg);
         free(img);
         rc = 1;
         goto done;

@@ -1,16 +1,309 @@
-/* RISC-V relocations: placeholder until the relocator lands. */
+/* RISC-V relocations (rv32 and rv64), from the RISC-V ELF psABI.
+ * S: symbol, A: addend, P: place (the execution address for code).
+ * Instruction fields are little-endian 16-bit parcels, so every access goes
+ * through byte helpers: code need not be 4-byte aligned with RVC. */
 #include "loader_int.h"
 
-static const char *rv_name(uint32_t t) { (void)t; return NULL; }
-static enum hr_need rv_need(uint32_t t) { (void)t; return HR_NEED_NONE; }
-static enum hr_status rv_apply(struct hr_site *s, struct hr_error *err)
+enum {
+    R_NONE = 0, R_32 = 1, R_64 = 2, R_RELATIVE = 3, R_COPY = 4, R_JUMP_SLOT = 5,
+    R_TLS_DTPMOD32 = 6, R_TLS_DTPMOD64 = 7, R_TLS_DTPREL32 = 8, R_TLS_DTPREL64 = 9,
+    R_TLS_TPREL32 = 10, R_TLS_TPREL64 = 11, R_TLSDESC = 12,
+    R_BRANCH = 16, R_JAL = 17, R_CALL = 18, R_CALL_PLT = 19, R_GOT_HI20 = 20,
+    R_TLS_GOT_HI20 = 21, R_TLS_GD_HI20 = 22, R_PCREL_HI20 = 23, R_PCREL_LO12_I = 24,
+    R_PCREL_LO12_S = 25, R_HI20 = 26, R_LO12_I = 27, R_LO12_S = 28, R_TPREL_HI20 = 29,
+    R_TPREL_LO12_I = 30, R_TPREL_LO12_S = 31, R_TPREL_ADD = 32, R_ADD8 = 33, R_ADD16 = 34,
+    R_ADD32 = 35, R_ADD64 = 36, R_SUB8 = 37, R_SUB16 = 38, R_SUB32 = 39, R_SUB64 = 40,
+    R_GNU_VTINHERIT = 41, R_GNU_VTENTRY = 42, R_ALIGN = 43, R_RVC_BRANCH = 44,
+    R_RVC_JUMP = 45, R_RVC_LUI = 46, R_GPREL_I = 47, R_GPREL_S = 48, R_TPREL_I = 49,
+    R_TPREL_S = 50, R_RELAX = 51, R_SUB6 = 52, R_SET6 = 53, R_SET8 = 54, R_SET16 = 55,
+    R_SET32 = 56, R_32_PCREL = 57, R_IRELATIVE = 58, R_PLT32 = 59, R_SET_ULEB128 = 60,
+    R_SUB_ULEB128 = 61,
+};
+
+static const char *const names[] = {
+#define N(x) [R_##x] = "R_RISCV_" #x
+    N(NONE), N(32), N(64), N(RELATIVE), N(COPY), N(JUMP_SLOT), N(TLS_DTPMOD32),
+    N(TLS_DTPMOD64), N(TLS_DTPREL32), N(TLS_DTPREL64), N(TLS_TPREL32), N(TLS_TPREL64),
+    N(TLSDESC), N(BRANCH), N(JAL), N(CALL), N(CALL_PLT), N(GOT_HI20), N(TLS_GOT_HI20),
+    N(TLS_GD_HI20), N(PCREL_HI20), N(PCREL_LO12_I), N(PCREL_LO12_S), N(HI20), N(LO12_I),
+    N(LO12_S), N(TPREL_HI20), N(TPREL_LO12_I), N(TPREL_LO12_S), N(TPREL_ADD), N(ADD8),
+    N(ADD16), N(ADD32), N(ADD64), N(SUB8), N(SUB16), N(SUB32), N(SUB64), N(GNU_VTINHERIT),
+    N(GNU_VTENTRY), N(ALIGN), N(RVC_BRANCH), N(RVC_JUMP), N(RVC_LUI), N(GPREL_I), N(GPREL_S),
+    N(TPREL_I), N(TPREL_S), N(RELAX), N(SUB6), N(SET6), N(SET8), N(SET16), N(SET32),
+    N(32_PCREL), N(IRELATIVE), N(PLT32), N(SET_ULEB128), N(SUB_ULEB128),
+#undef N
+};
+
+static const char *rv_name(uint32_t t)
 {
-    return hr_site_fail(s, err, HR_E_RELOC, "not implemented");
+    return t < sizeof names / sizeof names[0] ? names[t] : NULL;
+}
+
+static enum hr_need rv_need(uint32_t t)
+{
+    return t == R_GOT_HI20 ? HR_NEED_GOT : HR_NEED_NONE;
+}
+
+/* ---- instruction fields ---- */
+
+static uint32_t get_insn(const uint8_t *p) { return hr_get32(p); }
+static void put_insn(uint8_t *p, uint32_t v) { hr_put32(p, v); }
+
+static uint32_t bits(uint64_t v, unsigned hi, unsigned lo)
+{
+    return (uint32_t)((v >> lo) & ((1ull << (hi - lo + 1)) - 1));
+}
+
+static uint32_t enc_i(uint64_t v) { return bits(v, 11, 0) << 20; }
+static uint32_t enc_s(uint64_t v) { return bits(v, 11, 5) << 25 | bits(v, 4, 0) << 7; }
+static uint32_t enc_u(uint64_t v) { return bits(v + 0x800, 31, 12) << 12; }
+static uint32_t enc_b(uint64_t v)
+{
+    return bits(v, 12, 12) << 31 | bits(v, 10, 5) << 25 | bits(v, 4, 1) << 8 |
+           bits(v, 11, 11) << 7;
+}
+static uint32_t enc_j(uint64_t v)
+{
+    return bits(v, 20, 20) << 31 | bits(v, 10, 1) << 21 | bits(v, 11, 11) << 20 |
+           bits(v, 19, 12) << 12;
+}
+static uint16_t enc_cb(uint64_t v)
+{
+    return (uint16_t)(bits(v, 8, 8) << 12 | bits(v, 4, 3) << 10 | bits(v, 7, 6) << 5 |
+                      bits(v, 2, 1) << 3 | bits(v, 5, 5) << 2);
+}
+static uint16_t enc_cj(uint64_t v)
+{
+    return (uint16_t)(bits(v, 11, 11) << 12 | bits(v, 4, 4) << 11 | bits(v, 9, 8) << 9 |
+                      bits(v, 10, 10) << 8 | bits(v, 6, 6) << 7 | bits(v, 7, 7) << 6 |
+                      bits(v, 3, 1) << 3 | bits(v, 5, 5) << 2);
+}
+
+#define MASK_I 0x000fffffu /* keeps opcode, rd, funct3, rs1 */
+#define MASK_S 0x01fff07fu
+#define MASK_U 0x00000fffu
+#define MASK_B 0x01fff07fu
+#define MASK_J 0x00000fffu
+#define MASK_CB 0xe383u
+#define MASK_CJ 0xe003u
+
+static enum hr_status patch32(struct hr_site *s, uint32_t keep, uint32_t field,
+                              struct hr_error *err)
+{
+    enum hr_status st = hr_site_room(s, 4, err);
+    if (st == HR_OK)
+        put_insn(s->loc, (get_insn(s->loc) & keep) | field);
+    return st;
+}
+
+static enum hr_status patch16(struct hr_site *s, uint16_t keep, uint16_t field,
+                              struct hr_error *err)
+{
+    enum hr_status st = hr_site_room(s, 2, err);
+    if (st == HR_OK)
+        hr_put16(s->loc, (uint16_t)((hr_get16(s->loc) & keep) | field));
+    return st;
+}
+
+/* On rv32 addresses wrap at 2^32, so a value is reduced to 32 bits and
+ * sign-extended before its range is checked; on rv64 it is used as is. */
+static int64_t xval(bool rv64, uint64_t v)
+{
+    return rv64 ? (int64_t)v : (int64_t)(int32_t)(uint32_t)v;
+}
+
+static enum hr_status range(struct hr_site *s, int64_t v, unsigned bits_, unsigned align,
+                            struct hr_error *err)
+{
+    if (!hr_fits_signed(v, bits_))
+        return hr_site_fail(s, err, HR_E_RANGE, "offset %lld is out of the %u-bit range "
+                            "(±%llu bytes)", (long long)v, bits_,
+                            (unsigned long long)1 << (bits_ - 1));
+    if (v & (int64_t)(align - 1))
+        return hr_site_fail(s, err, HR_E_RANGE, "offset %lld is not %u-byte aligned",
+                            (long long)v, align);
+    return HR_OK;
+}
+
+/* The 32-bit value a lui/auipc + addi pair can build: [-2^31-2^11, 2^31-2^11). */
+static enum hr_status range_hi20(struct hr_site *s, int64_t v, struct hr_error *err)
+{
+    if (v < -(INT64_C(1) << 31) - 0x800 || v >= (INT64_C(1) << 31) - 0x800)
+        return hr_site_fail(s, err, HR_E_RANGE, "value %#llx is out of the ±2 GiB reach of a "
+                            "20-bit upper immediate", (unsigned long long)v);
+    return HR_OK;
+}
+
+static bool is_pcrel_hi(uint32_t t) { return t == R_PCREL_HI20 || t == R_GOT_HI20; }
+
+/* The value a PCREL_HI20/GOT_HI20 computed: what its LO12 partner completes. */
+static enum hr_status hi_value(struct hr_site *hi, int64_t *v, struct hr_error *err)
+{
+    hr_addr_t target = hi->S + (uint64_t)hi->A;
+    if (hi->r.type == R_GOT_HI20) {
+        enum hr_status st = hr_got_slot(hi, &target, err);
+        if (st != HR_OK)
+            return st;
+        target += (uint64_t)hi->A;
+    }
+    *v = (int64_t)(target - hi->P);
+    return HR_OK;
+}
+
+static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
+{
+    uint64_t SA = s->S + (uint64_t)s->A;
+    int64_t pc = xval(rv64, SA - s->P);
+    enum hr_status st;
+    switch (s->r.type) {
+    case R_NONE:
+    case R_RELAX: /* a hint that the previous relocation may be relaxed */
+        return HR_OK;
+    case R_32:
+        if ((st = hr_site_room(s, 4, err)) == HR_OK)
+            hr_put32(s->loc, (uint32_t)SA);
+        return st;
+    case R_64:
+        if ((st = hr_site_room(s, 8, err)) == HR_OK)
+            hr_put64(s->loc, SA);
+        return st;
+    case R_32_PCREL:
+    case R_PLT32:
+        if ((st = hr_site_room(s, 4, err)) != HR_OK)
+            return st;
+        if (!hr_fits_signed((int64_t)(SA - s->P), 32) && rv64)
+            return range(s, (int64_t)(SA - s->P), 32, 1, err);
+        hr_put32(s->loc, (uint32_t)(SA - s->P));
+        return HR_OK;
+    case R_HI20:
+        if ((st = range_hi20(s, xval(rv64, SA), err)) != HR_OK)
+            return st;
+        return patch32(s, MASK_U, enc_u(SA), err);
+    case R_LO12_I:
+        return patch32(s, MASK_I, enc_i(SA), err);
+    case R_LO12_S:
+        return patch32(s, MASK_S, enc_s(SA), err);
+    case R_PCREL_HI20:
+        if ((st = range_hi20(s, pc, err)) != HR_OK)
+            return st;
+        return patch32(s, MASK_U, enc_u((uint64_t)pc), err);
+    case R_GOT_HI20: {
+        int64_t v;
+        if ((st = hi_value(s, &v, err)) != HR_OK || (st = range_hi20(s, v, err)) != HR_OK)
+            return st;
+        return patch32(s, MASK_U, enc_u((uint64_t)v), err);
+    }
+    case R_PCREL_LO12_I:
+    case R_PCREL_LO12_S: {
+        /* S is the label of the auipc; the offset comes from its relocation. */
+        struct hr_site hi;
+        int64_t v;
+        if ((st = hr_find_partner(s, s->S, is_pcrel_hi, &hi, err)) != HR_OK)
+            return hr_site_fail(s, err, HR_E_RELOC, "no R_RISCV_PCREL_HI20 or R_RISCV_GOT_HI20 "
+                                "at the label (%#llx) it pairs with",
+                                (unsigned long long)s->S);
+        if ((st = hi_value(&hi, &v, err)) != HR_OK)
+            return st;
+        v = xval(rv64, (uint64_t)v);
+        if (s->r.type == R_PCREL_LO12_I)
+            return patch32(s, MASK_I, enc_i((uint64_t)v), err);
+        return patch32(s, MASK_S, enc_s((uint64_t)v), err);
+    }
+    case R_CALL:
+    case R_CALL_PLT:
+        /* auipc ra, hi ; jalr ra, lo(ra) */
+        if ((st = hr_site_room(s, 8, err)) != HR_OK || (st = range_hi20(s, pc, err)) != HR_OK)
+            return st;
+        put_insn(s->loc, (get_insn(s->loc) & MASK_U) | enc_u((uint64_t)pc));
+        put_insn(s->loc + 4, (get_insn(s->loc + 4) & MASK_I) | enc_i((uint64_t)pc));
+        return HR_OK;
+    case R_BRANCH:
+        if ((st = range(s, pc, 13, 2, err)) != HR_OK)
+            return st;
+        return patch32(s, MASK_B, enc_b((uint64_t)pc), err);
+    case R_JAL:
+        if ((st = range(s, pc, 21, 2, err)) != HR_OK)
+            return st;
+        return patch32(s, MASK_J, enc_j((uint64_t)pc), err);
+    case R_RVC_BRANCH:
+        if ((st = range(s, pc, 9, 2, err)) != HR_OK)
+            return st;
+        return patch16(s, MASK_CB, enc_cb((uint64_t)pc), err);
+    case R_RVC_JUMP:
+        if ((st = range(s, pc, 12, 2, err)) != HR_OK)
+            return st;
+        return patch16(s, MASK_CJ, enc_cj((uint64_t)pc), err);
+    case R_RVC_LUI: {
+        /* c.lui: nzimm[17] at bit 12, nzimm[16:12] at bits 6:2 */
+        int64_t hi = xval(rv64, SA + 0x800) >> 12;
+        if (hi == 0 || !hr_fits_signed(hi, 6))
+            return hr_site_fail(s, err, HR_E_RANGE, "value %#llx does not fit c.lui; link "
+                                "with the address in reach or build with -mno-relax",
+                                (unsigned long long)SA);
+        return patch16(s, 0xef83u, (uint16_t)(bits((uint64_t)hi, 5, 5) << 12 |
+                                              bits((uint64_t)hi, 4, 0) << 2), err);
+    }
+    case R_ADD8: case R_ADD16: case R_ADD32: case R_ADD64:
+    case R_SUB8: case R_SUB16: case R_SUB32: case R_SUB64:
+    case R_SET8: case R_SET16: case R_SET32: {
+        static const uint8_t width[] = {1, 2, 4, 8, 1, 2, 4, 8};
+        unsigned w = s->r.type >= R_SET8 ? 1u << (s->r.type - R_SET8)
+                                         : width[s->r.type - R_ADD8];
+        if ((st = hr_site_room(s, w, err)) != HR_OK)
+            return st;
+        uint64_t old = w == 1 ? s->loc[0] : w == 2 ? hr_get16(s->loc)
+                     : w == 4 ? hr_get32(s->loc) : hr_get64(s->loc);
+        uint64_t v = s->r.type >= R_SET8 ? SA : s->r.type >= R_SUB8 ? old - SA : old + SA;
+        if (w == 1)
+            s->loc[0] = (uint8_t)v;
+        else if (w == 2)
+            hr_put16(s->loc, (uint16_t)v);
+        else if (w == 4)
+            hr_put32(s->loc, (uint32_t)v);
+        else
+            hr_put64(s->loc, v);
+        return HR_OK;
+    }
+    case R_SUB6:
+    case R_SET6:
+        if ((st = hr_site_room(s, 1, err)) != HR_OK)
+            return st;
+        s->loc[0] = (uint8_t)((s->loc[0] & 0xc0) |
+                              ((s->r.type == R_SUB6 ? s->loc[0] - SA : SA) & 0x3f));
+        return HR_OK;
+    case R_ALIGN: {
+        /* A linker with relaxation deletes some of these A bytes of nops so
+         * that P+kept is aligned. The loader cannot move code: it accepts the
+         * padding only when it already lands on the boundary. */
+        uint64_t align = 1;
+        while (align <= (uint64_t)s->A)
+            align <<= 1;
+        if (((s->P + (uint64_t)s->A) & (align - 1)) == 0)
+            return HR_OK;
+        return hr_site_fail(s, err, HR_E_RELOC, "code alignment to %llu bytes needs linker "
+                            "relaxation, which the loader does not do: build the module with "
+                            "-mno-relax", (unsigned long long)align);
+    }
+    default:
+        return hr_site_fail(s, err, HR_E_RELOC, "not valid in a module (dynamic, TLS or "
+                            "gp-relative relocation); build the module with -c and without "
+                            "-ftls-model/gp relaxation");
+    }
+}
+
+static enum hr_status rv32_apply(struct hr_site *s, struct hr_error *err)
+{
+    return apply(s, false, err);
+}
+
+static enum hr_status rv64_apply(struct hr_site *s, struct hr_error *err)
+{
+    return apply(s, true, err);
 }
 
 const struct hr_arch_ops hr_ops_rv32 = {
-    .machine = HR_EM_RISCV, .is64 = false, .name = rv_name, .need = rv_need, .apply = rv_apply,
+    .machine = HR_EM_RISCV, .is64 = false, .name = rv_name, .need = rv_need, .apply = rv32_apply,
 };
 const struct hr_arch_ops hr_ops_rv64 = {
-    .machine = HR_EM_RISCV, .is64 = true, .name = rv_name, .need = rv_need, .apply = rv_apply,
+    .machine = HR_EM_RISCV, .is64 = true, .name = rv_name, .need = rv_need, .apply = rv64_apply,
 };

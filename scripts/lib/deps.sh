@@ -1,0 +1,25 @@
+# Debian packages the build and the tests need, and an idempotent installer.
+# Sourced by scripts/test and scripts/demo.
+
+HOTRELOAD_PACKAGES=(
+  gcc libc6-dev make cmake pkg-config
+  libelf-dev libdw-dev
+  gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
+  gcc-xtensa-lx106 binutils-xtensa-lx106
+  python3 python3-pyelftools
+)
+
+# Install whichever of the given packages are missing; silent when none are.
+hotreload_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
