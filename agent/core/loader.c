@@ -31,6 +31,7 @@ struct hr_ld {
     const struct hr_arch_ops *ops;
     struct hr_module *mod;
     int32_t *map;          /* ELF section index -> index in mod->secs, or -1 */
+    uint8_t *sorted;       /* per relocation section: 0 unknown, 1 by offset, 2 not */
     uint64_t *offset;      /* per placed section: offset inside its region */
     uint32_t *imp_sym;     /* symbol index of each import, ascending */
     uint32_t *got_sym;     /* symbols with a GOT slot, ascending */
@@ -318,6 +319,26 @@ enum hr_status hr_veneer(const struct hr_site *s, hr_addr_t *at, struct hr_error
     return HR_OK;
 }
 
+/* Is relocation section `relsec` sorted by offset (as assemblers write them)?
+ * Computed once per section: 1 sorted, 2 not. */
+static bool rels_sorted(struct hr_ld *ld, uint32_t relsec, const struct hr_shdr *rsh)
+{
+    if (!ld->sorted[relsec]) {
+        uint64_t n = hr_elf_rela_count(&ld->elf, rsh), prev = 0;
+        ld->sorted[relsec] = 1;
+        for (uint64_t i = 0; i < n; i++) {
+            struct hr_rela r;
+            hr_elf_rela(&ld->elf, rsh, i, &r);
+            if (r.offset < prev) {
+                ld->sorted[relsec] = 2;
+                break;
+            }
+            prev = r.offset;
+        }
+    }
+    return ld->sorted[relsec] == 1;
+}
+
 enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
                                bool (*match)(uint32_t type), struct hr_site *out,
                                struct hr_error *err)
@@ -326,16 +347,30 @@ enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
     struct hr_shdr rsh;
     hr_elf_shdr(&ld->elf, s->relsec, &rsh);
     const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh.info]];
-    uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
-    for (uint64_t k = 1; k <= n; k++) {
-        /* s->index-1, s->index-2, ..., 0, then s->index+1, ... */
-        uint64_t i = k <= s->index ? s->index - k : k;
-        if (i >= n)
-            break;
-        struct hr_rela r;
-        hr_elf_rela(&ld->elf, &rsh, i, &r);
-        if (r.offset <= si->size && si->addr + r.offset == place && match(r.type))
-            return make_site(ld, s->relsec, i, out, err);
+    uint64_t n = hr_elf_rela_count(&ld->elf, &rsh), lo = 0, hi = n;
+    struct hr_rela r;
+    if (place >= si->addr && place - si->addr <= si->size) {
+        uint64_t off = place - si->addr;
+        if (rels_sorted(ld, s->relsec, &rsh)) {
+            /* Binary search for the first relocation at `off`: linear-time
+             * pairing would let a hostile module cost O(n^2). */
+            while (lo < hi) {
+                uint64_t mid = lo + (hi - lo) / 2;
+                hr_elf_rela(&ld->elf, &rsh, mid, &r);
+                if (r.offset < off)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            hi = n;
+        }
+        for (uint64_t i = lo; i < hi; i++) {
+            hr_elf_rela(&ld->elf, &rsh, i, &r);
+            if (r.offset == off && match(r.type))
+                return make_site(ld, s->relsec, i, out, err);
+            if (r.offset > off && ld->sorted[s->relsec] == 1)
+                break;
+        }
     }
     return hr_site_fail(s, err, HR_E_RELOC, "no matching high-part relocation at %#llx",
                         (unsigned long long)place);
@@ -657,6 +692,7 @@ static void free_work(struct hr_ld *ld)
 {
     const struct hr_port *port = ld->cfg->port;
     release(port, ld->map);
+    release(port, ld->sorted);
     release(port, ld->offset);
     release(port, ld->imp_sym);
     release(port, ld->got_sym);
@@ -674,13 +710,14 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
         return st;
     struct hr_module *mod = ld->mod;
     ld->map = zalloc(port, ld->elf.shnum * sizeof *ld->map);
+    ld->sorted = zalloc(port, ld->elf.shnum);
     ld->offset = zalloc(port, c.placed * sizeof *ld->offset);
     ld->imp_sym = zalloc(port, c.imports * sizeof *ld->imp_sym);
     mod->secs = zalloc(port, (c.placed + 2) * sizeof *mod->secs);
     mod->imports = zalloc(port, c.imports * sizeof *mod->imports);
     mod->exports = zalloc(port, c.exports * sizeof *mod->exports);
     mod->names = zalloc(port, c.names);
-    if (!ld->map || !ld->offset || !ld->imp_sym || !mod->secs || !mod->imports ||
+    if (!ld->map || !ld->sorted || !ld->offset || !ld->imp_sym || !mod->secs || !mod->imports ||
         !mod->exports || !mod->names)
         return hr_fail(err, HR_E_NOMEM, "out of memory for the loader's tables (%zu sections, "
                        "%zu imports, %zu exports)", c.placed, c.imports, c.exports);

@@ -48,8 +48,9 @@ enum hr_status hr_got_slot(const struct hr_site *s, hr_addr_t *slot, struct hr_e
 /* Address of the veneer that jumps to the site's symbol. */
 enum hr_status hr_veneer(const struct hr_site *s, hr_addr_t *at, struct hr_error *err);
 /* Find, in the site's relocation section, a relocation whose place is
- * `place` and for which `match(type)` holds; fill `out` for it. Searches
- * backwards from the site first: the partner usually precedes it closely. */
+ * `place` and for which `match(type)` holds; fill `out` for it. Binary
+ * search when the section's relocations are sorted by offset (as assemblers
+ * write them), a linear scan otherwise; no table is built. */
 enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
                                bool (*match)(uint32_t type), struct hr_site *out,
                                struct hr_error *err);
