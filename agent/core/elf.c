@@ -165,8 +165,10 @@ static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
             break;
         case HR_SHT_RELA:
             if (sh.entsize != relent || sh.size % relent)
-                return hr_fail(err, HR_E_FORMAT, "section %u: relocation entry size %llu, "
-                               "expected %u", i, (unsigned long long)sh.entsize, relent);
+                return hr_fail(err, HR_E_FORMAT, "section %u: relocation entry size %llu and "
+                               "section size %llu, expected a multiple of %u-byte entries", i,
+                               (unsigned long long)sh.entsize, (unsigned long long)sh.size,
+                               relent);
             if (sh.info == 0 || sh.info >= elf->shnum)
                 return hr_fail(err, HR_E_FORMAT, "section %u: relocates section %u, which does "
                                "not exist", i, sh.info);

@@ -471,6 +471,9 @@ static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error
         enum hr_region_kind kind;
         hr_elf_shdr(&ld->elf, i, &sh);
         const char *name = hr_elf_secname(&ld->elf, i);
+        if (!hr_elf_str(&ld->elf, ld->elf.shstrndx, sh.name))
+            return hr_fail(err, HR_E_FORMAT, "section %u: name offset %#x lies outside the "
+                           "section name table", i, sh.name);
         if (sh.type == HR_SHT_REL && sh.info < ld->elf.shnum) {
             struct hr_shdr target;
             hr_elf_shdr(&ld->elf, sh.info, &target);
@@ -492,10 +495,15 @@ static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error
         c->placed++;
         c->names += strlen(name) + 1;
     }
+    struct hr_shdr symtab;
+    hr_elf_shdr(&ld->elf, ld->elf.symtab, &symtab);
     for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
         struct hr_sym sym;
         hr_elf_sym(&ld->elf, i, &sym);
         const char *name = hr_elf_symname(&ld->elf, &sym);
+        if (sym.name && !hr_elf_str(&ld->elf, symtab.link, sym.name))
+            return hr_fail(err, HR_E_FORMAT, "symbol %u: name offset %#x lies outside the "
+                           "string table", i, sym.name);
         if (sym.shndx == HR_SHN_COMMON)
             return hr_fail(err, HR_E_FORMAT, "symbol '%s' is a common symbol: build the module "
                            "with -fno-common (the default since GCC 10)", name);

@@ -66,25 +66,23 @@ static enum hr_need xt_need(uint32_t t)
     return HR_NEED_NONE;
 }
 
-/* Windowed returns keep only PC[29:0] and take the top two bits from the
- * return point, so a windowed call must stay inside its 1 GiB segment. */
+/* A windowed call stores the window increment in the return address's top
+ * two bits, and RETW takes PC[31:30] from the callee's own PC: caller and
+ * callee must share a 1 GiB segment. */
 static bool crosses_segment(uint32_t from, uint32_t to)
 {
     return (from >> 30) != (to >> 30);
 }
 
-/* The signed distance `d` (already biased, in units of `scale` bytes) must
- * fit `bits` bits; names the limit when it does not. */
+/* d = target - (P + 4) must fit a signed field of `bits` bits. */
 static enum hr_status check_signed(struct hr_site *s, const char *what, int32_t d, unsigned bits,
-                                   unsigned scale, struct hr_error *err)
+                                   struct hr_error *err)
 {
-    if (d % (int32_t)scale != 0)
-        return hr_site_fail(s, err, HR_E_RANGE, "%s target %#x is not %u-byte aligned", what,
-                            (unsigned)(s->S + (uint64_t)s->A), scale);
-    if (!hr_fits_signed(d / (int32_t)scale, bits))
-        return hr_site_fail(s, err, HR_E_RANGE, "%s target %#x is %d bytes away; the limit is "
-                            "%d..%d", what, (unsigned)(s->S + (uint64_t)s->A), (int)d,
-                            -(int)(scale << (bits - 1)), (int)((scale << (bits - 1)) - scale));
+    if (!hr_fits_signed(d, bits))
+        return hr_site_fail(s, err, HR_E_RANGE, "%s target %#x is %d bytes from the "
+                            "instruction's end; the limit is %d..%d", what,
+                            (unsigned)(s->S + (uint64_t)s->A), (int)d, -(1 << (bits - 1)),
+                            (1 << (bits - 1)) - 1);
     return HR_OK;
 }
 
@@ -92,7 +90,7 @@ static enum hr_status check_unsigned(struct hr_site *s, const char *what, int32_
                                      unsigned max, struct hr_error *err)
 {
     if (d < 0 || d > (int32_t)max)
-        return hr_site_fail(s, err, HR_E_RANGE, "%s target %#x is %d bytes past the "
+        return hr_site_fail(s, err, HR_E_RANGE, "%s target %#x is %d bytes from the "
                             "instruction's end; the limit is 0..%u (forward only)", what,
                             (unsigned)(s->S + (uint64_t)s->A), (int)d, max);
     return HR_OK;
@@ -102,7 +100,7 @@ static enum hr_status check_unsigned(struct hr_site *s, const char *what, int32_
 static enum hr_status put_imm8(struct hr_site *s, const char *what, int32_t d,
                                struct hr_error *err)
 {
-    enum hr_status st = check_signed(s, what, d, 8, 1, err);
+    enum hr_status st = check_signed(s, what, d, 8, err);
     if (st == HR_OK)
         s->loc[2] = (uint8_t)d;
     return st;
@@ -123,7 +121,8 @@ static enum hr_status refuse_insn(struct hr_site *s, unsigned len, struct hr_err
     const uint8_t *b = s->loc;
     if (len == 2)
         return hr_site_fail(s, err, HR_E_RELOC, "instruction %02x %02x (op0 %u) has no "
-                            "relocatable operand the loader knows", b[0], b[1], b[0] & 15u);
+                            "relocatable operand the loader knows (of the narrow forms, only "
+                            "BEQZ.N/BNEZ.N)", b[0], b[1], b[0] & 15u);
     return hr_site_fail(s, err, HR_E_RELOC, "instruction %02x %02x %02x (op0 %u) has no "
                         "relocatable operand the loader knows (L32R, CALLn, J, branches, "
                         "LOOPs)", b[0], b[1], b[2], b[0] & 15u);
@@ -190,13 +189,13 @@ static enum hr_status slot0(struct hr_site *s, struct hr_error *err)
     case 6:
         if (n == 0) {
             /* J: target = P + 4 + off18 (bytes). */
-            if ((st = check_signed(s, "J", d, 18, 1, err)) == HR_OK)
+            if ((st = check_signed(s, "J", d, 18, err)) == HR_OK)
                 put_off18(b, d);
             return st;
         }
         if (n == 1) {
             /* BEQZ/BNEZ/BLTZ/BGEZ (BRI12): imm12 = b2:b1[7:4], signed. */
-            if ((st = check_signed(s, "BRI12 branch", d, 12, 1, err)) != HR_OK)
+            if ((st = check_signed(s, "BRI12 branch", d, 12, err)) != HR_OK)
                 return st;
             b[1] = (uint8_t)((b[1] & 0x0f) | (d & 0x0f) << 4);
             b[2] = (uint8_t)(d >> 4);
