@@ -3,46 +3,11 @@
  * the architecture's relocator. Nothing here knows the platform. */
 #include <string.h>
 
-#include "loader_int.h"
+#include "module.h"
 
 /* Section alignments beyond this are refused: a region from a small heap
  * cannot honour them and no compiler emits them for ordinary code. */
 #define HR_MAX_ALIGN 4096u
-#define HR_MAX_STATS 64u
-
-struct hr_module {
-    const struct hr_port *port;
-    enum hr_arch arch;
-    struct hr_mem regions[HR_REGION_COUNT];
-    struct hr_section_info *secs;
-    size_t nsecs;
-    struct hr_import_info *imports;
-    size_t nimports;
-    struct hr_export_info *exports;
-    size_t nexports;
-    char *names;
-    struct hr_reloc_count stats[HR_MAX_STATS];
-    size_t nstats;
-};
-
-struct hr_ld {
-    struct hr_elf elf;
-    const struct hr_load_config *cfg;
-    const struct hr_arch_ops *ops;
-    struct hr_module *mod;
-    int32_t *map;          /* ELF section index -> index in mod->secs, or -1 */
-    uint8_t *sorted;       /* per relocation section: 0 unknown, 1 by offset, 2 not */
-    uint64_t *offset;      /* per placed section: offset inside its region */
-    uint32_t *imp_sym;     /* symbol index of each import, ascending */
-    uint32_t *got_sym;     /* symbols with a GOT slot, ascending */
-    size_t ngot;
-    uint32_t *ven_sym;     /* imports with a veneer, ascending */
-    size_t nven;
-    unsigned got_entsize;
-    struct hr_mem got, ven;
-    struct hr_import_info *got_import; /* _GLOBAL_OFFSET_TABLE_, if named */
-    char *name_next;
-};
 
 static const struct hr_arch_ops *ops_for(enum hr_arch arch)
 {
@@ -135,328 +100,6 @@ static size_t uniq_u32(uint32_t *v, size_t n)
     return k;
 }
 
-static bool find_u32(const uint32_t *v, size_t n, uint32_t key, size_t *at)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] == key) {
-            *at = mid;
-            return true;
-        }
-        if (v[mid] < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
-static const char *keep_name(struct hr_ld *ld, const char *s)
-{
-    char *d = ld->name_next;
-    size_t n = strlen(s) + 1;
-    memcpy(d, s, n);
-    ld->name_next += n;
-    return d;
-}
-
-/* ---- symbols ---------------------------------------------------------- */
-
-static enum hr_status sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, const char **name,
-                               struct hr_error *err)
-{
-    *S = 0;
-    *name = "";
-    if (idx == 0)
-        return HR_OK;
-    if (idx >= ld->elf.nsyms)
-        return hr_fail(err, HR_E_FORMAT, "symbol index %u is out of range (%u symbols)", idx,
-                       ld->elf.nsyms);
-    struct hr_sym sym;
-    hr_elf_sym(&ld->elf, idx, &sym);
-    *name = hr_elf_symname(&ld->elf, &sym);
-    if (sym.shndx == HR_SHN_UNDEF) {
-        size_t at;
-        if (!find_u32(ld->imp_sym, ld->mod->nimports, idx, &at))
-            return hr_fail(err, HR_E_FORMAT, "symbol %u ('%s') is undefined but has no name",
-                           idx, *name);
-        *S = ld->mod->imports[at].addr;
-        return HR_OK;
-    }
-    if (sym.shndx == HR_SHN_ABS) {
-        *S = sym.value;
-        return HR_OK;
-    }
-    if (sym.shndx >= ld->elf.shnum || ld->map[sym.shndx] < 0)
-        return hr_fail(err, HR_E_FORMAT, "symbol '%s' is defined in section %u, which is not "
-                       "loaded", *name, sym.shndx);
-    const struct hr_section_info *si = &ld->mod->secs[ld->map[sym.shndx]];
-    if (sym.value > si->size)
-        return hr_fail(err, HR_E_FORMAT, "symbol '%s' (value %#llx) lies outside section %s "
-                       "(size %#llx)", *name, (unsigned long long)sym.value, si->name,
-                       (unsigned long long)si->size);
-    *S = si->addr + sym.value;
-    return HR_OK;
-}
-
-/* Imports: every named undefined symbol, resolved through the firmware. */
-static enum hr_status resolve_imports(struct hr_ld *ld, struct hr_error *err)
-{
-    struct hr_module *mod = ld->mod;
-    size_t n = 0, missing = 0;
-    const char *first = NULL;
-    for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
-        struct hr_sym sym;
-        hr_elf_sym(&ld->elf, i, &sym);
-        if (sym.shndx != HR_SHN_UNDEF || sym.name == 0)
-            continue;
-        const char *name = keep_name(ld, hr_elf_symname(&ld->elf, &sym));
-        struct hr_import_info *imp = &mod->imports[n];
-        ld->imp_sym[n++] = i;
-        imp->name = name;
-        /* Assemblers name the GOT when code uses it; it is the loader's own. */
-        if (strcmp(name, "_GLOBAL_OFFSET_TABLE_") == 0) {
-            ld->got_import = &mod->imports[n - 1];
-            continue;
-        }
-        if (ld->cfg->resolve && ld->cfg->resolve(ld->cfg->resolve_ctx, name, &imp->addr) == 0)
-            continue;
-        imp->addr = 0;
-        if (sym.bind == HR_STB_WEAK) {
-            imp->weak_missing = true;
-            continue;
-        }
-        if (!first)
-            first = name;
-        missing++;
-    }
-    if (missing == 1)
-        return hr_fail(err, HR_E_UNRESOLVED, "unresolved import '%s': the firmware does not "
-                       "provide it (keep it in the firmware or drop it from the module)", first);
-    if (missing)
-        return hr_fail(err, HR_E_UNRESOLVED, "unresolved import '%s' and %zu more: the firmware "
-                       "does not provide them", first, missing - 1);
-    return HR_OK;
-}
-
-/* ---- relocation sites ------------------------------------------------- */
-
-static enum hr_status make_site(struct hr_ld *ld, uint32_t relsec, uint64_t i, struct hr_site *s,
-                                struct hr_error *err)
-{
-    struct hr_shdr rsh;
-    hr_elf_shdr(&ld->elf, relsec, &rsh);
-    const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh.info]];
-    memset(s, 0, sizeof *s);
-    s->ld = ld;
-    s->relsec = relsec;
-    s->index = i;
-    s->secname = si->name;
-    hr_elf_rela(&ld->elf, &rsh, i, &s->r);
-    s->A = s->r.addend;
-    if (s->r.offset > si->size)
-        return hr_fail(err, HR_E_FORMAT, "relocation %llu of %s: offset %#llx is outside the "
-                       "section (size %#llx)", (unsigned long long)i, si->name,
-                       (unsigned long long)s->r.offset, (unsigned long long)si->size);
-    if (!si->bytes)
-        return hr_fail(err, HR_E_FORMAT, "relocation %llu applies to %s, which has no contents "
-                       "(NOBITS)", (unsigned long long)i, si->name);
-    s->loc = (uint8_t *)si->bytes + s->r.offset;
-    s->room = si->size - s->r.offset;
-    s->P = si->addr + s->r.offset;
-    return sym_addr(ld, s->r.sym, &s->S, &s->symname, err);
-}
-
-enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err, enum hr_status status,
-                            const char *fmt, ...)
-{
-    if (!err)
-        return status;
-    const char *tname = s->ld->ops->name(s->r.type);
-    size_t n;
-    if (tname)
-        n = hr_fmt(err->msg, sizeof err->msg, "%s", tname);
-    else
-        n = hr_fmt(err->msg, sizeof err->msg, "relocation type %u", s->r.type);
-    n += hr_fmt(err->msg + n, sizeof err->msg - n, " at %s+%#llx", s->secname,
-                (unsigned long long)s->r.offset);
-    if (s->symname && *s->symname)
-        n += hr_fmt(err->msg + n, sizeof err->msg - n, " against '%s'", s->symname);
-    n += hr_fmt(err->msg + n, sizeof err->msg - n, ": ");
-    va_list ap;
-    va_start(ap, fmt);
-    hr_vfmt(err->msg + n, sizeof err->msg - n, fmt, ap);
-    va_end(ap);
-    err->status = status;
-    return status;
-}
-
-enum hr_status hr_site_room(const struct hr_site *s, uint64_t bytes, struct hr_error *err)
-{
-    if (bytes <= s->room)
-        return HR_OK;
-    return hr_site_fail(s, err, HR_E_FORMAT, "the %llu-byte field runs past the end of the "
-                        "section", (unsigned long long)bytes);
-}
-
-enum hr_status hr_got_slot(const struct hr_site *s, hr_addr_t *slot, struct hr_error *err)
-{
-    size_t at;
-    if (!find_u32(s->ld->got_sym, s->ld->ngot, s->r.sym, &at))
-        return hr_site_fail(s, err, HR_E_RELOC, "no GOT slot was reserved");
-    *slot = s->ld->got.addr + (hr_addr_t)at * s->ld->got_entsize;
-    return HR_OK;
-}
-
-enum hr_status hr_veneer(const struct hr_site *s, hr_addr_t *at, struct hr_error *err)
-{
-    size_t i;
-    if (!find_u32(s->ld->ven_sym, s->ld->nven, s->r.sym, &i))
-        return hr_site_fail(s, err, HR_E_RANGE, "target is out of reach and is not an import "
-                            "that a veneer could reach");
-    *at = s->ld->ven.addr + (hr_addr_t)i * s->ld->ops->veneer_size;
-    return HR_OK;
-}
-
-/* Is relocation section `relsec` sorted by offset (as assemblers write them)?
- * Computed once per section: 1 sorted, 2 not. */
-static bool rels_sorted(struct hr_ld *ld, uint32_t relsec, const struct hr_shdr *rsh)
-{
-    if (!ld->sorted[relsec]) {
-        uint64_t n = hr_elf_rela_count(&ld->elf, rsh), prev = 0;
-        ld->sorted[relsec] = 1;
-        for (uint64_t i = 0; i < n; i++) {
-            struct hr_rela r;
-            hr_elf_rela(&ld->elf, rsh, i, &r);
-            if (r.offset < prev) {
-                ld->sorted[relsec] = 2;
-                break;
-            }
-            prev = r.offset;
-        }
-    }
-    return ld->sorted[relsec] == 1;
-}
-
-enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
-                               bool (*match)(uint32_t type), struct hr_site *out,
-                               struct hr_error *err)
-{
-    struct hr_ld *ld = s->ld;
-    struct hr_shdr rsh;
-    hr_elf_shdr(&ld->elf, s->relsec, &rsh);
-    const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh.info]];
-    uint64_t n = hr_elf_rela_count(&ld->elf, &rsh), lo = 0, hi = n;
-    struct hr_rela r;
-    if (place >= si->addr && place - si->addr <= si->size) {
-        uint64_t off = place - si->addr;
-        if (rels_sorted(ld, s->relsec, &rsh)) {
-            /* Binary search for the first relocation at `off`: linear-time
-             * pairing would let a hostile module cost O(n^2). */
-            while (lo < hi) {
-                uint64_t mid = lo + (hi - lo) / 2;
-                hr_elf_rela(&ld->elf, &rsh, mid, &r);
-                if (r.offset < off)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            hi = n;
-        }
-        for (uint64_t i = lo; i < hi; i++) {
-            hr_elf_rela(&ld->elf, &rsh, i, &r);
-            if (r.offset == off && match(r.type))
-                return make_site(ld, s->relsec, i, out, err);
-            if (r.offset > off && ld->sorted[s->relsec] == 1)
-                break;
-        }
-    }
-    return hr_site_fail(s, err, HR_E_RELOC, "no matching high-part relocation at %#llx",
-                        (unsigned long long)place);
-}
-
-static void count_type(struct hr_module *mod, uint32_t type)
-{
-    for (size_t i = 0; i < mod->nstats; i++)
-        if (mod->stats[i].type == type) {
-            mod->stats[i].count++;
-            return;
-        }
-    if (mod->nstats < HR_MAX_STATS)
-        mod->stats[mod->nstats++] = (struct hr_reloc_count){type, 1};
-}
-
-/* Each placed section's relocation sections, in file order. */
-static bool next_relsec(struct hr_ld *ld, uint32_t *i, struct hr_shdr *rsh)
-{
-    for ((*i)++; *i < ld->elf.shnum; (*i)++) {
-        hr_elf_shdr(&ld->elf, *i, rsh);
-        if (rsh->type == HR_SHT_RELA && ld->map[rsh->info] >= 0)
-            return true;
-    }
-    return false;
-}
-
-/* Check every relocation's type and symbol, and list the symbols that need a
- * GOT slot or a veneer. With `fill` false it only counts. */
-static enum hr_status scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
-{
-    size_t ngot = 0, nven = 0;
-    struct hr_shdr rsh;
-    for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
-        uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
-        for (uint64_t i = 0; i < n; i++) {
-            struct hr_rela r;
-            hr_elf_rela(&ld->elf, &rsh, i, &r);
-            const char *sec = ld->mod->secs[ld->map[rsh.info]].name;
-            if (!ld->ops->name(r.type))
-                return hr_fail(err, HR_E_RELOC, "unknown %s relocation type %u at %s+%#llx: the "
-                               "loader does not implement it", hr_arch_name(ld->cfg->arch),
-                               r.type, sec, (unsigned long long)r.offset);
-            if (r.sym >= ld->elf.nsyms)
-                return hr_fail(err, HR_E_FORMAT, "%s at %s+%#llx: symbol index %u is out of "
-                               "range (%u symbols)", ld->ops->name(r.type), sec,
-                               (unsigned long long)r.offset, r.sym, ld->elf.nsyms);
-            enum hr_need need = ld->ops->need(r.type);
-            if (need == HR_NEED_GOT) {
-                if (fill)
-                    ld->got_sym[ngot] = r.sym;
-                ngot++;
-            } else if (need == HR_NEED_VENEER && ld->ops->veneer_size) {
-                struct hr_sym sym;
-                hr_elf_sym(&ld->elf, r.sym, &sym);
-                if (r.sym == 0 || sym.shndx != HR_SHN_UNDEF)
-                    continue;
-                if (fill)
-                    ld->ven_sym[nven] = r.sym;
-                nven++;
-            }
-        }
-    }
-    ld->ngot = ngot;
-    ld->nven = nven;
-    return HR_OK;
-}
-
-static enum hr_status apply_relocs(struct hr_ld *ld, struct hr_error *err)
-{
-    struct hr_shdr rsh;
-    for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
-        uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
-        for (uint64_t i = 0; i < n; i++) {
-            struct hr_site s;
-            enum hr_status st = make_site(ld, rs, i, &s, err);
-            if (st == HR_OK)
-                st = ld->ops->apply(&s, err);
-            if (st != HR_OK)
-                return st;
-            count_type(ld->mod, s.r.type);
-        }
-    }
-    return HR_OK;
-}
-
 /* ---- layout ----------------------------------------------------------- */
 
 struct counts {
@@ -542,7 +185,7 @@ static enum hr_status place(struct hr_ld *ld, uint64_t size[HR_REGION_COUNT],
             continue;
         struct hr_section_info *si = &mod->secs[mod->nsecs];
         ld->map[i] = (int32_t)mod->nsecs++;
-        si->name = keep_name(ld, hr_elf_secname(&ld->elf, i));
+        si->name = hr_keep_name(ld, hr_elf_secname(&ld->elf, i));
         si->kind = kind;
         si->size = sh.size;
     }
@@ -645,7 +288,7 @@ static enum hr_status fill_loader_built(struct hr_ld *ld, struct hr_error *err)
     for (size_t i = 0; i < ld->ngot; i++) {
         hr_addr_t S;
         const char *name;
-        enum hr_status st = sym_addr(ld, ld->got_sym[i], &S, &name, err);
+        enum hr_status st = hr_sym_addr(ld, ld->got_sym[i], &S, &name, err);
         if (st != HR_OK)
             return st;
         uint8_t *w = ld->got.write + i * ld->got_entsize;
@@ -657,7 +300,7 @@ static enum hr_status fill_loader_built(struct hr_ld *ld, struct hr_error *err)
     for (size_t i = 0; i < ld->nven; i++) {
         hr_addr_t S;
         const char *name;
-        enum hr_status st = sym_addr(ld, ld->ven_sym[i], &S, &name, err);
+        enum hr_status st = hr_sym_addr(ld, ld->ven_sym[i], &S, &name, err);
         if (st != HR_OK)
             return st;
         size_t off = i * ld->ops->veneer_size;
@@ -670,28 +313,6 @@ static enum hr_status fill_loader_built(struct hr_ld *ld, struct hr_error *err)
         mod->secs[mod->nsecs++] = (struct hr_section_info){
             ".hr.veneers", HR_REGION_TEXT, ld->ven.addr, ld->ven.write, ld->ven.size, true};
     return HR_OK;
-}
-
-static void collect_exports(struct hr_ld *ld)
-{
-    struct hr_module *mod = ld->mod;
-    for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
-        struct hr_sym sym;
-        hr_elf_sym(&ld->elf, i, &sym);
-        if (sym.bind == HR_STB_LOCAL || !sym.name || sym.shndx == HR_SHN_UNDEF ||
-            sym.shndx >= ld->elf.shnum || ld->map[sym.shndx] < 0)
-            continue;
-        const struct hr_section_info *si = &mod->secs[ld->map[sym.shndx]];
-        if (sym.value > si->size)
-            continue;
-        struct hr_export_info *e = &mod->exports[mod->nexports++];
-        e->name = keep_name(ld, hr_elf_symname(&ld->elf, &sym));
-        e->addr = si->addr + sym.value;
-        e->size = sym.size;
-        e->kind = sym.type == HR_STT_FUNC || (sym.type == HR_STT_NOTYPE &&
-                                              si->kind == HR_REGION_TEXT)
-                      ? HR_EXPORT_FUNC : HR_EXPORT_DATA;
-    }
 }
 
 /* ---- entry points ----------------------------------------------------- */
@@ -740,13 +361,13 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     ld->name_next = mod->names;
     if ((st = place(ld, rsize, ralign, err)) != HR_OK)
         return st;
-    if ((st = scan_relocs(ld, false, err)) != HR_OK)
+    if ((st = hr_scan_relocs(ld, false, err)) != HR_OK)
         return st;
     ld->got_sym = zalloc(port, ld->ngot * sizeof *ld->got_sym);
     ld->ven_sym = zalloc(port, ld->nven * sizeof *ld->ven_sym);
     if (!ld->got_sym || !ld->ven_sym)
         return hr_fail(err, HR_E_NOMEM, "out of memory for GOT and veneer tables");
-    scan_relocs(ld, true, err);
+    hr_scan_relocs(ld, true, err);
     sort_u32(ld->got_sym, ld->ngot);
     ld->ngot = uniq_u32(ld->got_sym, ld->ngot);
     sort_u32(ld->ven_sym, ld->nven);
@@ -755,15 +376,15 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     ld->name_next = mod->names;
     if ((st = place(ld, rsize, ralign, err)) != HR_OK)
         return st;
-    if ((st = resolve_imports(ld, err)) != HR_OK)
+    if ((st = hr_resolve_imports(ld, err)) != HR_OK)
         return st;
     if ((st = alloc_regions(ld, rsize, ralign, err)) != HR_OK)
         return st;
     if ((st = fill_loader_built(ld, err)) != HR_OK)
         return st;
-    if ((st = apply_relocs(ld, err)) != HR_OK)
+    if ((st = hr_apply_relocs(ld, err)) != HR_OK)
         return st;
-    collect_exports(ld);
+    hr_collect_exports(ld);
     if (port->sync_code && mod->regions[HR_REGION_TEXT].size)
         port->sync_code(port->ctx, &mod->regions[HR_REGION_TEXT]);
     return HR_OK;

@@ -1,0 +1,55 @@
+/* The loader's own state, shared by loader.c (layout), symbols.c and
+ * relocate.c. Relocators see only loader_int.h. */
+#ifndef HR_MODULE_H
+#define HR_MODULE_H
+
+#include "loader_int.h"
+
+#define HR_MAX_STATS 64u
+
+struct hr_module {
+    const struct hr_port *port;
+    enum hr_arch arch;
+    struct hr_mem regions[HR_REGION_COUNT];
+    struct hr_section_info *secs;
+    size_t nsecs;
+    struct hr_import_info *imports;
+    size_t nimports;
+    struct hr_export_info *exports;
+    size_t nexports;
+    char *names;
+    struct hr_reloc_count stats[HR_MAX_STATS];
+    size_t nstats;
+};
+
+struct hr_ld {
+    struct hr_elf elf;
+    const struct hr_load_config *cfg;
+    const struct hr_arch_ops *ops;
+    struct hr_module *mod;
+    int32_t *map;          /* ELF section index -> index in mod->secs, or -1 */
+    uint8_t *sorted;       /* per relocation section: 0 unknown, 1 by offset, 2 not */
+    uint64_t *offset;      /* per placed section: offset inside its region */
+    uint32_t *imp_sym;     /* symbol index of each import, ascending */
+    uint32_t *got_sym;     /* symbols with a GOT slot, ascending */
+    size_t ngot;
+    uint32_t *ven_sym;     /* imports with a veneer, ascending */
+    size_t nven;
+    unsigned got_entsize;
+    struct hr_mem got, ven;
+    struct hr_import_info *got_import; /* _GLOBAL_OFFSET_TABLE_, if named */
+    char *name_next;
+};
+
+bool hr_find_u32(const uint32_t *v, size_t n, uint32_t key, size_t *at);
+const char *hr_keep_name(struct hr_ld *ld, const char *s);
+enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, const char **name,
+                           struct hr_error *err);
+enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err);
+void hr_collect_exports(struct hr_ld *ld);
+/* Check every relocation's type and symbol, and list the symbols that need a
+ * GOT slot or a veneer. With `fill` false it only counts. */
+enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err);
+enum hr_status hr_apply_relocs(struct hr_ld *ld, struct hr_error *err);
+
+#endif

@@ -1,0 +1,219 @@
+/* Relocation sites: what each relocation's formula needs (S, A, P, where
+ * to write), the services relocators call, and the passes over all
+ * relocations of the loaded sections. */
+#include <string.h>
+
+#include "module.h"
+
+static enum hr_status make_site(struct hr_ld *ld, uint32_t relsec, uint64_t i, struct hr_site *s,
+                                struct hr_error *err)
+{
+    struct hr_shdr rsh;
+    hr_elf_shdr(&ld->elf, relsec, &rsh);
+    const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh.info]];
+    memset(s, 0, sizeof *s);
+    s->ld = ld;
+    s->relsec = relsec;
+    s->index = i;
+    s->secname = si->name;
+    hr_elf_rela(&ld->elf, &rsh, i, &s->r);
+    s->A = s->r.addend;
+    if (s->r.offset > si->size)
+        return hr_fail(err, HR_E_FORMAT, "relocation %llu of %s: offset %#llx is outside the "
+                       "section (size %#llx)", (unsigned long long)i, si->name,
+                       (unsigned long long)s->r.offset, (unsigned long long)si->size);
+    if (!si->bytes)
+        return hr_fail(err, HR_E_FORMAT, "relocation %llu applies to %s, which has no contents "
+                       "(NOBITS)", (unsigned long long)i, si->name);
+    s->loc = (uint8_t *)si->bytes + s->r.offset;
+    s->room = si->size - s->r.offset;
+    s->P = si->addr + s->r.offset;
+    return hr_sym_addr(ld, s->r.sym, &s->S, &s->symname, err);
+}
+
+enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err, enum hr_status status,
+                            const char *fmt, ...)
+{
+    if (!err)
+        return status;
+    const char *tname = s->ld->ops->name(s->r.type);
+    size_t n;
+    if (tname)
+        n = hr_fmt(err->msg, sizeof err->msg, "%s", tname);
+    else
+        n = hr_fmt(err->msg, sizeof err->msg, "relocation type %u", s->r.type);
+    n += hr_fmt(err->msg + n, sizeof err->msg - n, " at %s+%#llx", s->secname,
+                (unsigned long long)s->r.offset);
+    if (s->symname && *s->symname)
+        n += hr_fmt(err->msg + n, sizeof err->msg - n, " against '%s'", s->symname);
+    n += hr_fmt(err->msg + n, sizeof err->msg - n, ": ");
+    va_list ap;
+    va_start(ap, fmt);
+    hr_vfmt(err->msg + n, sizeof err->msg - n, fmt, ap);
+    va_end(ap);
+    err->status = status;
+    return status;
+}
+
+enum hr_status hr_site_room(const struct hr_site *s, uint64_t bytes, struct hr_error *err)
+{
+    if (bytes <= s->room)
+        return HR_OK;
+    return hr_site_fail(s, err, HR_E_FORMAT, "the %llu-byte field runs past the end of the "
+                        "section", (unsigned long long)bytes);
+}
+
+enum hr_status hr_got_slot(const struct hr_site *s, hr_addr_t *slot, struct hr_error *err)
+{
+    size_t at;
+    if (!hr_find_u32(s->ld->got_sym, s->ld->ngot, s->r.sym, &at))
+        return hr_site_fail(s, err, HR_E_RELOC, "no GOT slot was reserved");
+    *slot = s->ld->got.addr + (hr_addr_t)at * s->ld->got_entsize;
+    return HR_OK;
+}
+
+enum hr_status hr_veneer(const struct hr_site *s, hr_addr_t *at, struct hr_error *err)
+{
+    size_t i;
+    if (!hr_find_u32(s->ld->ven_sym, s->ld->nven, s->r.sym, &i))
+        return hr_site_fail(s, err, HR_E_RANGE, "target is out of reach and is not an import "
+                            "that a veneer could reach");
+    *at = s->ld->ven.addr + (hr_addr_t)i * s->ld->ops->veneer_size;
+    return HR_OK;
+}
+
+/* Is relocation section `relsec` sorted by offset (as assemblers write them)?
+ * Computed once per section: 1 sorted, 2 not. */
+static bool rels_sorted(struct hr_ld *ld, uint32_t relsec, const struct hr_shdr *rsh)
+{
+    if (!ld->sorted[relsec]) {
+        uint64_t n = hr_elf_rela_count(&ld->elf, rsh), prev = 0;
+        ld->sorted[relsec] = 1;
+        for (uint64_t i = 0; i < n; i++) {
+            struct hr_rela r;
+            hr_elf_rela(&ld->elf, rsh, i, &r);
+            if (r.offset < prev) {
+                ld->sorted[relsec] = 2;
+                break;
+            }
+            prev = r.offset;
+        }
+    }
+    return ld->sorted[relsec] == 1;
+}
+
+enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
+                               bool (*match)(uint32_t type), struct hr_site *out,
+                               struct hr_error *err)
+{
+    struct hr_ld *ld = s->ld;
+    struct hr_shdr rsh;
+    hr_elf_shdr(&ld->elf, s->relsec, &rsh);
+    const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh.info]];
+    uint64_t n = hr_elf_rela_count(&ld->elf, &rsh), lo = 0, hi = n;
+    struct hr_rela r;
+    if (place >= si->addr && place - si->addr <= si->size) {
+        uint64_t off = place - si->addr;
+        if (rels_sorted(ld, s->relsec, &rsh)) {
+            /* Binary search for the first relocation at `off`: linear-time
+             * pairing would let a hostile module cost O(n^2). */
+            while (lo < hi) {
+                uint64_t mid = lo + (hi - lo) / 2;
+                hr_elf_rela(&ld->elf, &rsh, mid, &r);
+                if (r.offset < off)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            hi = n;
+        }
+        for (uint64_t i = lo; i < hi; i++) {
+            hr_elf_rela(&ld->elf, &rsh, i, &r);
+            if (r.offset == off && match(r.type))
+                return make_site(ld, s->relsec, i, out, err);
+            if (r.offset > off && ld->sorted[s->relsec] == 1)
+                break;
+        }
+    }
+    return hr_site_fail(s, err, HR_E_RELOC, "no matching high-part relocation at %#llx",
+                        (unsigned long long)place);
+}
+
+static void count_type(struct hr_module *mod, uint32_t type)
+{
+    for (size_t i = 0; i < mod->nstats; i++)
+        if (mod->stats[i].type == type) {
+            mod->stats[i].count++;
+            return;
+        }
+    if (mod->nstats < HR_MAX_STATS)
+        mod->stats[mod->nstats++] = (struct hr_reloc_count){type, 1};
+}
+
+/* Each placed section's relocation sections, in file order. */
+static bool next_relsec(struct hr_ld *ld, uint32_t *i, struct hr_shdr *rsh)
+{
+    for ((*i)++; *i < ld->elf.shnum; (*i)++) {
+        hr_elf_shdr(&ld->elf, *i, rsh);
+        if (rsh->type == HR_SHT_RELA && ld->map[rsh->info] >= 0)
+            return true;
+    }
+    return false;
+}
+
+enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
+{
+    size_t ngot = 0, nven = 0;
+    struct hr_shdr rsh;
+    for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
+        uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
+        for (uint64_t i = 0; i < n; i++) {
+            struct hr_rela r;
+            hr_elf_rela(&ld->elf, &rsh, i, &r);
+            const char *sec = ld->mod->secs[ld->map[rsh.info]].name;
+            if (!ld->ops->name(r.type))
+                return hr_fail(err, HR_E_RELOC, "unknown %s relocation type %u at %s+%#llx: the "
+                               "loader does not implement it", hr_arch_name(ld->cfg->arch),
+                               r.type, sec, (unsigned long long)r.offset);
+            if (r.sym >= ld->elf.nsyms)
+                return hr_fail(err, HR_E_FORMAT, "%s at %s+%#llx: symbol index %u is out of "
+                               "range (%u symbols)", ld->ops->name(r.type), sec,
+                               (unsigned long long)r.offset, r.sym, ld->elf.nsyms);
+            enum hr_need need = ld->ops->need(r.type);
+            if (need == HR_NEED_GOT) {
+                if (fill)
+                    ld->got_sym[ngot] = r.sym;
+                ngot++;
+            } else if (need == HR_NEED_VENEER && ld->ops->veneer_size) {
+                struct hr_sym sym;
+                hr_elf_sym(&ld->elf, r.sym, &sym);
+                if (r.sym == 0 || sym.shndx != HR_SHN_UNDEF)
+                    continue;
+                if (fill)
+                    ld->ven_sym[nven] = r.sym;
+                nven++;
+            }
+        }
+    }
+    ld->ngot = ngot;
+    ld->nven = nven;
+    return HR_OK;
+}
+
+enum hr_status hr_apply_relocs(struct hr_ld *ld, struct hr_error *err)
+{
+    struct hr_shdr rsh;
+    for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
+        uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
+        for (uint64_t i = 0; i < n; i++) {
+            struct hr_site s;
+            enum hr_status st = make_site(ld, rs, i, &s, err);
+            if (st == HR_OK)
+                st = ld->ops->apply(&s, err);
+            if (st != HR_OK)
+                return st;
+            count_type(ld->mod, s.r.type);
+        }
+    }
+    return HR_OK;
+}
