@@ -12,6 +12,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"relocate", cmd_relocate, "run the device's loader on the host as a dry run"},
+    {"build-id", cmd_build_id, "print the GNU build-id of a firmware (or write it raw)"},
 };
 
 static void usage(FILE *f)

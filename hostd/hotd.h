@@ -1,8 +1,15 @@
 #ifndef HOTD_H
 #define HOTD_H
 
+#include <stddef.h>
+
 /* One entry point per subcommand, one file each. argv[0] is the subcommand. */
 int cmd_relocate(int argc, char **argv);
+int cmd_build_id(int argc, char **argv);
+
+/* The GNU build-id of an ELF file. Returns 0, or -1 with a message. */
+int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,
+                       size_t msgsize);
 
 /* Parse an address or size: decimal or 0x-hex. Returns 0 on success. */
 int hotd_parse_u64(const char *s, unsigned long long *out);

@@ -128,6 +128,17 @@ void hr_elf_rela(const struct hr_elf *elf, const struct hr_shdr *sh, uint64_t i,
     }
 }
 
+enum hr_status hr_elf_open_any(struct hr_elf *elf, const void *img, size_t size,
+                               struct hr_error *err)
+{
+    const uint8_t *p = img;
+    bool is64 = p && size > 4 && p[4] == 2;
+    uint16_t machine = p && size >= 20 ? rd16(p + 18) : 0;
+    if (machine != HR_EM_X86_64 && machine != HR_EM_RISCV && machine != HR_EM_XTENSA)
+        machine = HR_EM_X86_64; /* let hr_elf_open name the mismatch */
+    return hr_elf_open(elf, img, size, is64, machine, err);
+}
+
 static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
 {
     uint32_t ent = elf->is64 ? 24 : 16;

@@ -91,6 +91,9 @@ struct hr_elf {
 /* Check the header and every section header; find the symbol table. */
 enum hr_status hr_elf_open(struct hr_elf *elf, const void *img, size_t size, bool want64,
                            uint16_t want_machine, struct hr_error *err);
+/* The same checks for an image of any supported machine and class. */
+enum hr_status hr_elf_open_any(struct hr_elf *elf, const void *img, size_t size,
+                               struct hr_error *err);
 void hr_elf_shdr(const struct hr_elf *elf, uint32_t idx, struct hr_shdr *out);
 /* A NUL-terminated string inside string section `strsec`, or NULL. */
 const char *hr_elf_str(const struct hr_elf *elf, uint32_t strsec, uint32_t off);

@@ -103,7 +103,7 @@ static size_t uniq_u32(uint32_t *v, size_t n)
 /* ---- layout ----------------------------------------------------------- */
 
 struct counts {
-    size_t placed, imports, exports, names;
+    size_t placed, imports, exports, persist, names;
 };
 
 static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error *err)
@@ -161,10 +161,15 @@ static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error
         } else if (sym.shndx < HR_SHN_LORESERVE && sym.shndx >= ld->elf.shnum) {
             return hr_fail(err, HR_E_FORMAT, "symbol '%s': section index %u is out of range "
                            "(%u sections)", name, sym.shndx, ld->elf.shnum);
-        } else if (sym.bind != HR_STB_LOCAL && sym.name && sym.shndx != HR_SHN_ABS &&
-                   sym.shndx < HR_SHN_LORESERVE) {
-            c->exports++;
-            c->names += strlen(name) + 1;
+        } else if (sym.shndx < HR_SHN_LORESERVE && sym.name) {
+            if (sym.bind != HR_STB_LOCAL) {
+                c->exports++;
+                c->names += strlen(name) + 1;
+            }
+            if (hr_is_persist(&ld->elf, &sym)) {
+                c->persist++;
+                c->names += strlen(name) + 1;
+            }
         }
     }
     return HR_OK;
@@ -345,9 +350,10 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     mod->secs = zalloc(port, (c.placed + 2) * sizeof *mod->secs);
     mod->imports = zalloc(port, c.imports * sizeof *mod->imports);
     mod->exports = zalloc(port, c.exports * sizeof *mod->exports);
+    mod->persist = zalloc(port, c.persist * sizeof *mod->persist);
     mod->names = zalloc(port, c.names);
     if (!ld->map || !ld->sorted || !ld->offset || !ld->imp_sym || !mod->secs || !mod->imports ||
-        !mod->exports || !mod->names)
+        !mod->exports || !mod->persist || !mod->names)
         return hr_fail(err, HR_E_NOMEM, "out of memory for the loader's tables (%zu sections, "
                        "%zu imports, %zu exports)", c.placed, c.imports, c.exports);
     ld->name_next = mod->names;
@@ -433,6 +439,7 @@ void hr_module_free(struct hr_module *mod)
     release(port, mod->secs);
     release(port, mod->imports);
     release(port, mod->exports);
+    release(port, mod->persist);
     release(port, mod->names);
     port->free(port->ctx, mod);
 }
@@ -459,6 +466,43 @@ const struct hr_export_info *hr_module_lookup(const struct hr_module *mod, const
         if (strcmp(mod->exports[i].name, name) == 0)
             return &mod->exports[i];
     return NULL;
+}
+
+size_t hr_module_persist_count(const struct hr_module *mod) { return mod->npersist; }
+const struct hr_export_info *hr_module_persist(const struct hr_module *mod, size_t i)
+{
+    return i < mod->npersist ? &mod->persist[i] : NULL;
+}
+
+uint8_t *hr_module_bytes(const struct hr_module *mod, hr_addr_t addr, size_t len)
+{
+    for (int k = 0; k < HR_REGION_COUNT; k++) {
+        const struct hr_mem *m = &mod->regions[k];
+        if (m->write && addr >= m->addr && addr - m->addr <= m->size &&
+            len <= m->size - (addr - m->addr))
+            return m->write + (addr - m->addr);
+    }
+    return NULL;
+}
+
+enum hr_status hr_image_section(const void *image, size_t size, const char *name,
+                                const uint8_t **data, size_t *len, struct hr_error *err)
+{
+    struct hr_elf elf;
+    enum hr_status st = hr_elf_open_any(&elf, image, size, err);
+    if (st != HR_OK)
+        return st;
+    for (uint32_t i = 1; i < elf.shnum; i++) {
+        struct hr_shdr sh;
+        hr_elf_shdr(&elf, i, &sh);
+        const char *sname = hr_elf_str(&elf, elf.shstrndx, sh.name);
+        if (sh.type == HR_SHT_NOBITS || !sname || strcmp(sname, name) != 0)
+            continue;
+        *data = elf.img + sh.offset;
+        *len = (size_t)sh.size;
+        return HR_OK;
+    }
+    return hr_fail(err, HR_E_NOTFOUND, "the module has no section %s", name);
 }
 
 size_t hr_module_reloc_stats(const struct hr_module *mod, const struct hr_reloc_count **out)

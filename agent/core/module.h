@@ -17,6 +17,8 @@ struct hr_module {
     size_t nimports;
     struct hr_export_info *exports;
     size_t nexports;
+    struct hr_export_info *persist;
+    size_t npersist;
     char *names;
     struct hr_reloc_count stats[HR_MAX_STATS];
     size_t nstats;
@@ -47,6 +49,8 @@ enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, const c
                            struct hr_error *err);
 enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err);
 void hr_collect_exports(struct hr_ld *ld);
+/* Is `sym` a variable kept across reloads (HOTRELOAD_PERSIST)? */
+bool hr_is_persist(const struct hr_elf *elf, const struct hr_sym *sym);
 /* Check every relocation's type and symbol, and list the symbols that need a
  * GOT slot or a veneer. With `fill` false it only counts. */
 enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err);

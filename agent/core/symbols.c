@@ -107,12 +107,29 @@ enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err)
     return HR_OK;
 }
 
+bool hr_is_persist(const struct hr_elf *elf, const struct hr_sym *sym)
+{
+    return sym->type == HR_STT_OBJECT && sym->shndx != HR_SHN_UNDEF &&
+           sym->shndx < elf->shnum &&
+           strncmp(hr_elf_secname(elf, sym->shndx), ".hotreload.persist", 18) == 0;
+}
+
 void hr_collect_exports(struct hr_ld *ld)
 {
     struct hr_module *mod = ld->mod;
     for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
         struct hr_sym sym;
         hr_elf_sym(&ld->elf, i, &sym);
+        if (sym.name && hr_is_persist(&ld->elf, &sym) && ld->map[sym.shndx] >= 0) {
+            const struct hr_section_info *ps = &mod->secs[ld->map[sym.shndx]];
+            if (sym.value <= ps->size && sym.size <= ps->size - sym.value) {
+                struct hr_export_info *p = &mod->persist[mod->npersist++];
+                p->name = hr_keep_name(ld, hr_elf_symname(&ld->elf, &sym));
+                p->addr = ps->addr + sym.value;
+                p->size = sym.size;
+                p->kind = HR_EXPORT_DATA;
+            }
+        }
         if (sym.bind == HR_STB_LOCAL || !sym.name || sym.shndx == HR_SHN_UNDEF ||
             sym.shndx >= ld->elf.shnum || ld->map[sym.shndx] < 0)
             continue;

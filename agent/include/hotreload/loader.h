@@ -94,6 +94,21 @@ const struct hr_export_info *hr_module_export(const struct hr_module *mod, size_
 /* Look up a global function or data object of the module by name. */
 const struct hr_export_info *hr_module_lookup(const struct hr_module *mod, const char *name);
 
+/* Variables the module keeps across reloads: objects in sections named
+ * ".hotreload.persist*" (HOTRELOAD_PERSIST), static ones included. */
+size_t hr_module_persist_count(const struct hr_module *mod);
+const struct hr_export_info *hr_module_persist(const struct hr_module *mod, size_t i);
+
+/* Where the loader wrote the module's bytes at `addr` (the data-bus view),
+ * or NULL if [addr, addr+len) does not lie inside one of its regions. */
+uint8_t *hr_module_bytes(const struct hr_module *mod, hr_addr_t addr, size_t len);
+
+/* The contents of section `name` of an image, without loading it (e.g. the
+ * firmware build-id a module carries). HR_E_NOTFOUND if it has none. The
+ * image is checked like a load would, for any architecture. */
+enum hr_status hr_image_section(const void *image, size_t size, const char *name,
+                                const uint8_t **data, size_t *len, struct hr_error *err);
+
 /* How many relocations of `type` were applied; for reports and tests. */
 struct hr_reloc_count {
     uint32_t type;
