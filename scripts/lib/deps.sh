@@ -7,6 +7,7 @@ HOTRELOAD_PACKAGES=(
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-xtensa-lx106 binutils-xtensa-lx106
   python3 python3-pyelftools
+  openssl curl
 )
 
 # Install whichever of the given packages are missing; silent when none are.

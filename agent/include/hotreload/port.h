@@ -49,4 +49,49 @@ struct hr_port {
     void (*sync_code)(void *ctx, const struct hr_mem *mem);
 };
 
+/* Module storage: a flash-like partition. Writes only program erased bytes
+ * (bits go from 1 to 0); erase works on `erase_size` blocks. */
+struct hr_storage {
+    void *ctx;
+    uint32_t size;        /* bytes */
+    uint32_t erase_size;  /* erase granularity, a power of two */
+    int (*read)(void *ctx, uint32_t off, void *buf, uint32_t len);   /* 0 on success */
+    int (*write)(void *ctx, uint32_t off, const void *buf, uint32_t len);
+    int (*erase)(void *ctx, uint32_t off, uint32_t len);
+    /* Optional (NULL): a read-only view of [off, off+len), as esp_partition_mmap
+     * gives; the loader then reads the image in place instead of a RAM copy. */
+    const void *(*map)(void *ctx, uint32_t off, uint32_t len);
+    void (*unmap)(void *ctx, const void *view, uint32_t len);
+};
+
+/* The platform around the runtime: one per port, a singleton. */
+struct hr_platform {
+    void *ctx;
+    const struct hr_port *mem;           /* memory for modules (loader port) */
+    uint64_t (*now_ms)(void *ctx);
+    void (*sleep_ms)(void *ctx, uint32_t ms);
+    /* One recursive lock around the runtime's state (server threads vs the
+     * application's thread). No-ops on single-threaded ports. */
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    /* Run fn(arg); return 0, or non-zero when it trapped (fault, illegal
+     * instruction, ...) with a description in `why`. */
+    int (*guarded_call)(void *ctx, void (*fn)(void *), void *arg, char *why, size_t whysize);
+    /* The running firmware's build-id. Returns its length (0: unknown). */
+    size_t (*firmware_id)(void *ctx, const uint8_t **id);
+    /* Optional: the firmware's own symbols, for modules that import by name
+     * (e.g. dlsym on the simulated device). Modules pre-linked against the
+     * firmware's addresses need none. Return 0 if found. */
+    int (*resolve)(void *ctx, const char *name, hr_addr_t *addr);
+    /* Cryptographically unpredictable bytes (the per-boot nonce). */
+    int (*random)(void *ctx, void *buf, size_t len);
+    /* Open the storage named `name` (a partition label, a file). */
+    int (*storage_open)(void *ctx, const char *name, struct hr_storage *out);
+    /* One line of log (no trailing newline). */
+    void (*log)(void *ctx, const char *line);
+};
+
+/* Each port provides its platform. */
+const struct hr_platform *hr_platform_get(void);
+
 #endif

@@ -1,0 +1,326 @@
+/* The HTTP server of the simulated device: a listening socket, an accept
+ * thread, one detached thread per connection (at most 8 at a time), each
+ * handing its socket to the transport-agnostic hr_http_serve. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "posix.h"
+#include "rt.h"
+
+#define MAX_CONNECTIONS 8
+#define IO_TIMEOUT_S 5 /* a peer silent this long is dropped (slow-loris) */
+
+/* The configuration, copied: the caller's strings and key need not outlive
+ * start(). Shared by reference with the connection threads, which may
+ * still be finishing a request after stop(). */
+struct shared {
+    atomic_int refs;
+    hotreload_server_config_t cfg;
+    char partition[64];
+    uint8_t key[];
+};
+
+static struct {
+    pthread_mutex_t mu;
+    bool running;
+    atomic_bool stopping;
+    int fd;
+    uint16_t port;
+    pthread_t thread;
+    struct shared *sh;
+    atomic_int active;
+} srv = {.mu = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+struct conn {
+    int fd;
+    struct shared *sh;
+};
+
+static void shared_put(struct shared *sh)
+{
+    if (atomic_fetch_sub(&sh->refs, 1) == 1) {
+        memset(sh->key, 0, sh->cfg.auth_key_len);
+        free(sh);
+    }
+}
+
+static int sock_read(void *ctx, void *buf, size_t len)
+{
+    int fd = *(int *)ctx;
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n >= 0)
+            return (int)n;
+        if (errno != EINTR)
+            return -1; /* EAGAIN here is SO_RCVTIMEO expiring */
+    }
+}
+
+static int sock_write(void *ctx, const void *buf, size_t len)
+{
+    int fd = *(int *)ctx;
+    const char *p = buf;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL); /* a gone peer is no SIGPIPE */
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void set_timeouts(int fd, int seconds)
+{
+    struct timeval tv = {seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* Closing a socket with unread input makes the kernel send a reset, which
+ * can destroy the answer before the client reads it (a 413 sent before the
+ * body). So: end our side, swallow what the client still sends for a
+ * moment, then close. */
+static void close_gracefully(int fd)
+{
+    char sink[4096];
+    shutdown(fd, SHUT_WR);
+    set_timeouts(fd, 1);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t total = 0;
+    while (total < (4u << 20)) {
+        ssize_t n = recv(fd, sink, sizeof sink, 0);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec >= 2)
+            break;
+    }
+    close(fd);
+}
+
+static void *connection(void *arg)
+{
+    struct conn *c = arg;
+    struct hr_http_conn hc = {&c->fd, sock_read, sock_write};
+    char summary[400];
+    int one = 1;
+    set_timeouts(c->fd, IO_TIMEOUT_S);
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int status = hr_http_serve(&hc, &c->sh->cfg, summary, sizeof summary);
+    /* Polling the status is routine; everything else goes to the log. */
+    if (status != 200 || strncmp(summary, "GET /status ", 12) != 0)
+        hr_rt_log("hotreload: http %s", summary);
+    close_gracefully(c->fd);
+    shared_put(c->sh);
+    free(c);
+    atomic_fetch_sub(&srv.active, 1);
+    return NULL;
+}
+
+static void reject(int fd, const char *why)
+{
+    struct hr_http_conn hc = {&fd, sock_read, sock_write};
+    set_timeouts(fd, 1);
+    hr_http_reject(&hc, 503, why);
+    shutdown(fd, SHUT_WR);
+    char sink[4096];
+    while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+    }
+    close(fd);
+}
+
+static void *accept_loop(void *arg)
+{
+    struct shared *sh = arg;
+    for (;;) {
+        int fd = accept4(srv.fd, NULL, NULL, SOCK_CLOEXEC);
+        if (atomic_load(&srv.stopping)) {
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                struct timespec ts = {0, 50 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            continue;
+        }
+        if (atomic_fetch_add(&srv.active, 1) >= MAX_CONNECTIONS) {
+            atomic_fetch_sub(&srv.active, 1);
+            reject(fd, "too many connections (8 at a time); try again");
+            continue;
+        }
+        struct conn *c = malloc(sizeof *c);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (c) {
+            c->fd = fd;
+            c->sh = sh;
+            atomic_fetch_add(&sh->refs, 1);
+        }
+        if (!c || pthread_create(&t, &attr, connection, c) != 0) {
+            if (c)
+                shared_put(sh);
+            free(c);
+            atomic_fetch_sub(&srv.active, 1);
+            reject(fd, "the device cannot start a connection thread");
+        }
+        pthread_attr_destroy(&attr);
+    }
+    return NULL;
+}
+
+static int listen_on(const char *addr, uint16_t port, char *why, size_t whysize)
+{
+    struct addrinfo hints, *res = NULL;
+    char service[8];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    int gai = getaddrinfo(addr, service, &hints, &res);
+    if (gai != 0) {
+        snprintf(why, whysize, "bad bind address '%s': %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, err = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+            err = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        snprintf(why, whysize, "cannot listen on %s:%u: %s", addr, (unsigned)port, strerror(err));
+    return fd;
+}
+
+static uint16_t bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+hotreload_err_t hotreload_server_start(const hotreload_server_config_t *config)
+{
+    char why[160];
+    hr_rt_start();
+    if (!config)
+        return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no configuration");
+    if (!config->auth_disabled && (!config->auth_key || !config->auth_key_len))
+        return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no authentication key (auth_key); "
+                          "set one, or opt out explicitly with auth_disabled");
+    const char *addr = config->bind_address ? config->bind_address : "127.0.0.1";
+    pthread_mutex_lock(&srv.mu);
+    if (srv.running) {
+        pthread_mutex_unlock(&srv.mu);
+        return hr_rt_fail(HOTRELOAD_ERR_STATE, "HTTP server: already running on port %u", srv.port);
+    }
+    size_t keylen = config->auth_disabled ? 0 : config->auth_key_len;
+    struct shared *sh = calloc(1, sizeof *sh + keylen);
+    if (!sh) {
+        pthread_mutex_unlock(&srv.mu);
+        return hr_rt_fail(HOTRELOAD_ERR_NOMEM, "HTTP server: out of memory");
+    }
+    atomic_init(&sh->refs, 1);
+    sh->cfg = *config;
+    sh->cfg.bind_address = NULL; /* not needed past this point */
+    snprintf(sh->partition, sizeof sh->partition, "%s",
+           config->partition ? config->partition : "hotreload");
+    sh->cfg.partition = sh->partition;
+    if (keylen)
+        memcpy(sh->key, config->auth_key, keylen);
+    sh->cfg.auth_key = keylen ? sh->key : NULL;
+    sh->cfg.auth_key_len = keylen;
+    int fd = listen_on(addr, config->port, why, sizeof why);
+    if (fd < 0) {
+        shared_put(sh);
+        pthread_mutex_unlock(&srv.mu);
+        return hr_rt_fail(HOTRELOAD_ERR_STATE, "HTTP server: %s", why);
+    }
+    srv.fd = fd;
+    srv.port = bound_port(fd);
+    srv.sh = sh;
+    atomic_store(&srv.stopping, false);
+    if (pthread_create(&srv.thread, NULL, accept_loop, sh) != 0) {
+        close(fd);
+        srv.fd = -1;
+        srv.sh = NULL;
+        shared_put(sh);
+        pthread_mutex_unlock(&srv.mu);
+        return hr_rt_fail(HOTRELOAD_ERR_NOMEM, "HTTP server: cannot start the accept thread");
+    }
+    srv.running = true;
+    pthread_mutex_unlock(&srv.mu);
+    hr_rt_log("hotreload: HTTP server listening on %s:%u", addr, srv.port);
+    if (config->auth_disabled)
+        hr_rt_log("hotreload: WARNING: request authentication is DISABLED: anyone who can "
+                  "reach %s:%u can replace the code this device runs", addr, srv.port);
+    return HOTRELOAD_OK;
+}
+
+hotreload_err_t hotreload_server_stop(void)
+{
+    pthread_mutex_lock(&srv.mu);
+    if (!srv.running) {
+        pthread_mutex_unlock(&srv.mu);
+        return HOTRELOAD_ERR_STATE;
+    }
+    atomic_store(&srv.stopping, true);
+    shutdown(srv.fd, SHUT_RDWR); /* wakes the blocked accept() */
+    pthread_join(srv.thread, NULL);
+    close(srv.fd);
+    srv.fd = -1;
+    srv.port = 0;
+    /* Connections still running keep their reference to the config. */
+    shared_put(srv.sh);
+    srv.sh = NULL;
+    srv.running = false;
+    pthread_mutex_unlock(&srv.mu);
+    return HOTRELOAD_OK;
+}
+
+uint16_t hr_posix_server_port(void)
+{
+    pthread_mutex_lock(&srv.mu);
+    uint16_t port = srv.port;
+    pthread_mutex_unlock(&srv.mu);
+    return port;
+}

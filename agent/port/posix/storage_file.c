@@ -1,0 +1,229 @@
+/* A file standing for a flash partition on the simulated device.
+ *
+ * $HOTRELOAD_STORAGE_DIR/<name>.partition (default directory "."), of
+ * $HOTRELOAD_STORAGE_SIZE bytes (default 512 KiB, rounded up to the erase
+ * size) when it is created; an existing file keeps its size so that the
+ * images in it stay readable. A new file is all 0xFF, as erased flash.
+ *
+ * Flash rules are enforced, not just imitated: erase works on 4 KiB blocks,
+ * and a write that would turn a 0 bit back into 1 fails and says so on
+ * stderr (it means the storage code wrote twice without an erase).
+ *
+ * Durability: the data is in the page cache as soon as pwrite returns, which
+ * is all a SIGKILL test needs. Against an OS crash, erases are synced, and a
+ * write into the first 256 bytes of an erase block -- where storage.c keeps
+ * image headers and state marks -- is synced before (the body under it is on
+ * disk first) and after. Body writes are not, so streaming stays fast.
+ *
+ * Test hook: HOTRELOAD_TEST_PAUSE_STORE=N makes the Nth write call of the
+ * process (1-based) print "hotreload-test: paused in storage write" on
+ * stderr and sleep 60 s before writing, so that a test can kill the process
+ * in the middle of storing a module. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "posix.h"
+
+#define ERASE_SIZE 4096u
+#define DEFAULT_SIZE (512u * 1024u)
+#define HEAD_BYTES 256u
+
+struct file_part {
+    int fd;
+    uint32_t size;
+    const uint8_t *view; /* the whole file, read-only, shared with pwrite */
+    char path[512];
+};
+
+static atomic_uint write_calls;
+
+static int in_range(const struct file_part *p, uint32_t off, uint32_t len)
+{
+    return off <= p->size && len <= p->size - off;
+}
+
+static int fd_read(int fd, uint32_t off, void *buf, uint32_t len)
+{
+    for (uint32_t done = 0; done < len;) {
+        ssize_t n = pread(fd, (uint8_t *)buf + done, len - done, (off_t)off + done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (uint32_t)n;
+    }
+    return 0;
+}
+
+static int fd_write(int fd, uint32_t off, const void *buf, uint32_t len)
+{
+    for (uint32_t done = 0; done < len;) {
+        ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)off + done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (uint32_t)n;
+    }
+    return 0;
+}
+
+static int part_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    struct file_part *p = ctx;
+    return in_range(p, off, len) ? fd_read(p->fd, off, buf, len) : -1;
+}
+
+static void test_pause(void)
+{
+    static long pause_at = -1;
+    if (pause_at < 0) {
+        const char *env = getenv("HOTRELOAD_TEST_PAUSE_STORE");
+        pause_at = env && *env ? strtol(env, NULL, 10) : 0;
+    }
+    unsigned n = atomic_fetch_add(&write_calls, 1) + 1;
+    if (pause_at > 0 && n == (unsigned long)pause_at) {
+        fputs("hotreload-test: paused in storage write\n", stderr);
+        fflush(stderr);
+        sleep(60);
+    }
+}
+
+static int part_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
+{
+    struct file_part *p = ctx;
+    test_pause();
+    if (!in_range(p, off, len))
+        return -1;
+    /* Flash can only clear bits: check against what is there. */
+    const uint8_t *src = buf;
+    for (uint32_t i = 0; i < len; i++)
+        if ((p->view[off + i] & src[i]) != src[i]) {
+            fprintf(stderr, "hotreload: storage %s: write at 0x%x sets bits that are not "
+                    "erased (0x%02x over 0x%02x): write without erase\n",
+                    p->path, off + i, src[i], p->view[off + i]);
+            return -1;
+        }
+    int head = off % ERASE_SIZE < HEAD_BYTES;
+    if (head && fdatasync(p->fd) != 0)
+        return -1;
+    if (fd_write(p->fd, off, buf, len) != 0)
+        return -1;
+    return head ? fdatasync(p->fd) : 0;
+}
+
+static int part_erase(void *ctx, uint32_t off, uint32_t len)
+{
+    struct file_part *p = ctx;
+    uint8_t ff[ERASE_SIZE];
+    if (!in_range(p, off, len) || off % ERASE_SIZE || len % ERASE_SIZE)
+        return -1;
+    memset(ff, 0xff, sizeof ff);
+    for (uint32_t done = 0; done < len; done += ERASE_SIZE)
+        if (fd_write(p->fd, off + done, ff, ERASE_SIZE) != 0)
+            return -1;
+    return fdatasync(p->fd);
+}
+
+static const void *part_map(void *ctx, uint32_t off, uint32_t len)
+{
+    struct file_part *p = ctx;
+    return in_range(p, off, len) ? p->view + off : NULL;
+}
+
+static void part_unmap(void *ctx, const void *view, uint32_t len)
+{
+    (void)ctx, (void)view, (void)len; /* the whole file stays mapped */
+}
+
+/* A new partition: all 0xFF. Written to a temporary name and renamed, so a
+ * process killed meanwhile never leaves a half-made file behind. */
+static int create_file(const char *path, uint32_t size)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    uint8_t ff[ERASE_SIZE];
+    memset(ff, 0xff, sizeof ff);
+    int ok = 1;
+    for (uint32_t off = 0; ok && off < size; off += ERASE_SIZE)
+        ok = fd_write(fd, off, ff, ERASE_SIZE) == 0;
+    ok = ok && fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int hr_posix_storage_open(const char *name, struct hr_storage *out)
+{
+    const char *dir = getenv("HOTRELOAD_STORAGE_DIR");
+    const char *size_env = getenv("HOTRELOAD_STORAGE_SIZE");
+    unsigned long long want = size_env && *size_env ? strtoull(size_env, NULL, 0) : DEFAULT_SIZE;
+    if (!name || !*name || strchr(name, '/') || want == 0 || want > 0x7fff0000ull)
+        return -1;
+    want = (want + ERASE_SIZE - 1) / ERASE_SIZE * ERASE_SIZE;
+    struct file_part *p = calloc(1, sizeof *p);
+    if (!p)
+        return -1;
+    snprintf(p->path, sizeof p->path, "%s/%s.partition", dir && *dir ? dir : ".", name);
+    struct stat sb;
+    if (stat(p->path, &sb) != 0 && create_file(p->path, (uint32_t)want) != 0) {
+        fprintf(stderr, "hotreload: cannot create storage %s: %s\n", p->path, strerror(errno));
+        free(p);
+        return -1;
+    }
+    p->fd = open(p->path, O_RDWR | O_CLOEXEC);
+    if (p->fd < 0 || fstat(p->fd, &sb) != 0 || sb.st_size < (off_t)ERASE_SIZE * 2 ||
+        sb.st_size > 0x7fff0000) {
+        fprintf(stderr, "hotreload: cannot open storage %s\n", p->path);
+        if (p->fd >= 0)
+            close(p->fd);
+        free(p);
+        return -1;
+    }
+    p->size = (uint32_t)sb.st_size / ERASE_SIZE * ERASE_SIZE;
+    void *view = mmap(NULL, p->size, PROT_READ, MAP_SHARED, p->fd, 0);
+    if (view == MAP_FAILED) {
+        close(p->fd);
+        free(p);
+        return -1;
+    }
+    p->view = view;
+    *out = (struct hr_storage){
+        .ctx = p,
+        .size = p->size,
+        .erase_size = ERASE_SIZE,
+        .read = part_read,
+        .write = part_write,
+        .erase = part_erase,
+        .map = part_map,
+        .unmap = part_unmap,
+    };
+    return 0;
+}
+
+/* Give back what hr_posix_storage_open took (tests; the device keeps its
+ * storage open for its lifetime). */
+void hr_posix_storage_close(struct hr_storage *dev)
+{
+    struct file_part *p = dev->ctx;
+    if (!p)
+        return;
+    munmap((void *)p->view, p->size);
+    close(p->fd);
+    free(p);
+    dev->ctx = NULL;
+}

@@ -1,0 +1,192 @@
+/* Request authentication, scheme HR1: parse, check and make the
+ * Authorization value. Freestanding (runs on the device). */
+#include <stdbool.h>
+#include <string.h>
+
+#include "../core/fmt.h"
+#include "auth.h"
+#include "runtime.h"
+#include "sha256.h"
+
+#define SYNTAX "expected 'Authorization: HR1 counter=<decimal>, mac=<64 lowercase hex>'"
+
+static enum hr_auth_result say(enum hr_auth_result r, char *msg, size_t msgsize,
+                               const char *what)
+{
+    hr_fmt(msg, msgsize, "malformed Authorization header (%s): " SYNTAX, what);
+    return r;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Does p[0..len) start with `word`? Advances *i past it. */
+static bool take(const char *p, size_t len, size_t *i, const char *word, bool nocase)
+{
+    size_t n = strlen(word);
+    if (len - *i < n)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        char c = p[*i + k];
+        if (nocase && c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (c != word[k])
+            return false;
+    }
+    *i += n;
+    return true;
+}
+
+enum hr_auth_result hr_auth_parse(const char *value, size_t len, struct hr_auth *out, char *msg,
+                                  size_t msgsize)
+{
+    if (!value) {
+        hr_fmt(msg, msgsize, "authentication required: " SYNTAX);
+        return HR_AUTH_MISSING;
+    }
+    size_t i = 0;
+    if (!take(value, len, &i, HR_AUTH_SCHEME, true) || i >= len || !is_space(value[i]))
+        return say(HR_AUTH_MALFORMED, msg, msgsize, "scheme is not HR1");
+    while (i < len && is_space(value[i]))
+        i++;
+    if (!take(value, len, &i, "counter=", false))
+        return say(HR_AUTH_MALFORMED, msg, msgsize, "no counter");
+    size_t start = i;
+    uint64_t v = 0;
+    for (; i < len && value[i] >= '0' && value[i] <= '9'; i++) {
+        unsigned d = (unsigned)(value[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return say(HR_AUTH_MALFORMED, msg, msgsize, "counter over 2^64-1");
+        v = v * 10 + d;
+    }
+    size_t ndig = i - start;
+    if (ndig == 0)
+        return say(HR_AUTH_MALFORMED, msg, msgsize, "counter is not a decimal number");
+    if (ndig > 1 && value[start] == '0')
+        return say(HR_AUTH_MALFORMED, msg, msgsize, "counter has leading zeros");
+    if (ndig >= sizeof out->counter_str)
+        return say(HR_AUTH_MALFORMED, msg, msgsize, "counter too long");
+    memcpy(out->counter_str, value + start, ndig);
+    out->counter_str[ndig] = '\0';
+    out->counter = v;
+    while (i < len && is_space(value[i]))
+        i++;
+    if (i >= len || value[i++] != ',')
+        return say(HR_AUTH_MALFORMED, msg, msgsize, "no comma after the counter");
+    while (i < len && is_space(value[i]))
+        i++;
+    if (!take(value, len, &i, "mac=", false))
+        return say(HR_AUTH_MALFORMED, msg, msgsize, "no mac");
+    for (size_t k = 0; k < 64; k++, i++) {
+        char c = i < len ? value[i] : '\0';
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return say(HR_AUTH_MALFORMED, msg, msgsize, "mac is not 64 lowercase hex digits");
+        out->mac[k] = c;
+    }
+    out->mac[64] = '\0';
+    while (i < len && is_space(value[i]))
+        i++;
+    if (i != len)
+        return say(HR_AUTH_MALFORMED, msg, msgsize, "trailing characters");
+    return HR_AUTH_OK;
+}
+
+static enum hr_auth_result stale(const struct hr_auth *a, uint64_t last, char *msg,
+                                 size_t msgsize)
+{
+    hr_fmt(msg, msgsize, "replayed or stale request (counter %llu, last accepted %llu)",
+           (unsigned long long)a->counter, (unsigned long long)last);
+    return HR_AUTH_STALE;
+}
+
+enum hr_auth_result hr_auth_fresh(const struct hr_auth *a, char *msg, size_t msgsize)
+{
+    uint64_t last = hr_rt_counter_last();
+    return a->counter > last ? HR_AUTH_OK : stale(a, last, msg, msgsize);
+}
+
+/* HMAC-SHA-256 streamed over the fields: no buffer for the joined text
+ * (the device's HTTP thread has a small stack). */
+static void hmac_pad(struct hr_sha256 *s, const uint8_t *key, size_t keylen, uint8_t x)
+{
+    uint8_t k[64];
+    memset(k, 0, sizeof k);
+    if (keylen > 64)
+        hr_sha256(key, keylen, k);
+    else if (keylen)
+        memcpy(k, key, keylen);
+    for (int i = 0; i < 64; i++)
+        k[i] ^= x;
+    hr_sha256_init(s);
+    hr_sha256_update(s, k, 64);
+    memset(k, 0, sizeof k);
+}
+
+int hr_auth_mac(const uint8_t *key, size_t keylen, const char *method, const char *target,
+                const char *nonce, const char *counter, const uint8_t body_sha[32],
+                uint8_t mac[32])
+{
+    /* Fields are joined by newlines: one inside a field would let two
+     * different requests share a signature. */
+    const char *fields[] = {HR_AUTH_SCHEME, method, target, nonce, counter};
+    struct hr_sha256 s;
+    uint8_t inner[32];
+    char hex[65];
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+        if (!fields[k] || strchr(fields[k], '\n'))
+            return -1;
+    hmac_pad(&s, key, keylen, 0x36);
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        hr_sha256_update(&s, fields[k], strlen(fields[k]));
+        hr_sha256_update(&s, "\n", 1);
+    }
+    hr_hex(body_sha, 32, hex);
+    hr_sha256_update(&s, hex, 64);
+    hr_sha256_final(&s, inner);
+    hmac_pad(&s, key, keylen, 0x5c);
+    hr_sha256_update(&s, inner, 32);
+    hr_sha256_final(&s, mac);
+    return 0;
+}
+
+enum hr_auth_result hr_auth_verify(const uint8_t *key, size_t keylen, const char *method,
+                                   const char *target, const struct hr_auth *a,
+                                   const uint8_t body_sha[32], char *msg, size_t msgsize)
+{
+    uint8_t mac[32];
+    char hex[65];
+    if (!key || !keylen) {
+        hr_fmt(msg, msgsize, "the device has no authentication key configured");
+        return HR_AUTH_NO_KEY;
+    }
+    if (hr_auth_mac(key, keylen, method, target, hr_rt_nonce(), a->counter_str, body_sha,
+                    mac) != 0) {
+        hr_fmt(msg, msgsize, "request cannot be authenticated (a field holds a newline)");
+        return HR_AUTH_BAD_MAC;
+    }
+    hr_hex(mac, 32, hex);
+    if (!hr_memeq_ct(hex, a->mac, 64)) {
+        hr_fmt(msg, msgsize, "wrong mac: the key differs from the device's, or the method, "
+                             "target, nonce, counter or body changed after signing");
+        return HR_AUTH_BAD_MAC;
+    }
+    /* Atomic: of two requests with the same counter only one gets here. */
+    if (!hr_rt_counter_accept(a->counter))
+        return stale(a, hr_rt_counter_last(), msg, msgsize);
+    return HR_AUTH_OK;
+}
+
+int hr_auth_sign(const uint8_t *key, size_t keylen, const char *method, const char *target,
+                 const char *nonce, uint64_t counter, const uint8_t body_sha[32], char *out)
+{
+    char num[24], hex[65];
+    uint8_t mac[32];
+    hr_fmt(num, sizeof num, "%llu", (unsigned long long)counter);
+    if (hr_auth_mac(key, keylen, method, target, nonce, num, body_sha, mac) != 0)
+        return -1;
+    hr_hex(mac, 32, hex);
+    hr_fmt(out, HR_AUTH_VALUE_MAX, HR_AUTH_SCHEME " counter=%s, mac=%s", num, hex);
+    return 0;
+}

@@ -1,0 +1,379 @@
+/* The serial console (see console.h and docs/serial.md). Every command ends
+ * with one line starting "ok" or "error"; during an upload each frame gets
+ * "ack <seq>" or "nak <seq> <reason>". Other lines the host sees are either
+ * the text of a multi-line answer (indented) or the device's own output. */
+#include <string.h>
+
+#include "../core/fmt.h"
+#include "auth.h"
+#include "console.h"
+#include "hotreload.h"
+#include "sha256.h"
+
+static const char help_text[] =
+    "  help                     this text\n"
+    "  status                   ok <status JSON>\n"
+    "  reload [module]          reload from storage at the next safe point\n"
+    "  unload [module]          unload at the next safe point\n"
+    "  symbols [module]         exported symbols: <name> <address> func|data\n"
+    "  confirm                  the running modules are good\n"
+    "  nonce                    ok <boot nonce> <last counter> (for signing)\n"
+    "  upload <module> <length> <sha256> [HR1 counter=<n>, mac=<hex>]\n"
+    "                           then frames: 0x7e seq:u16 len:u16 payload crc32:u32\n"
+    "  abort                    drop the upload in progress\n";
+
+uint32_t hr_crc32(const void *data, size_t len)
+{
+    static const uint32_t nib[16] = {
+        0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
+        0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+        0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c};
+    const uint8_t *p = data;
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ nib[crc & 15];
+        crc = (crc >> 4) ^ nib[crc & 15];
+    }
+    return ~crc;
+}
+
+/* One reply line: formatted into c->out, newlines inside flattened so a
+ * message can never fake a line of its own, '\n' added, one write. */
+static void reply(struct hr_console *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = hr_vfmt(c->out, sizeof c->out - 1, fmt, ap);
+    va_end(ap);
+    for (size_t i = 0; i < n; i++)
+        if (c->out[i] == '\n' || c->out[i] == '\r')
+            c->out[i] = ' ';
+    c->out[n++] = '\n';
+    c->cfg.write(c->cfg.ctx, c->out, n);
+}
+
+void hr_console_init(struct hr_console *c, const struct hr_console_config *cfg)
+{
+    memset(c, 0, sizeof *c);
+    c->cfg = *cfg;
+}
+
+static void end_upload(struct hr_console *c)
+{
+    c->up = NULL;
+    c->frame_need = 0;
+    c->line_len = 0;
+}
+
+void hr_console_close(struct hr_console *c)
+{
+    if (c->up)
+        hr_rt_upload_abort(c->up);
+    end_upload(c);
+}
+
+static void fail_upload(struct hr_console *c, const char *why)
+{
+    hr_rt_upload_abort(c->up);
+    reply(c, "error upload aborted: %s (%u of %u bytes arrived; stored images unchanged)", why,
+          c->received, c->length);
+    end_upload(c);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+static bool parse_sha(const char *s, uint8_t out[32])
+{
+    if (strlen(s) != 64)
+        return false;
+    for (int i = 0; i < 32; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+    uint64_t v = 0;
+    if (!*s || (*s == '0' && s[1]))
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || (v = v * 10 + (uint64_t)(*s - '0')) > UINT32_MAX)
+            return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* upload <module> <length> <sha256> [HR1 counter=<n>, mac=<hex>]: check the
+ * credentials against the announced SHA-256 before erasing anything; the
+ * body is then held to that SHA-256, so the MAC covers it. */
+static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, size_t authlen)
+{
+    char msg[HR_CONSOLE_LINE_MAX];
+    uint32_t length;
+    uint8_t sha[32];
+    if (n < 4 || !parse_u32(w[2], &length) || !parse_sha(w[3], sha) ||
+        strlen(w[1]) >= sizeof c->module) {
+        reply(c, "error usage: upload <module> <length> <sha256-hex> "
+                 "[HR1 counter=<n>, mac=<hex>]");
+        return;
+    }
+    if (!c->cfg.auth_disabled) {
+        struct hr_auth a;
+        char target[48];
+        hr_fmt(target, sizeof target, "upload %s", w[1]);
+        if (hr_auth_parse(authlen ? auth : NULL, authlen, &a, msg, sizeof msg) != HR_AUTH_OK ||
+            hr_auth_verify(c->cfg.auth_key, c->cfg.auth_key_len, "SERIAL", target, &a, sha, msg,
+                           sizeof msg) != HR_AUTH_OK) {
+            reply(c, "error authentication failed: %s", msg);
+            return;
+        }
+    }
+    hotreload_err_t err = hr_rt_upload_begin(w[1], length, c->cfg.max_module_size, &c->up, msg,
+                                             sizeof msg);
+    if (err != HOTRELOAD_OK) {
+        c->up = NULL;
+        reply(c, "error %s: %s", hr_rt_err_name(err), msg);
+        return;
+    }
+    memcpy(c->module, w[1], strlen(w[1]) + 1);
+    memcpy(c->sha, sha, 32);
+    c->length = length;
+    c->received = 0;
+    c->next_seq = 1;
+    c->frame_need = 0;
+    c->rx_at = c->now;
+    reply(c, "ack 0");
+}
+
+/* All bytes are in: the SHA-256 announced, then the runtime's checks. */
+static void finish_upload(struct hr_console *c)
+{
+    char msg[HR_CONSOLE_LINE_MAX], got[65], want[65];
+    uint8_t sha[32];
+    struct hr_upload *up = c->up;
+    end_upload(c);
+    hotreload_err_t err = hr_rt_upload_digest(up, sha, msg, sizeof msg);
+    if (err == HOTRELOAD_OK && !hr_memeq_ct(sha, c->sha, 32)) {
+        hr_hex(sha, 32, got);
+        hr_hex(c->sha, 32, want);
+        hr_rt_upload_abort(up);
+        reply(c, "error sha256 mismatch: the bytes received hash to %s, the command announced "
+                 "%s; stored images unchanged", got, want);
+        return;
+    }
+    if (err == HOTRELOAD_OK)
+        err = hr_rt_upload_commit(up, msg, sizeof msg);
+    else
+        hr_rt_upload_abort(up);
+    if (err != HOTRELOAD_OK) {
+        reply(c, "error %s: %s", hr_rt_err_name(err), msg);
+        return;
+    }
+    hr_hex(c->sha, 32, got);
+    reply(c, "ok stored module '%s': %u bytes, sha256 %s", c->module, c->length, got);
+}
+
+static void on_frame(struct hr_console *c)
+{
+    const uint8_t *f = c->frame;
+    uint16_t seq = (uint16_t)(f[0] | f[1] << 8);
+    uint32_t len = f[2] | (uint32_t)f[3] << 8;
+    const uint8_t *t = f + 4 + len;
+    uint32_t crc = t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+    c->frame_need = 0;
+    if (hr_crc32(f, 4 + len) != crc) {
+        reply(c, "nak %u crc mismatch", c->next_seq);
+    } else if (seq == (uint16_t)(c->next_seq - 1)) {
+        reply(c, "ack %u", seq); /* our ack was lost; the bytes are already stored */
+    } else if (seq != c->next_seq) {
+        reply(c, "nak %u expected frame %u, got %u", c->next_seq, c->next_seq, seq);
+    } else if (len > c->length - c->received) {
+        fail_upload(c, "a frame goes past the announced length");
+    } else if (hr_rt_upload_write(c->up, f + 4, len) != HOTRELOAD_OK) {
+        fail_upload(c, "writing the storage failed");
+    } else {
+        c->received += len;
+        reply(c, "ack %u", seq);
+        c->next_seq++;
+        if (c->received == c->length)
+            finish_upload(c);
+    }
+}
+
+static void frame_byte(struct hr_console *c, uint8_t b)
+{
+    c->frame[c->frame_len++] = b;
+    if (c->frame_len == 4) {
+        uint32_t len = c->frame[2] | (uint32_t)c->frame[3] << 8;
+        if (len == 0 || len > HR_CONSOLE_FRAME_MAX) {
+            c->frame_need = 0; /* a damaged header: wait for the next start byte */
+            reply(c, "nak %u bad frame length %u", c->next_seq, len);
+            return;
+        }
+        c->frame_need = 4 + len + 4;
+    }
+    if (c->frame_len == c->frame_need)
+        on_frame(c);
+}
+
+static void cmd_symbols(struct hr_console *c, const char *module)
+{
+    const char *name;
+    uintptr_t addr;
+    bool is_func;
+    size_t i = 0;
+    for (; hr_rt_symbol(module, i, &name, &addr, &is_func); i++)
+        reply(c, "  %s %#llx %s", name, (unsigned long long)addr, is_func ? "func" : "data");
+    reply(c, "ok %zu symbols", i);
+}
+
+static void cmd_request(struct hr_console *c, bool unload, const char *module)
+{
+    char msg[HR_CONSOLE_LINE_MAX];
+    hotreload_err_t err = unload
+        ? hr_rt_request_unload(module, c->cfg.reload_timeout_ms, msg, sizeof msg)
+        : hr_rt_request_reload(module, c->cfg.reload_timeout_ms, msg, sizeof msg);
+    if (err == HOTRELOAD_OK)
+        reply(c, "ok %s %s", unload ? "unloaded" : "reloaded", msg);
+    else
+        reply(c, "error %s: %s", hr_rt_err_name(err), msg);
+}
+
+static void cmd_status(struct hr_console *c)
+{
+    size_t room = sizeof c->out - 5; /* "ok " ... "\n" NUL */
+    size_t n = hotreload_status_json(c->out + 3, room);
+    if (n >= room) {
+        reply(c, "error the status is %zu bytes, over the console's %zu", n, room);
+        return;
+    }
+    memcpy(c->out, "ok ", 3);
+    for (size_t i = 3; i < n + 3; i++)
+        if (c->out[i] == '\n' || c->out[i] == '\r')
+            c->out[i] = ' ';
+    c->out[n + 3] = '\n';
+    c->cfg.write(c->cfg.ctx, c->out, n + 4);
+}
+
+static void on_line(struct hr_console *c)
+{
+    char *w[5];
+    int n = 0;
+    char *p = c->line;
+    const char *rest = NULL; /* after the 4th word: the upload's credentials */
+    while (*p && n < 5) {
+        while (*p == ' ' || *p == '\t')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        if (n == 4) {
+            rest = p;
+            break;
+        }
+        w[n++] = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+    }
+    if (n == 0)
+        return; /* blank line: no command, no answer */
+    if (c->up) { /* mid-upload, only "abort" means something */
+        if (!strcmp(w[0], "abort"))
+            fail_upload(c, "abort requested");
+        return;
+    }
+    const char *arg = n > 1 ? w[1] : NULL;
+    if (!strcmp(w[0], "help")) {
+        c->cfg.write(c->cfg.ctx, help_text, sizeof help_text - 1);
+        reply(c, "ok");
+    } else if (!strcmp(w[0], "status")) {
+        cmd_status(c);
+    } else if (!strcmp(w[0], "reload") || !strcmp(w[0], "unload")) {
+        cmd_request(c, w[0][0] == 'u', arg);
+    } else if (!strcmp(w[0], "symbols")) {
+        cmd_symbols(c, arg);
+    } else if (!strcmp(w[0], "confirm")) {
+        hotreload_err_t err = hotreload_confirm();
+        reply(c, err ? "error %s" : "ok confirmed", hr_rt_err_name(err));
+    } else if (!strcmp(w[0], "nonce")) {
+        reply(c, "ok %s %llu", hr_rt_nonce(), (unsigned long long)hr_rt_counter_last());
+    } else if (!strcmp(w[0], "upload")) {
+        cmd_upload(c, w, n, rest, rest ? strlen(rest) : 0);
+    } else if (!strcmp(w[0], "abort")) {
+        reply(c, "error no upload in progress");
+    } else {
+        reply(c, "error unknown command '%s' (try 'help')", w[0]);
+    }
+}
+
+static void line_byte(struct hr_console *c, char ch)
+{
+    if (ch == '\n') {
+        bool too_long = c->line_long;
+        c->line[c->line_len] = '\0';
+        c->line_len = 0;
+        c->line_long = false;
+        if (too_long && !c->up)
+            reply(c, "error line longer than %d characters", HR_CONSOLE_LINE_MAX);
+        else if (!too_long)
+            on_line(c);
+    } else if (ch == '\r') {
+        /* CRLF terminals */
+    } else if (c->line_len < HR_CONSOLE_LINE_MAX) {
+        c->line[c->line_len++] = ch == '\0' ? ' ' : ch;
+    } else {
+        c->line_long = true;
+    }
+}
+
+void hr_console_feed(struct hr_console *c, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < len; i++) {
+        if (!c->up) {
+            line_byte(c, (char)p[i]);
+            continue;
+        }
+        c->rx_at = c->now;
+        if (c->frame_need || c->frame_len) {
+            frame_byte(c, p[i]);
+            if (!c->frame_need)
+                c->frame_len = 0;
+        } else if (p[i] == HR_CONSOLE_FRAME_START) {
+            c->frame_len = 0;
+            c->frame_need = 4; /* until the header says more */
+            c->frame_at = c->now;
+            c->line_len = 0;
+        } else {
+            line_byte(c, (char)p[i]); /* "abort", or noise between frames */
+        }
+    }
+}
+
+void hr_console_tick(struct hr_console *c, uint64_t now_ms)
+{
+    c->now = now_ms;
+    if (!c->up)
+        return;
+    if (c->frame_need && now_ms - c->frame_at >= c->cfg.frame_timeout_ms) {
+        c->frame_need = 0;
+        c->frame_len = 0;
+        reply(c, "nak %u frame incomplete after %u ms", c->next_seq, c->cfg.frame_timeout_ms);
+    }
+    if (now_ms - c->rx_at >= c->cfg.upload_timeout_ms)
+        fail_upload(c, "no data within the upload timeout");
+}

@@ -1,0 +1,76 @@
+/* The serial console: line commands and a framed, binary-safe upload over
+ * any byte stream (stdin on posix, a UART elsewhere). The protocol is in
+ * docs/serial.md.
+ *
+ * Transport-agnostic and thread-free: the port feeds received bytes with
+ * hr_console_feed, ticks the clock with hr_console_tick (every 100 ms or so:
+ * frame and upload timeouts are measured at ticks), and gets each reply
+ * line, '\n' included, in one call of `write` -- so a port writing it with
+ * one write() never splits a reply. Commands that wait for the
+ * application's safe point (reload, unload) block the caller up to
+ * reload_timeout_ms: feed the console from its own thread, not from the
+ * application's loop. */
+#ifndef HR_CONSOLE_H
+#define HR_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime.h"
+
+#define HR_CONSOLE_LINE_MAX 256   /* longest command line */
+#define HR_CONSOLE_FRAME_MAX 256  /* longest frame payload */
+#define HR_CONSOLE_FRAME_START 0x7e
+#ifndef HR_CONSOLE_OUT_MAX
+#define HR_CONSOLE_OUT_MAX 4096   /* longest reply line (the status JSON) */
+#endif
+
+struct hr_console_config {
+    void (*write)(void *ctx, const char *data, size_t len);
+    void *ctx;
+    const uint8_t *auth_key;      /* HMAC-SHA-256 key shared with hotd */
+    size_t auth_key_len;
+    bool auth_disabled;           /* uploads without credentials (local experiments) */
+    size_t max_module_size;
+    uint32_t reload_timeout_ms;   /* reload/unload wait this long for a safe point */
+    uint32_t frame_timeout_ms;    /* a started frame must be complete within this */
+    uint32_t upload_timeout_ms;   /* an upload with no byte for this long is aborted */
+};
+
+#define HR_CONSOLE_CONFIG_DEFAULT()                                                            \
+    {                                                                                          \
+        .write = NULL, .ctx = NULL, .auth_key = NULL, .auth_key_len = 0,                       \
+        .auth_disabled = false, .max_module_size = 128 * 1024, .reload_timeout_ms = 10000,     \
+        .frame_timeout_ms = 500, .upload_timeout_ms = 10000                                    \
+    }
+
+struct hr_console {
+    struct hr_console_config cfg;
+    char line[HR_CONSOLE_LINE_MAX + 1];
+    size_t line_len;
+    bool line_long;               /* the current line overflowed: refuse it */
+    /* The upload in progress (up != NULL). */
+    struct hr_upload *up;
+    char module[33];
+    uint32_t length, received;
+    uint8_t sha[32];
+    uint16_t next_seq;            /* the frame wanted next; 0 was the command */
+    uint8_t frame[4 + HR_CONSOLE_FRAME_MAX + 4];
+    size_t frame_len, frame_need; /* frame_need 0: between frames */
+    uint64_t now, frame_at, rx_at;
+    char out[HR_CONSOLE_OUT_MAX];
+};
+
+void hr_console_init(struct hr_console *c, const struct hr_console_config *cfg);
+/* Bytes from the line, any amount, any content. */
+void hr_console_feed(struct hr_console *c, const void *data, size_t len);
+/* The time now: expires a stalled frame (nak) or upload (error). */
+void hr_console_tick(struct hr_console *c, uint64_t now_ms);
+/* The line went away: drop an upload in progress (stored images untouched). */
+void hr_console_close(struct hr_console *c);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32) of the frame header and payload. */
+uint32_t hr_crc32(const void *data, size_t len);
+
+#endif

@@ -1,0 +1,394 @@
+/* The application's API: registration, loading, reloading at safe points,
+ * confirmation, lookups. The reload transaction itself is in swap.c. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "../core/fmt.h"
+#include "rt.h"
+#include "sha256.h"
+
+struct hr_rt hr_rt;
+
+void hr_rt_start(void)
+{
+    if (hr_rt.started)
+        return;
+    hr_rt.pf = hr_platform_get();
+    uint8_t nonce[16] = {0};
+    if (!hr_rt.pf->random || hr_rt.pf->random(hr_rt.pf->ctx, nonce, sizeof nonce) != 0)
+        hr_rt_log("hotreload: WARNING: no random source; the request nonce is predictable");
+    hr_hex(nonce, sizeof nonce, hr_rt.nonce);
+    hr_rt.started = true;
+}
+
+void hr_rt_lock(void)
+{
+    hr_rt_start();
+    if (hr_rt.pf->lock)
+        hr_rt.pf->lock(hr_rt.pf->ctx);
+}
+
+void hr_rt_unlock(void)
+{
+    if (hr_rt.pf->unlock)
+        hr_rt.pf->unlock(hr_rt.pf->ctx);
+}
+
+void hr_rt_log(const char *fmt, ...)
+{
+    char line[320];
+    va_list ap;
+    va_start(ap, fmt);
+    hr_vfmt(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (hr_rt.pf && hr_rt.pf->log)
+        hr_rt.pf->log(hr_rt.pf->ctx, line);
+}
+
+hotreload_err_t hr_rt_fail(hotreload_err_t err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hr_vfmt(hr_rt.last_error, sizeof hr_rt.last_error, fmt, ap);
+    va_end(ap);
+    hr_rt_log("hotreload: %s", hr_rt.last_error);
+    return err;
+}
+
+const char *hotreload_last_error(void)
+{
+    return hr_rt.last_error;
+}
+
+struct hr_rt_module *hr_rt_find(const char *name)
+{
+    if (!name)
+        name = "main";
+    for (int i = 0; i < HR_MAX_MODULES; i++)
+        if (hr_rt.mods[i].used && strcmp(hr_rt.mods[i].name, name) == 0)
+            return &hr_rt.mods[i];
+    return NULL;
+}
+
+static void copy_name(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= HR_NAME_MAX)
+        n = HR_NAME_MAX - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_module **out)
+{
+    hotreload_config_t def = HOTRELOAD_CONFIG_DEFAULT();
+    if (!config)
+        config = &def;
+    const char *name = config->module ? config->module : "main";
+    if (strlen(name) >= HR_NAME_MAX || (config->partition && strlen(config->partition) >= HR_NAME_MAX))
+        return hr_rt_fail(HOTRELOAD_ERR_ARG, "module or partition name longer than %d bytes",
+                          HR_NAME_MAX - 1);
+    struct hr_rt_module *m = hr_rt_find(name);
+    if (!m) {
+        for (int i = 0; i < HR_MAX_MODULES && !m; i++)
+            if (!hr_rt.mods[i].used)
+                m = &hr_rt.mods[i];
+        if (!m)
+            return hr_rt_fail(HOTRELOAD_ERR_NOMEM, "cannot register module '%s': the limit is %d "
+                              "modules", name, HR_MAX_MODULES);
+        memset(m, 0, sizeof *m);
+        m->used = true;
+        copy_name(m->name, name);
+        copy_name(m->partition, config->partition ? config->partition : "hotreload");
+        m->symtab = config->symtab;
+        m->confirm_after_ms = config->confirm_after_ms;
+        m->max_size = config->max_module_size ? config->max_module_size : 128 * 1024;
+        if (m->symtab)
+            *m->symtab->table_ptr = m->symtab->unloaded;
+    }
+    if (!m->has_store && hr_rt.pf->storage_open) {
+        struct hr_storage dev;
+        if (hr_rt.pf->storage_open(hr_rt.pf->ctx, m->partition, &dev) == 0 &&
+            hr_store_open(&m->store, &dev) == 0)
+            m->has_store = true;
+    }
+    *out = m;
+    return HOTRELOAD_OK;
+}
+
+/* Load the stored image at start: the newest good one, falling back to the
+ * other slot when it does not load (e.g. linked for an older firmware). */
+static hotreload_err_t load_boot(struct hr_rt_module *m)
+{
+    if (!m->has_store)
+        return hr_rt_fail(HOTRELOAD_ERR_STORAGE, "module '%s': storage '%s' cannot be opened",
+                          m->name, m->partition);
+    hotreload_err_t err = HOTRELOAD_ERR_NOT_FOUND;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        const struct hr_image *img = hr_store_boot_image(&m->store);
+        if (!img)
+            break;
+        if (img->state == HR_IMAGE_TRIAL)
+            hr_store_mark(&m->store, img, HR_IMAGE_TRIED);
+        const void *bytes;
+        void *buf = NULL;
+        if (hr_store_get(&m->store, img, hr_rt.pf->mem, &bytes, &buf) != 0) {
+            err = hr_rt_fail(HOTRELOAD_ERR_STORAGE, "module '%s': stored image %u is corrupt",
+                             m->name, img->seq);
+        } else {
+            err = hr_rt_swap(m, bytes, img->length, img->seq);
+            hr_store_put(&m->store, img, bytes, buf, hr_rt.pf->mem);
+            if (err == HOTRELOAD_OK) {
+                m->confirmed = img->state == HR_IMAGE_CONFIRMED;
+                return err;
+            }
+        }
+        hr_store_mark(&m->store, img, HR_IMAGE_BAD);
+    }
+    if (err == HOTRELOAD_ERR_NOT_FOUND)
+        hr_rt_log("hotreload: module '%s': nothing stored in '%s' yet", m->name, m->partition);
+    return err;
+}
+
+hotreload_err_t hotreload_load(const hotreload_config_t *config)
+{
+    struct hr_rt_module *m;
+    hr_rt_lock();
+    hotreload_err_t err = hr_rt_register(config, &m);
+    if (err == HOTRELOAD_OK)
+        err = load_boot(m);
+    hr_rt_unlock();
+    return err;
+}
+
+hotreload_err_t hotreload_load_from_buffer(const hotreload_config_t *config, const void *elf,
+                                           size_t size)
+{
+    struct hr_rt_module *m;
+    if (!elf)
+        return HOTRELOAD_ERR_ARG;
+    hr_rt_lock();
+    hotreload_err_t err = hr_rt_register(config, &m);
+    if (err == HOTRELOAD_OK)
+        err = hr_rt_swap(m, elf, size, 0);
+    hr_rt_unlock();
+    return err;
+}
+
+hotreload_err_t hr_rt_reload_stored(struct hr_rt_module *m)
+{
+    const struct hr_image *img = m->has_store ? hr_store_newest(&m->store) : NULL;
+    if (!img)
+        return hr_rt_fail(HOTRELOAD_ERR_NOT_FOUND, "module '%s': nothing stored to reload",
+                          m->name);
+    /* The running image's slot may have been reused by a later upload that
+     * then failed: never go back to an older image behind the user's back. */
+    if (m->mod && img->seq < m->image_seq)
+        return hr_rt_fail(HOTRELOAD_ERR_NOT_FOUND, "module '%s': the running image %u is newer "
+                          "than anything stored (image %u): nothing to reload", m->name,
+                          m->image_seq, img->seq);
+    /* Mark it tried first: if it takes the device down, the next start
+     * falls back to the previous good image instead of crash-looping. */
+    if (img->state == HR_IMAGE_TRIAL)
+        hr_store_mark(&m->store, img, HR_IMAGE_TRIED);
+    const void *bytes;
+    void *buf = NULL;
+    if (hr_store_get(&m->store, img, hr_rt.pf->mem, &bytes, &buf) != 0)
+        return hr_rt_fail(HOTRELOAD_ERR_STORAGE, "module '%s': stored image %u is corrupt",
+                          m->name, img->seq);
+    hotreload_err_t err = hr_rt_swap(m, bytes, img->length, img->seq);
+    hr_store_put(&m->store, img, bytes, buf, hr_rt.pf->mem);
+    if (err != HOTRELOAD_OK)
+        hr_store_mark(&m->store, img, HR_IMAGE_BAD);
+    else
+        m->confirmed = img->state == HR_IMAGE_CONFIRMED;
+    return err;
+}
+
+/* Answer a transport waiting for this module's request. */
+static void answer(struct hr_rt_module *m, hotreload_err_t err)
+{
+    if (m->done_ticket == m->req_ticket)
+        return;
+    m->req_result = err;
+    hr_fmt(m->req_msg, sizeof m->req_msg, "%s", err ? hr_rt.last_error : "");
+    m->done_ticket = m->req_ticket;
+    m->want_reload = m->want_unload = false;
+}
+
+hotreload_err_t hotreload_reload(const hotreload_config_t *config)
+{
+    hr_rt_lock();
+    struct hr_rt_module *m = hr_rt_find(config ? config->module : NULL);
+    hotreload_err_t err = m ? hr_rt_reload_stored(m)
+                            : hr_rt_fail(HOTRELOAD_ERR_NOT_FOUND, "no module '%s' is registered",
+                                         config && config->module ? config->module : "main");
+    if (m)
+        answer(m, err);
+    hr_rt_unlock();
+    return err;
+}
+
+hotreload_err_t hotreload_unload(const hotreload_config_t *config)
+{
+    hr_rt_lock();
+    struct hr_rt_module *m = hr_rt_find(config ? config->module : NULL);
+    hotreload_err_t err = HOTRELOAD_OK;
+    if (!m || !m->mod)
+        err = hr_rt_fail(HOTRELOAD_ERR_STATE, "module '%s' is not loaded",
+                         config && config->module ? config->module : "main");
+    else
+        hr_rt_retire(m);
+    if (m)
+        answer(m, err);
+    hr_rt_unlock();
+    return err;
+}
+
+hotreload_err_t hotreload_update_partition(const hotreload_config_t *config, const void *elf,
+                                           size_t size)
+{
+    struct hr_rt_module *m;
+    struct hr_store_writer w;
+    char msg[HR_MSG_MAX];
+    hr_rt_lock();
+    hotreload_err_t err = hr_rt_register(config, &m);
+    if (err == HOTRELOAD_OK && !m->has_store)
+        err = hr_rt_fail(HOTRELOAD_ERR_STORAGE, "storage '%s' cannot be opened", m->partition);
+    if (err == HOTRELOAD_OK && (err = hr_rt_check_firmware(elf, size, msg, sizeof msg)) != 0)
+        hr_rt_fail(err, "%s", msg);
+    if (err == HOTRELOAD_OK) {
+        const uint8_t *fwid = NULL;
+        size_t fwlen = hr_rt.pf->firmware_id ? hr_rt.pf->firmware_id(hr_rt.pf->ctx, &fwid) : 0;
+        uint8_t sha[32];
+        if (size > UINT32_MAX || hr_store_begin(&m->store, (uint32_t)size, &w) != 0)
+            err = hr_rt_fail(HOTRELOAD_ERR_TOO_LARGE, "module of %zu bytes does not fit "
+                             "storage '%s' (%u bytes per image)", size, m->partition,
+                             hr_store_capacity(&m->store));
+        else if (hr_store_write(&w, elf, (uint32_t)size) != 0 || hr_store_finish(&w, sha) != 0 ||
+                 hr_store_commit(&w, fwid, (uint32_t)fwlen) != 0) {
+            hr_store_abort(&w);
+            err = hr_rt_fail(HOTRELOAD_ERR_STORAGE, "writing storage '%s' failed", m->partition);
+        }
+    }
+    hr_rt_unlock();
+    return err;
+}
+
+hotreload_err_t hotreload_register_pre_hook(hotreload_hook_fn_t hook, void *user_ctx)
+{
+    for (int i = 0; i < HR_MAX_HOOKS; i++)
+        if (!hr_rt.pre[i].fn) {
+            hr_rt.pre[i].fn = hook;
+            hr_rt.pre[i].ctx = user_ctx;
+            return HOTRELOAD_OK;
+        }
+    return HOTRELOAD_ERR_NOMEM;
+}
+
+hotreload_err_t hotreload_register_post_hook(hotreload_hook_fn_t hook, void *user_ctx)
+{
+    for (int i = 0; i < HR_MAX_HOOKS; i++)
+        if (!hr_rt.post[i].fn) {
+            hr_rt.post[i].fn = hook;
+            hr_rt.post[i].ctx = user_ctx;
+            return HOTRELOAD_OK;
+        }
+    return HOTRELOAD_ERR_NOMEM;
+}
+
+/* A module that has run confirm_after_ms is good: it is what the device
+ * starts with from now on. */
+static void auto_confirm(struct hr_rt_module *m)
+{
+    if (!m->mod || m->confirmed || !m->confirm_after_ms || !m->image_seq)
+        return;
+    if (hr_rt.pf->now_ms(hr_rt.pf->ctx) - m->loaded_at_ms < m->confirm_after_ms)
+        return;
+    const struct hr_image *img = hr_store_newest(&m->store);
+    if (img && img->seq == m->image_seq)
+        hr_store_mark(&m->store, img, HR_IMAGE_CONFIRMED);
+    m->confirmed = true;
+}
+
+bool hotreload_update_available(void)
+{
+    bool any = false;
+    hr_rt_lock();
+    for (int i = 0; i < HR_MAX_MODULES; i++) {
+        struct hr_rt_module *m = &hr_rt.mods[i];
+        if (!m->used)
+            continue;
+        auto_confirm(m);
+        const struct hr_image *img = m->has_store ? hr_store_newest(&m->store) : NULL;
+        if (m->want_reload || m->want_unload || (img && img->seq > m->image_seq &&
+                                                 img->state != HR_IMAGE_BAD))
+            any = true;
+    }
+    hr_rt_unlock();
+    return any;
+}
+
+int hotreload_poll(void)
+{
+    int changed = 0;
+    hr_rt_lock();
+    for (int i = 0; i < HR_MAX_MODULES; i++) {
+        struct hr_rt_module *m = &hr_rt.mods[i];
+        if (!m->used)
+            continue;
+        auto_confirm(m);
+        if (m->want_unload) {
+            hotreload_err_t err = HOTRELOAD_OK;
+            if (m->mod)
+                hr_rt_retire(m);
+            else
+                err = hr_rt_fail(HOTRELOAD_ERR_STATE, "module '%s' is not loaded", m->name);
+            answer(m, err);
+            changed += err == HOTRELOAD_OK;
+        } else if (m->want_reload) {
+            hotreload_err_t err = hr_rt_reload_stored(m);
+            answer(m, err);
+            changed += err == HOTRELOAD_OK;
+        }
+    }
+    hr_rt_unlock();
+    return changed;
+}
+
+hotreload_err_t hotreload_confirm(void)
+{
+    hr_rt_lock();
+    for (int i = 0; i < HR_MAX_MODULES; i++) {
+        struct hr_rt_module *m = &hr_rt.mods[i];
+        if (!m->used || !m->mod || m->confirmed)
+            continue;
+        const struct hr_image *img = m->has_store ? hr_store_newest(&m->store) : NULL;
+        if (img && img->seq == m->image_seq)
+            hr_store_mark(&m->store, img, HR_IMAGE_CONFIRMED);
+        m->confirmed = true;
+    }
+    hr_rt_unlock();
+    return HOTRELOAD_OK;
+}
+
+void *hotreload_lookup(const char *module, const char *name)
+{
+    void *p = NULL;
+    hr_rt_lock();
+    struct hr_rt_module *m = hr_rt_find(module);
+    const struct hr_export_info *e = m && m->mod ? hr_module_lookup(m->mod, name) : NULL;
+    if (e)
+        p = (void *)(uintptr_t)e->addr;
+    hr_rt_unlock();
+    return p;
+}
+
+void hotreload_unloaded_call(const struct hotreload_symtab *symtab, uint32_t slot)
+{
+    const char *fn = symtab && slot < symtab->count ? symtab->names[slot] : "?";
+    hr_rt_start();
+    hr_rt.unloaded_calls++;
+    hr_fmt(hr_rt.unloaded_last, sizeof hr_rt.unloaded_last, "%s", fn);
+    hr_rt_log("hotreload: called unloaded function '%s' (no module provides it now)", fn);
+}

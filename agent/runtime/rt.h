@@ -1,0 +1,96 @@
+/* The runtime's private state, shared by its files. One runtime per device. */
+#ifndef HR_RT_H
+#define HR_RT_H
+
+#include "hotreload.h"
+#include "hotreload/loader.h"
+#include "runtime.h"
+#include "storage.h"
+
+#define HR_MAX_MODULES 4
+#define HR_MAX_HOOKS 4
+#define HR_NAME_MAX 32
+#define HR_MSG_MAX 320
+#define HR_PERSIST_REPORT 160
+
+struct hr_rt_module {
+    bool used;
+    char name[HR_NAME_MAX];
+    char partition[HR_NAME_MAX];
+    const struct hotreload_symtab *symtab;
+    uint32_t confirm_after_ms;
+    size_t max_size;
+    struct hr_store store;
+    bool has_store;
+    struct hr_module *mod;      /* running, or NULL */
+    uint32_t generation;        /* counts successful loads */
+    uint32_t image_seq;         /* stored image running (0: from a buffer) */
+    uint8_t image_sha[32];      /* identity of the running image */
+    uint64_t loaded_at_ms;
+    bool confirmed;
+    int table;                  /* which of symtab->tables is in use */
+    /* What the last reload carried across, for the status. */
+    char carried[HR_PERSIST_REPORT];
+    char dropped[HR_PERSIST_REPORT];
+    /* Requests from transports, served at the application's safe point. */
+    uint32_t req_ticket, done_ticket;
+    bool want_reload, want_unload;
+    hotreload_err_t req_result;
+    char req_msg[HR_MSG_MAX];
+};
+
+struct hr_rt {
+    const struct hr_platform *pf;
+    bool started;
+    struct hr_rt_module mods[HR_MAX_MODULES];
+    struct { hotreload_hook_fn_t fn; void *ctx; } pre[HR_MAX_HOOKS], post[HR_MAX_HOOKS];
+    char last_error[HR_MSG_MAX];
+    char nonce[33];
+    uint64_t counter_last;
+    bool uploading;
+    uint32_t unloaded_calls;
+    char unloaded_last[HR_NAME_MAX * 2];
+};
+
+extern struct hr_rt hr_rt;
+
+/* Start the runtime on first use (platform, nonce). Call under no lock. */
+void hr_rt_start(void);
+void hr_rt_lock(void);
+void hr_rt_unlock(void);
+void hr_rt_log(const char *fmt, ...);
+/* Record an error as the last one (and log it); returns `err`. */
+hotreload_err_t hr_rt_fail(hotreload_err_t err, const char *fmt, ...);
+
+struct hr_rt_module *hr_rt_find(const char *name);
+/* Find or register the module of `config`. */
+hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_module **out);
+
+/* The reload transaction (swap.c): load `image` as the new code of `m`; on
+ * success it runs, the old module is retired. On failure nothing changed. */
+hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t size,
+                           uint32_t image_seq);
+/* Retire the running module: destructors, stubs to the unloaded handlers,
+ * memory freed. */
+void hr_rt_retire(struct hr_rt_module *m);
+/* Check that an image was linked for this firmware. */
+hotreload_err_t hr_rt_check_firmware(const void *image, size_t size, char *msg, size_t msgsize);
+/* The loader's view of this device: its architecture, and the firmware's
+ * symbols (if the platform can look them up). */
+enum hr_arch hr_rt_native_arch(void);
+int hr_rt_resolve(void *ctx, const char *name, hr_addr_t *addr);
+/* Reload `m` from its newest stored image. */
+hotreload_err_t hr_rt_reload_stored(struct hr_rt_module *m);
+
+/* A tiny JSON writer (status.c). */
+struct hr_json {
+    char *buf;
+    size_t size, len;
+};
+void hr_json_raw(struct hr_json *j, const char *s);
+void hr_json_str(struct hr_json *j, const char *s);
+void hr_json_hex(struct hr_json *j, const uint8_t *b, size_t n);
+void hr_json_u64(struct hr_json *j, uint64_t v);
+void hr_json_addr(struct hr_json *j, uint64_t v);
+
+#endif

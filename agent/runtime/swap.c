@@ -1,0 +1,226 @@
+/* The reload transaction. Everything that can fail happens before the
+ * switch: load, relocate and sync the new module, check it provides every
+ * function the firmware's stubs call, carry persistent variables over, run
+ * its constructors. Only then: pre-hooks, one pointer store that switches
+ * the stubs, post-hooks, and the old module's retirement. */
+#include <string.h>
+
+#include "../core/fmt.h"
+#include "rt.h"
+#include "sha256.h"
+
+#define FWID_SECTION ".hotreload.fwid"
+
+hotreload_err_t hr_rt_check_firmware(const void *image, size_t size, char *msg, size_t msgsize)
+{
+    const uint8_t *id, *mine = NULL;
+    size_t len;
+    struct hr_error e;
+    enum hr_status st = hr_image_section(image, size, FWID_SECTION, &id, &len, &e);
+    if (st == HR_E_NOTFOUND) {
+        hr_fmt(msg, msgsize, "the module does not say which firmware it was linked for (no "
+               "%s section): build it with the hotreload build integration", FWID_SECTION);
+        return HOTRELOAD_ERR_FIRMWARE;
+    }
+    if (st != HR_OK) {
+        hr_fmt(msg, msgsize, "%s", e.msg);
+        return HOTRELOAD_ERR_INVALID;
+    }
+    size_t mylen = hr_rt.pf->firmware_id ? hr_rt.pf->firmware_id(hr_rt.pf->ctx, &mine) : 0;
+    if (mylen == 0 || len != mylen || !hr_memeq_ct(id, mine, len)) {
+        char have[2 * HR_FWID_MAX + 1] = "", want[2 * HR_FWID_MAX + 1] = "unknown";
+        hr_hex(id, len < HR_FWID_MAX ? len : HR_FWID_MAX, have);
+        if (mylen)
+            hr_hex(mine, mylen < HR_FWID_MAX ? mylen : HR_FWID_MAX, want);
+        hr_fmt(msg, msgsize, "module built for firmware %s, this device runs %s: rebuild the "
+               "module for this firmware (or flash the firmware it was built for)", have, want);
+        return HOTRELOAD_ERR_FIRMWARE;
+    }
+    return HOTRELOAD_OK;
+}
+
+int hr_rt_resolve(void *ctx, const char *name, hr_addr_t *addr)
+{
+    (void)ctx;
+    return hr_rt.pf->resolve ? hr_rt.pf->resolve(hr_rt.pf->ctx, name, addr) : -1;
+}
+
+enum hr_arch hr_rt_native_arch(void)
+{
+#if defined(__x86_64__)
+    return HR_ARCH_X86_64;
+#elif defined(__riscv) && __riscv_xlen == 64
+    return HR_ARCH_RV64;
+#elif defined(__riscv)
+    return HR_ARCH_RV32;
+#elif defined(__XTENSA__)
+    return HR_ARCH_XTENSA;
+#else
+#error "hotreload: no loader for this architecture"
+#endif
+}
+
+static void append(char *list, const char *name)
+{
+    size_t n = strlen(list);
+    hr_fmt(list + n, HR_PERSIST_REPORT - n, "%s%s", n ? "," : "", name);
+}
+
+/* Variables marked HOTRELOAD_PERSIST keep their values when the new module
+ * has a variable of the same name and size; the rest start fresh. */
+static void carry_persistent(struct hr_rt_module *m, struct hr_module *next)
+{
+    m->carried[0] = m->dropped[0] = '\0';
+    if (!m->mod)
+        return;
+    for (size_t i = 0; i < hr_module_persist_count(m->mod); i++) {
+        const struct hr_export_info *old = hr_module_persist(m->mod, i);
+        const struct hr_export_info *new_ = NULL;
+        for (size_t k = 0; k < hr_module_persist_count(next) && !new_; k++)
+            if (strcmp(hr_module_persist(next, k)->name, old->name) == 0)
+                new_ = hr_module_persist(next, k);
+        uint8_t *src = hr_module_bytes(m->mod, old->addr, (size_t)old->size);
+        uint8_t *dst = new_ ? hr_module_bytes(next, new_->addr, (size_t)new_->size) : NULL;
+        if (new_ && new_->size == old->size && src && dst) {
+            memcpy(dst, src, (size_t)old->size);
+            append(m->carried, old->name);
+        } else {
+            append(m->dropped, old->name);
+        }
+    }
+}
+
+/* Constructor and destructor arrays: pointer-sized code addresses. */
+struct call_list {
+    const struct hr_section_info *sec;
+    size_t i;
+};
+
+static void call_entry(void *arg)
+{
+    struct call_list *cl = arg;
+    uintptr_t fn;
+    memcpy(&fn, cl->sec->bytes + cl->i * sizeof fn, sizeof fn);
+    ((void (*)(void))fn)();
+}
+
+static bool is_array(const char *name, const char *kind)
+{
+    size_t n = strlen(kind);
+    return strncmp(name, kind, n) == 0 && (name[n] == '\0' || name[n] == '.');
+}
+
+/* Run .preinit_array then .init_array(.N) entries (or, with `fini`,
+ * .fini_array backwards). Returns non-zero if one trapped. */
+static int run_array(struct hr_module *mod, bool fini, char *why, size_t whysize)
+{
+    const char *kinds[2] = {fini ? ".fini_array" : ".preinit_array", fini ? NULL : ".init_array"};
+    for (int k = 0; k < 2 && kinds[k]; k++)
+        for (size_t s = 0; s < hr_module_section_count(mod); s++) {
+            struct call_list cl = {hr_module_section(mod, s), 0};
+            if (!is_array(cl.sec->name, kinds[k]) || !cl.sec->bytes)
+                continue;
+            size_t n = (size_t)cl.sec->size / sizeof(uintptr_t);
+            for (size_t j = 0; j < n; j++) {
+                cl.i = fini ? n - 1 - j : j;
+                char trap[96] = "";
+                if (hr_rt.pf->guarded_call(hr_rt.pf->ctx, call_entry, &cl, trap, sizeof trap)) {
+                    hr_fmt(why, whysize, "%s entry %zu trapped: %s", cl.sec->name, cl.i, trap);
+                    return -1;
+                }
+            }
+        }
+    return 0;
+}
+
+/* The new table of stub targets, filled in the table not in use. */
+static hotreload_err_t fill_table(struct hr_rt_module *m, struct hr_module *next)
+{
+    const struct hotreload_symtab *t = m->symtab;
+    if (!t)
+        return HOTRELOAD_OK;
+    hotreload_fn_t *tab = t->tables[m->table ^ 1];
+    for (uint32_t i = 0; i < t->count; i++) {
+        const struct hr_export_info *e = hr_module_lookup(next, t->names[i]);
+        if (!e || e->kind != HR_EXPORT_FUNC)
+            return hr_rt_fail(HOTRELOAD_ERR_INVALID, "the module does not export function '%s', "
+                              "which the firmware calls: rebuild and reflash the firmware if "
+                              "the module's interface changed", t->names[i]);
+        tab[i] = (hotreload_fn_t)(uintptr_t)e->addr;
+    }
+    return HOTRELOAD_OK;
+}
+
+static void run_hooks(bool pre)
+{
+    for (int i = 0; i < HR_MAX_HOOKS; i++) {
+        hotreload_hook_fn_t fn = pre ? hr_rt.pre[i].fn : hr_rt.post[i].fn;
+        if (fn)
+            fn(pre ? hr_rt.pre[i].ctx : hr_rt.post[i].ctx);
+    }
+}
+
+void hr_rt_retire(struct hr_rt_module *m)
+{
+    if (!m->mod)
+        return;
+    if (m->symtab)
+        *m->symtab->table_ptr = m->symtab->unloaded;
+    char why[HR_MSG_MAX];
+    if (run_array(m->mod, true, why, sizeof why))
+        hr_rt_log("hotreload: module '%s': destructor failed: %s", m->name, why);
+    hr_module_free(m->mod);
+    m->mod = NULL;
+}
+
+hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t size,
+                           uint32_t image_seq)
+{
+    char msg[HR_MSG_MAX];
+    hotreload_err_t err = hr_rt_check_firmware(image, size, msg, sizeof msg);
+    if (err)
+        return hr_rt_fail(err, "module '%s': %s", m->name, msg);
+    struct hr_load_config cfg = {hr_rt_native_arch(), hr_rt.pf->mem, hr_rt_resolve, NULL};
+    struct hr_module *next;
+    struct hr_error e;
+    if (hr_module_load(&cfg, image, size, &next, &e) != HR_OK)
+        return hr_rt_fail(e.status == HR_E_NOMEM ? HOTRELOAD_ERR_NOMEM : HOTRELOAD_ERR_INVALID,
+                          "module '%s' would not load: %s", m->name, e.msg);
+    if ((err = fill_table(m, next)) != HOTRELOAD_OK) {
+        hr_module_free(next);
+        return err;
+    }
+    char carried[HR_PERSIST_REPORT], dropped[HR_PERSIST_REPORT];
+    memcpy(carried, m->carried, sizeof carried);
+    memcpy(dropped, m->dropped, sizeof dropped);
+    carry_persistent(m, next);
+    if (run_array(next, false, msg, sizeof msg)) {
+        hr_module_free(next);
+        memcpy(m->carried, carried, sizeof carried);
+        memcpy(m->dropped, dropped, sizeof dropped);
+        return hr_rt_fail(HOTRELOAD_ERR_INIT, "module '%s': constructor failed, the previous "
+                          "module keeps running: %s", m->name, msg);
+    }
+    run_hooks(true);
+    struct hr_module *old = m->mod;
+    if (m->symtab) {
+        m->table ^= 1;
+        *m->symtab->table_ptr = m->symtab->tables[m->table];
+    }
+    m->mod = next;
+    m->generation++;
+    m->image_seq = image_seq;
+    hr_sha256(image, size, m->image_sha);
+    m->loaded_at_ms = hr_rt.pf->now_ms(hr_rt.pf->ctx);
+    m->confirmed = image_seq == 0;
+    run_hooks(false);
+    if (old) {
+        if (run_array(old, true, msg, sizeof msg))
+            hr_rt_log("hotreload: module '%s': old destructor failed: %s", m->name, msg);
+        hr_module_free(old);
+    }
+    hr_rt_log("hotreload: module '%s' generation %u running%s%s%s", m->name, m->generation,
+              m->carried[0] ? " (variables carried over: " : "", m->carried,
+              m->carried[0] ? ")" : "");
+    return HOTRELOAD_OK;
+}

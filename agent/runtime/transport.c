@@ -1,0 +1,247 @@
+/* What the transports (HTTP, serial console) ask of the runtime: uploads
+ * streamed into storage, reload requests answered at the application's safe
+ * point, symbols, and the replay-protection state. */
+#include <string.h>
+
+#include "../core/fmt.h"
+#include "rt.h"
+
+struct hr_upload {
+    struct hr_rt_module *m;
+    struct hr_store_writer w;
+    bool digested;
+};
+
+/* One upload at a time; its bookkeeping is static (no heap on the device). */
+static struct hr_upload the_upload;
+
+const char *hr_rt_err_name(hotreload_err_t err)
+{
+    static const char *const names[] = {
+        "ok", "bad argument", "out of memory", "not found", "module would not load",
+        "wrong firmware", "storage error", "constructor failed", "busy", "too large",
+        "not possible now", "timed out"};
+    return err >= 0 && (size_t)err < sizeof names / sizeof names[0] ? names[err] : "error";
+}
+
+static hotreload_err_t say(hotreload_err_t err, char *msg, size_t msgsize, const char *text)
+{
+    if (msg)
+        hr_fmt(msg, msgsize, "%s", text);
+    return err;
+}
+
+hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t max_size,
+                                   struct hr_upload **out, char *msg, size_t msgsize)
+{
+    hotreload_err_t err = HOTRELOAD_OK;
+    hr_rt_lock();
+    struct hr_rt_module *m = hr_rt_find(module);
+    if (!m) {
+        hr_fmt(msg, msgsize, "no module '%s' is registered on this device",
+               module ? module : "main");
+        err = HOTRELOAD_ERR_NOT_FOUND;
+    } else if (hr_rt.uploading) {
+        err = say(HOTRELOAD_ERR_BUSY, msg, msgsize, "another upload is in progress");
+    } else if (!m->has_store) {
+        hr_fmt(msg, msgsize, "storage '%s' cannot be opened", m->partition);
+        err = HOTRELOAD_ERR_STORAGE;
+    } else if (length > max_size || length > m->max_size ||
+               length > hr_store_capacity(&m->store)) {
+        size_t lim = max_size < m->max_size ? max_size : m->max_size;
+        if (hr_store_capacity(&m->store) < lim)
+            lim = hr_store_capacity(&m->store);
+        hr_fmt(msg, msgsize, "module of %u bytes is over the limit of %zu bytes", length, lim);
+        err = HOTRELOAD_ERR_TOO_LARGE;
+    } else if (length == 0) {
+        err = say(HOTRELOAD_ERR_ARG, msg, msgsize, "empty upload");
+    } else if (hr_store_begin(&m->store, length, &the_upload.w) != 0) {
+        err = say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "cannot erase the storage slot");
+    } else {
+        hr_rt.uploading = true;
+        the_upload.m = m;
+        the_upload.digested = false;
+        *out = &the_upload;
+    }
+    hr_rt_unlock();
+    return err;
+}
+
+/* Streaming happens without the lock: the writer owns the free slot, which
+ * neither reloads nor the status touch. */
+hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_t len)
+{
+    if (len > UINT32_MAX || hr_store_write(&up->w, data, (uint32_t)len) != 0)
+        return HOTRELOAD_ERR_STORAGE;
+    return HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], char *msg,
+                                    size_t msgsize)
+{
+    if (hr_store_finish(&up->w, sha256) != 0) {
+        hr_fmt(msg, msgsize, "upload incomplete: %u of %u bytes arrived", up->w.written,
+               up->w.length);
+        return HOTRELOAD_ERR_ARG;
+    }
+    up->digested = true;
+    return HOTRELOAD_OK;
+}
+
+static void upload_done(struct hr_upload *up)
+{
+    hr_rt_lock();
+    up->m = NULL;
+    hr_rt.uploading = false;
+    hr_rt_unlock();
+}
+
+void hr_rt_upload_abort(struct hr_upload *up)
+{
+    hr_store_abort(&up->w);
+    upload_done(up);
+}
+
+/* A trial load of the stored bytes: refuse now what would not load at the
+ * reload, with the loader's message. */
+static hotreload_err_t trial_load(struct hr_upload *up, char *msg, size_t msgsize)
+{
+    struct hr_store *st = up->w.st;
+    struct hr_image img = {.slot = up->w.slot, .length = up->w.length};
+    memcpy(img.sha256, up->w.digest, 32);
+    const void *bytes;
+    void *buf = NULL;
+    if (hr_store_get(st, &img, hr_rt.pf->mem, &bytes, &buf) != 0)
+        return say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "the stored bytes do not read back");
+    hotreload_err_t err = hr_rt_check_firmware(bytes, img.length, msg, msgsize);
+    if (err == HOTRELOAD_OK) {
+        struct hr_module *mod;
+        struct hr_error e;
+        struct hr_load_config cfg = {hr_rt_native_arch(), hr_rt.pf->mem, hr_rt_resolve, NULL};
+        if (hr_module_load(&cfg, bytes, img.length, &mod, &e) == HR_OK) {
+            hr_module_free(mod);
+        } else {
+            hr_fmt(msg, msgsize, "the module would not load: %s", e.msg);
+            err = e.status == HR_E_NOMEM ? HOTRELOAD_ERR_NOMEM : HOTRELOAD_ERR_INVALID;
+        }
+    }
+    hr_store_put(st, &img, bytes, buf, hr_rt.pf->mem);
+    return err;
+}
+
+hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgsize)
+{
+    hotreload_err_t err = HOTRELOAD_OK;
+    if (!up->digested)
+        err = hr_rt_upload_digest(up, up->w.digest, msg, msgsize);
+    if (err == HOTRELOAD_OK)
+        err = trial_load(up, msg, msgsize);
+    if (err == HOTRELOAD_OK) {
+        const uint8_t *fwid = NULL;
+        size_t fwlen = hr_rt.pf->firmware_id ? hr_rt.pf->firmware_id(hr_rt.pf->ctx, &fwid) : 0;
+        hr_rt_lock();
+        if (hr_store_commit(&up->w, fwid, (uint32_t)fwlen) != 0)
+            err = say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "writing the image header failed");
+        hr_rt_unlock();
+    }
+    if (err != HOTRELOAD_OK) {
+        hr_store_abort(&up->w);
+        hr_rt_lock();
+        hr_fmt(hr_rt.last_error, sizeof hr_rt.last_error, "upload refused: %s", msg);
+        hr_rt_unlock();
+    }
+    upload_done(up);
+    return err;
+}
+
+static hotreload_err_t request(const char *module, bool unload, uint32_t timeout_ms, char *msg,
+                               size_t msgsize)
+{
+    hr_rt_lock();
+    struct hr_rt_module *m = hr_rt_find(module);
+    if (!m) {
+        hr_rt_unlock();
+        hr_fmt(msg, msgsize, "no module '%s' is registered on this device",
+               module ? module : "main");
+        return HOTRELOAD_ERR_NOT_FOUND;
+    }
+    uint32_t ticket = ++m->req_ticket;
+    if (unload)
+        m->want_unload = true;
+    else
+        m->want_reload = true;
+    hr_rt_unlock();
+    uint64_t start = hr_rt.pf->now_ms(hr_rt.pf->ctx);
+    for (;;) {
+        hr_rt_lock();
+        if ((int32_t)(m->done_ticket - ticket) >= 0) {
+            hotreload_err_t err = m->req_result;
+            hr_fmt(msg, msgsize, "%s", err ? m->req_msg : "");
+            uint32_t gen = m->generation;
+            hr_rt_unlock();
+            if (!err)
+                hr_fmt(msg, msgsize, "module '%s' generation %u", m->name, gen);
+            return err;
+        }
+        hr_rt_unlock();
+        if (hr_rt.pf->now_ms(hr_rt.pf->ctx) - start >= timeout_ms)
+            break;
+        hr_rt.pf->sleep_ms(hr_rt.pf->ctx, 2);
+    }
+    hr_fmt(msg, msgsize, "the application did not reach a safe point (hotreload_poll) within "
+           "%u ms; the request stays pending and runs at the next one", timeout_ms);
+    return HOTRELOAD_ERR_TIMEOUT;
+}
+
+hotreload_err_t hr_rt_request_reload(const char *module, uint32_t timeout_ms, char *msg,
+                                     size_t msgsize)
+{
+    return request(module, false, timeout_ms, msg, msgsize);
+}
+
+hotreload_err_t hr_rt_request_unload(const char *module, uint32_t timeout_ms, char *msg,
+                                     size_t msgsize)
+{
+    return request(module, true, timeout_ms, msg, msgsize);
+}
+
+bool hr_rt_symbol(const char *module, size_t i, const char **name, uintptr_t *addr,
+                  bool *is_func)
+{
+    bool ok = false;
+    hr_rt_lock();
+    struct hr_rt_module *m = hr_rt_find(module);
+    const struct hr_export_info *e = m && m->mod ? hr_module_export(m->mod, i) : NULL;
+    if (e) {
+        *name = e->name;
+        *addr = (uintptr_t)e->addr;
+        *is_func = e->kind == HR_EXPORT_FUNC;
+        ok = true;
+    }
+    hr_rt_unlock();
+    return ok;
+}
+
+const char *hr_rt_nonce(void)
+{
+    hr_rt_start();
+    return hr_rt.nonce;
+}
+
+uint64_t hr_rt_counter_last(void)
+{
+    hr_rt_lock();
+    uint64_t v = hr_rt.counter_last;
+    hr_rt_unlock();
+    return v;
+}
+
+bool hr_rt_counter_accept(uint64_t counter)
+{
+    hr_rt_lock();
+    bool ok = counter > hr_rt.counter_last;
+    if (ok)
+        hr_rt.counter_last = counter;
+    hr_rt_unlock();
+    return ok;
+}

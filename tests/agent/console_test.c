@@ -1,0 +1,394 @@
+/* The serial console (agent/runtime/console.c) against a fake runtime: the
+ * hr_rt_* calls below stand in for the real ones, so the protocol is tested
+ * alone -- commands, framed uploads with damaged, repeated and stalled
+ * frames, SHA-256 and HR1 authentication. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "console.h"
+#include "hotreload.h"
+#include "sha256.h"
+
+static int failures;
+#define CHECK(cond)                                                                            \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);          \
+            failures++;                                                                        \
+        }                                                                                      \
+    } while (0)
+
+/* ---- the fake runtime ---------------------------------------------------- */
+
+struct hr_upload {
+    uint8_t *bytes;
+    uint32_t length, got;
+};
+static struct hr_upload fake_up;
+static int uploads_open, commits, aborts;
+static uint8_t committed[4096];
+static uint32_t committed_len;
+static uint64_t counter_last;
+
+hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t max_size,
+                                   struct hr_upload **out, char *msg, size_t msgsize)
+{
+    if (!module || strcmp(module, "main")) {
+        snprintf(msg, msgsize, "no module '%s' is registered on this device", module);
+        return HOTRELOAD_ERR_NOT_FOUND;
+    }
+    if (length > max_size || length > sizeof committed) {
+        snprintf(msg, msgsize, "module of %u bytes is over the limit", length);
+        return HOTRELOAD_ERR_TOO_LARGE;
+    }
+    CHECK(uploads_open == 0);
+    uploads_open++;
+    fake_up.bytes = malloc(length);
+    fake_up.length = length;
+    fake_up.got = 0;
+    *out = &fake_up;
+    return HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_t len)
+{
+    if (len > up->length - up->got)
+        return HOTRELOAD_ERR_STORAGE;
+    memcpy(up->bytes + up->got, data, len);
+    up->got += (uint32_t)len;
+    return HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], char *msg,
+                                    size_t msgsize)
+{
+    if (up->got != up->length) {
+        snprintf(msg, msgsize, "upload incomplete");
+        return HOTRELOAD_ERR_ARG;
+    }
+    hr_sha256(up->bytes, up->length, sha256);
+    return HOTRELOAD_OK;
+}
+
+static void upload_free(struct hr_upload *up)
+{
+    free(up->bytes);
+    up->bytes = NULL;
+    uploads_open--;
+}
+
+hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgsize)
+{
+    (void)msg, (void)msgsize;
+    memcpy(committed, up->bytes, up->length);
+    committed_len = up->length;
+    commits++;
+    upload_free(up);
+    return HOTRELOAD_OK;
+}
+
+void hr_rt_upload_abort(struct hr_upload *up)
+{
+    aborts++;
+    upload_free(up);
+}
+
+static hotreload_err_t request(const char *module, char *msg, size_t msgsize)
+{
+    snprintf(msg, msgsize, "module '%s' generation 2", module ? module : "main");
+    return module && strcmp(module, "main") ? HOTRELOAD_ERR_NOT_FOUND : HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_rt_request_reload(const char *module, uint32_t timeout_ms, char *msg,
+                                     size_t msgsize)
+{
+    (void)timeout_ms;
+    return request(module, msg, msgsize);
+}
+
+hotreload_err_t hr_rt_request_unload(const char *module, uint32_t timeout_ms, char *msg,
+                                     size_t msgsize)
+{
+    (void)timeout_ms;
+    return request(module, msg, msgsize);
+}
+
+bool hr_rt_symbol(const char *module, size_t i, const char **name, uintptr_t *addr,
+                  bool *is_func)
+{
+    static const char *const names[] = {"tick", "counter"};
+    if ((module && strcmp(module, "main")) || i >= 2)
+        return false;
+    *name = names[i];
+    *addr = 0x1000 + i * 16;
+    *is_func = i == 0;
+    return true;
+}
+
+const char *hr_rt_nonce(void) { return "0123456789abcdef0123456789abcdef"; }
+uint64_t hr_rt_counter_last(void) { return counter_last; }
+bool hr_rt_counter_accept(uint64_t counter)
+{
+    if (counter <= counter_last)
+        return false;
+    counter_last = counter;
+    return true;
+}
+const char *hr_rt_err_name(hotreload_err_t err) { return err ? "failed" : "ok"; }
+size_t hotreload_status_json(char *buf, size_t size)
+{
+    return (size_t)snprintf(buf, size, "{\"modules\":[{\"name\":\"main\"}]}");
+}
+hotreload_err_t hotreload_confirm(void) { return HOTRELOAD_OK; }
+
+/* ---- the host side ------------------------------------------------------- */
+
+static char outbuf[1 << 16];
+static size_t outlen;
+static int write_calls;
+
+static void out(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    CHECK(len > 0 && data[len - 1] == '\n'); /* whole lines only */
+    CHECK(outlen + len < sizeof outbuf);
+    memcpy(outbuf + outlen, data, len);
+    outlen += len;
+    outbuf[outlen] = '\0';
+    write_calls++;
+}
+
+/* The device's answer since the last call, and forget it. */
+static char last[1 << 16];
+static const char *take(void)
+{
+    memcpy(last, outbuf, outlen + 1);
+    outlen = 0;
+    outbuf[0] = '\0';
+    return last;
+}
+
+static struct hr_console con;
+static uint64_t now;
+
+static void send(const void *data, size_t len)
+{
+    /* In pieces of 7 bytes: the console must not care where reads split. */
+    for (size_t i = 0; i < len; i += 7)
+        hr_console_feed(&con, (const uint8_t *)data + i, len - i < 7 ? len - i : 7);
+}
+
+static void line(const char *s)
+{
+    send(s, strlen(s));
+    send("\r\n", 2);
+}
+
+static void frame(uint16_t seq, const uint8_t *payload, uint16_t len, int damage)
+{
+    uint8_t f[1 + 4 + 256 + 4];
+    f[0] = HR_CONSOLE_FRAME_START;
+    f[1] = (uint8_t)seq, f[2] = (uint8_t)(seq >> 8), f[3] = (uint8_t)len, f[4] = (uint8_t)(len >> 8);
+    memcpy(f + 5, payload, len);
+    uint32_t crc = hr_crc32(f + 1, 4u + len);
+    for (int i = 0; i < 4; i++)
+        f[5 + len + i] = (uint8_t)(crc >> (8 * i));
+    if (damage)
+        f[5 + len / 2] ^= 0x40;
+    send(f, 9u + len);
+}
+
+static void sha_hex(const uint8_t *data, size_t len, char hex[65])
+{
+    uint8_t sha[32];
+    hr_sha256(data, len, sha);
+    hr_hex(sha, 32, hex);
+}
+
+static void test_commands(void)
+{
+    line("help");
+    CHECK(strstr(take(), "upload <module>") && strstr(last, "\nok\n"));
+    line("status");
+    CHECK(!strcmp(take(), "ok {\"modules\":[{\"name\":\"main\"}]}\n"));
+    line("symbols");
+    CHECK(!strcmp(take(), "  tick 0x1000 func\n  counter 0x1010 data\nok 2 symbols\n"));
+    line("  reload   main ");
+    CHECK(!strcmp(take(), "ok reloaded module 'main' generation 2\n"));
+    line("unload other");
+    CHECK(!strncmp(take(), "error failed: ", 14));
+    line("confirm");
+    CHECK(!strcmp(take(), "ok confirmed\n"));
+    line("nonce");
+    CHECK(!strcmp(take(), "ok 0123456789abcdef0123456789abcdef 0\n"));
+    line("frobnicate");
+    CHECK(!strncmp(take(), "error unknown command 'frobnicate'", 34));
+    line("");
+    CHECK(!strcmp(take(), ""));
+    line("abort");
+    CHECK(!strcmp(take(), "error no upload in progress\n"));
+    char big[600];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    line(big);
+    CHECK(!strncmp(take(), "error line longer", 17));
+    line("upload main 12");
+    CHECK(!strncmp(take(), "error usage", 11));
+}
+
+/* A 1000-byte module, with frame-start bytes and newlines in the payload. */
+static uint8_t module[1000];
+
+static void make_module(void)
+{
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof module; i++) {
+        x = x * 1103515245u + 12345u;
+        module[i] = (uint8_t)(x >> 16);
+    }
+    module[3] = HR_CONSOLE_FRAME_START, module[300] = '\n', module[301] = 'a';
+}
+
+static void send_all_frames(uint16_t from, uint32_t off)
+{
+    char want[32];
+    for (uint16_t seq = from; off < sizeof module; seq++) {
+        uint16_t n = sizeof module - off < 256 ? (uint16_t)(sizeof module - off) : 256;
+        frame(seq, module + off, n, 0);
+        snprintf(want, sizeof want, "ack %u\n", seq);
+        CHECK(!strncmp(take(), want, strlen(want)));
+        off += n;
+    }
+}
+
+static void test_upload(void)
+{
+    char cmd[200], hex[65];
+    sha_hex(module, sizeof module, hex);
+    snprintf(cmd, sizeof cmd, "upload main %zu %s", sizeof module, hex);
+    line(cmd);
+    CHECK(!strcmp(take(), "ack 0\n"));
+    frame(1, module, 256, 0);
+    CHECK(!strcmp(take(), "ack 1\n"));
+    frame(2, module + 256, 256, 1); /* damaged on the line */
+    CHECK(!strcmp(take(), "nak 2 crc mismatch\n"));
+    frame(3, module + 512, 256, 0); /* out of order */
+    CHECK(!strcmp(take(), "nak 2 expected frame 2, got 3\n"));
+    send("\n\nnoise\n", 8);         /* between frames: ignored */
+    CHECK(!strcmp(take(), ""));
+    frame(2, module + 256, 256, 0); /* resent */
+    CHECK(!strcmp(take(), "ack 2\n"));
+    frame(2, module + 256, 256, 0); /* our ack was lost: acked again, stored once */
+    CHECK(!strcmp(take(), "ack 2\n"));
+    uint8_t bad_len[5] = {HR_CONSOLE_FRAME_START, 3, 0, 0xff, 0x0f};
+    send(bad_len, sizeof bad_len);
+    CHECK(!strcmp(take(), "nak 3 bad frame length 4095\n"));
+    int before = commits;
+    send_all_frames(3, 512);
+    CHECK(strstr(last, "ok stored module 'main': 1000 bytes, sha256 ") && strstr(last, hex));
+    CHECK(commits == before + 1 && committed_len == sizeof module &&
+          !memcmp(committed, module, sizeof module));
+    CHECK(uploads_open == 0);
+}
+
+static void test_wrong_sha(void)
+{
+    char cmd[200], hex[65];
+    sha_hex(module, sizeof module - 1, hex);
+    snprintf(cmd, sizeof cmd, "upload main %zu %s", sizeof module, hex);
+    line(cmd);
+    CHECK(!strcmp(take(), "ack 0\n"));
+    int c0 = commits, a0 = aborts;
+    send_all_frames(1, 0);
+    CHECK(strstr(last, "error sha256 mismatch"));
+    CHECK(commits == c0 && aborts == a0 + 1 && uploads_open == 0);
+    /* Refused before any byte is stored. */
+    line("upload nope 10 " "0000000000000000000000000000000000000000000000000000000000000000");
+    CHECK(!strncmp(take(), "error failed: no module 'nope'", 30));
+}
+
+static void test_stall_and_abort(void)
+{
+    char cmd[200], hex[65];
+    sha_hex(module, sizeof module, hex);
+    snprintf(cmd, sizeof cmd, "upload main %zu %s", sizeof module, hex);
+    int a0 = aborts;
+    /* A frame cut short: nak after the frame timeout, then resent. */
+    line(cmd);
+    CHECK(!strcmp(take(), "ack 0\n"));
+    uint8_t half[40] = {HR_CONSOLE_FRAME_START, 1, 0, 0, 1};
+    send(half, sizeof half);
+    hr_console_tick(&con, now += 100);
+    CHECK(!strcmp(take(), ""));
+    hr_console_tick(&con, now += 500);
+    CHECK(!strcmp(take(), "nak 1 frame incomplete after 500 ms\n"));
+    frame(1, module, 256, 0);
+    CHECK(!strcmp(take(), "ack 1\n"));
+    /* Then silence: the upload is dropped. */
+    hr_console_tick(&con, now += 10000);
+    CHECK(strstr(take(), "error upload aborted: no data") && aborts == a0 + 1);
+    /* An explicit abort. */
+    line(cmd);
+    CHECK(!strcmp(take(), "ack 0\n"));
+    frame(1, module, 256, 0);
+    take();
+    line("abort");
+    CHECK(!strncmp(take(), "error upload aborted: abort requested (256 of 1000", 50));
+    CHECK(aborts == a0 + 2 && uploads_open == 0);
+    line("status"); /* back to commands */
+    CHECK(!strncmp(take(), "ok {", 4));
+}
+
+static void test_auth(void)
+{
+    static const uint8_t key[] = "a per-project key of 32 bytes!!";
+    struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
+    cfg.write = out;
+    cfg.auth_key = key;
+    cfg.auth_key_len = sizeof key - 1;
+    hr_console_init(&con, &cfg);
+    char cmd[400], hex[65], value[HR_AUTH_VALUE_MAX];
+    uint8_t sha[32];
+    hr_sha256(module, sizeof module, sha);
+    hr_hex(sha, 32, hex);
+    snprintf(cmd, sizeof cmd, "upload main %zu %s", sizeof module, hex);
+    line(cmd);
+    CHECK(!strncmp(take(), "error authentication failed", 27));
+    CHECK(hr_auth_sign(key, sizeof key - 1, "SERIAL", "upload main", hr_rt_nonce(), 7, sha,
+                       value) == 0);
+    snprintf(cmd, sizeof cmd, "upload main %zu %s %s", sizeof module, hex, value);
+    line(cmd);
+    CHECK(!strcmp(take(), "ack 0\n"));
+    send_all_frames(1, 0);
+    CHECK(strstr(last, "ok stored module 'main'") != NULL);
+    line(cmd); /* replayed */
+    CHECK(strstr(take(), "error authentication failed: replayed or stale"));
+    hr_auth_sign(key, sizeof key - 1, "SERIAL", "upload other", hr_rt_nonce(), 8, sha, value);
+    snprintf(cmd, sizeof cmd, "upload main %zu %s %s", sizeof module, hex, value);
+    line(cmd); /* signed for another target */
+    CHECK(strstr(take(), "error authentication failed: wrong mac"));
+    CHECK(uploads_open == 0);
+}
+
+int main(void)
+{
+    struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
+    cfg.write = out;
+    cfg.auth_disabled = true;
+    hr_console_init(&con, &cfg);
+    CHECK(hr_crc32("123456789", 9) == 0xcbf43926u); /* the check value of CRC-32 */
+    make_module();
+    test_commands();
+    test_upload();
+    test_wrong_sha();
+    test_stall_and_abort();
+    test_auth();
+    if (failures) {
+        fprintf(stderr, "console_test: %d failures\n", failures);
+        return 1;
+    }
+    printf("console_test: ok (%d reply lines)\n", write_calls);
+    return 0;
+}

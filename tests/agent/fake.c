@@ -1,0 +1,246 @@
+/* Fake runtime and in-memory connection for http_test (see fake.h). */
+#include "fake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fake_rt fake;
+struct hr_upload {
+    int unused;
+};
+static struct hr_upload the_upload;
+
+void fake_reset(void)
+{
+    uint64_t last = fake.counter_last;
+    memset(&fake, 0, sizeof fake);
+    fake.counter_last = last;
+}
+
+static hotreload_err_t answer(hotreload_err_t err, char *msg, size_t msgsize)
+{
+    if (err)
+        snprintf(msg, msgsize, "%s", fake.err_msg ? fake.err_msg : "fake failure");
+    return err;
+}
+
+static void note_module(const char *module)
+{
+    snprintf(fake.module, sizeof fake.module, "%s", module ? module : "(null)");
+}
+
+hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t max_size,
+                                   struct hr_upload **out, char *msg, size_t msgsize)
+{
+    fake.begins++;
+    note_module(module);
+    if (fake.live) {
+        fprintf(stderr, "FAIL: upload_begin while an upload is open\n");
+        exit(1);
+    }
+    if (length > max_size) {
+        snprintf(msg, msgsize, "module of %u bytes is over the limit of %zu bytes", length,
+                 max_size);
+        return HOTRELOAD_ERR_TOO_LARGE;
+    }
+    if (fake.begin_err)
+        return answer(fake.begin_err, msg, msgsize);
+    fake.live = true;
+    fake.length = length;
+    fake.got = 0;
+    hr_sha256_init(&fake.sha);
+    *out = &the_upload;
+    return HOTRELOAD_OK;
+}
+
+static void check_live(struct hr_upload *up, const char *what)
+{
+    if (up != &the_upload || !fake.live) {
+        fprintf(stderr, "FAIL: %s on an upload that is not open\n", what);
+        exit(1);
+    }
+}
+
+hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_t len)
+{
+    check_live(up, "upload_write");
+    fake.writes++;
+    if (len > HR_HTTP_CHUNK || fake.got + len > fake.length) {
+        fprintf(stderr, "FAIL: upload_write of %zu bytes (chunk or total too big)\n", len);
+        exit(1);
+    }
+    if (fake.write_err)
+        return fake.write_err;
+    fake.got += len;
+    hr_sha256_update(&fake.sha, data, len);
+    return HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], char *msg,
+                                    size_t msgsize)
+{
+    check_live(up, "upload_digest");
+    if (fake.got != fake.length) {
+        snprintf(msg, msgsize, "upload incomplete");
+        return HOTRELOAD_ERR_ARG;
+    }
+    struct hr_sha256 copy = fake.sha;
+    hr_sha256_final(&copy, sha256);
+    return HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgsize)
+{
+    check_live(up, "upload_commit");
+    fake.live = false;
+    if (fake.commit_err)
+        return answer(fake.commit_err, msg, msgsize);
+    fake.commits++;
+    hr_sha256_final(&fake.sha, fake.stored_sha);
+    return HOTRELOAD_OK;
+}
+
+void hr_rt_upload_abort(struct hr_upload *up)
+{
+    check_live(up, "upload_abort");
+    fake.live = false;
+    fake.aborts++;
+}
+
+hotreload_err_t hr_rt_request_reload(const char *module, uint32_t timeout_ms, char *msg,
+                                     size_t msgsize)
+{
+    fake.reloads++;
+    fake.reload_timeout = timeout_ms;
+    note_module(module);
+    if (fake.reload_err)
+        return answer(fake.reload_err, msg, msgsize);
+    snprintf(msg, msgsize, "module '%s' generation 2", module ? module : "main");
+    return HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_rt_request_unload(const char *module, uint32_t timeout_ms, char *msg,
+                                     size_t msgsize)
+{
+    fake.unloads++;
+    fake.reload_timeout = timeout_ms;
+    note_module(module);
+    if (fake.unload_err)
+        return answer(fake.unload_err, msg, msgsize);
+    snprintf(msg, msgsize, "module '%s' unloaded", module ? module : "main");
+    return HOTRELOAD_OK;
+}
+
+const char *hr_rt_nonce(void)
+{
+    return FAKE_NONCE;
+}
+
+uint64_t hr_rt_counter_last(void)
+{
+    return fake.counter_last;
+}
+
+bool hr_rt_counter_accept(uint64_t value)
+{
+    if (value <= fake.counter_last)
+        return false;
+    fake.counter_last = value;
+    return true;
+}
+
+const char *hr_rt_err_name(hotreload_err_t err)
+{
+    return err ? "fake error" : "ok";
+}
+
+size_t hotreload_status_json(char *buf, size_t size)
+{
+    if (fake.status_len)
+        return fake.status_len;
+    return (size_t)snprintf(buf, size, "{\"ok\":true,\"nonce\":\"%s\",\"counter\":%llu}",
+                            FAKE_NONCE, (unsigned long long)fake.counter_last);
+}
+
+static int mem_read(void *ctx, void *buf, size_t len)
+{
+    struct mem_conn *c = ctx;
+    if (c->pos == c->in_len)
+        return c->end;
+    size_t n = c->in_len - c->pos;
+    if (n > c->chunk)
+        n = c->chunk;
+    if (n > len)
+        n = len;
+    memcpy(buf, c->in + c->pos, n);
+    c->pos += n;
+    return (int)n;
+}
+
+static int mem_write(void *ctx, const void *buf, size_t len)
+{
+    struct mem_conn *c = ctx;
+    if (c->fail_writes && ++c->write_calls > c->fail_writes)
+        return -1;
+    if (c->out_len + len > sizeof c->out)
+        return -1;
+    memcpy(c->out + c->out_len, buf, len);
+    c->out_len += len;
+    return 0;
+}
+
+static bool bad(const char *why, const struct mem_conn *c)
+{
+    fprintf(stderr, "bad answer (%s): %.*s\n", why, (int)c->out_len, c->out);
+    return false;
+}
+
+bool serve(const hotreload_server_config_t *config, const void *request, size_t len,
+           size_t chunk, int end, struct resp *r)
+{
+    static struct mem_conn c;
+    memset(&c, 0, sizeof c);
+    memset(r, 0, sizeof *r);
+    c.in = request;
+    c.in_len = len;
+    c.chunk = chunk ? chunk : 100000;
+    c.end = end;
+    struct hr_http_conn conn = {&c, mem_read, mem_write};
+    char summary[512];
+    int st = hr_http_serve(&conn, config, summary, sizeof summary);
+    if (fake.live)
+        return bad("an upload was left open", &c);
+    const char *p = c.out, *endp = c.out + c.out_len;
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (c.out_len >= sizeof cont - 1 && !memcmp(p, cont, sizeof cont - 1)) {
+        r->had_continue = true;
+        p += sizeof cont - 1;
+    }
+    const char *sep = NULL;
+    for (const char *q = p; q + 4 <= endp; q++)
+        if (!memcmp(q, "\r\n\r\n", 4)) {
+            sep = q;
+            break;
+        }
+    if (!sep || (size_t)(sep - p) >= sizeof r->head)
+        return bad("no head", &c);
+    memcpy(r->head, p, (size_t)(sep - p));
+    r->body = sep + 4;
+    r->body_len = (size_t)(endp - r->body);
+    if (sscanf(r->head, "HTTP/1.1 %3d ", &r->status) != 1 || r->status != st)
+        return bad("status line / return value", &c);
+    if (!strstr(r->head, "\r\nContent-Type: application/json\r\n") ||
+        !strstr(r->head, "\r\nConnection: close\r\n"))
+        return bad("Content-Type or Connection", &c);
+    const char *cl = strstr(r->head, "\r\nContent-Length: ");
+    if (!cl || strtoul(cl + 18, NULL, 10) != r->body_len)
+        return bad("Content-Length", &c);
+    if (!json_valid(r->body, r->body_len))
+        return bad("body is not JSON", &c);
+    bool ok = r->body_len > 10 && !memcmp(r->body, "{\"ok\":true", 10);
+    bool ko = r->body_len > 20 && !memcmp(r->body, "{\"ok\":false,\"error\":\"", 21);
+    if ((r->status == 200 && !ok) || (r->status != 200 && !ko))
+        return bad("ok flag", &c);
+    return true;
+}
