@@ -1,0 +1,313 @@
+#!/usr/bin/python3
+"""End-to-end test of the simulated device: a real firmware process, real curl.
+
+Runs the firmware (tests/device/fw.c) with a fresh storage directory and a
+key, then drives it over HTTP with curl: uploads, reloads, every error class,
+a truncated upload, a SIGKILL in the middle of storing a module, /status
+under reloads. After each refusal the module that was running must still be
+running (the firmware prints what the module answers every tick).
+"""
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import struct
+import threading
+import time
+import zlib
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}", flush=True)
+
+
+class Device:
+    def __init__(self, fw, storage, keyfile, env=None):
+        e = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage, **(env or {}))
+        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile], env=e,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lines, self.errs = [], []
+        self.cond = threading.Condition()
+        for stream, sink in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errs)):
+            threading.Thread(target=self._read, args=(stream, sink), daemon=True).start()
+        m = self.wait(r"listening on (\d+)")
+        self.port = int(m.group(1))
+
+    def _read(self, stream, sink):
+        for line in stream:
+            with self.cond:
+                sink.append(line.rstrip("\n"))
+                self.cond.notify_all()
+
+    def wait(self, regex, timeout=10, stream="out", after=0):
+        sink = self.lines if stream == "out" else self.errs
+        end = time.time() + timeout
+        with self.cond:
+            while True:
+                for line in sink[after:]:
+                    m = re.search(regex, line)
+                    if m:
+                        return m
+                left = end - time.time()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(f"no line matching {regex!r}; last: {sink[-5:]} "
+                                         f"stderr: {self.errs[-5:]}")
+                self.cond.wait(left)
+
+    def value(self):
+        """What the running module answers now (a heartbeat after this call)."""
+        n = len(self.lines)
+        m = self.wait(r"value=(-?\d+) calls=(-?\d+)", after=n)
+        return int(m.group(1)), int(m.group(2))
+
+    def console(self, data):
+        """Write to the device's serial console (its stdin); returns the line index
+        after which its answers come."""
+        n = len(self.lines)
+        self.proc.stdin.buffer.write(data if isinstance(data, bytes) else data.encode())
+        self.proc.stdin.buffer.flush()
+        return n
+
+    def url(self, target):
+        return f"http://127.0.0.1:{self.port}{target}"
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def curl(dev, method, target, body=None, headers=(), timeout=20):
+    with tempfile.NamedTemporaryFile() as out, tempfile.NamedTemporaryFile() as inp:
+        cmd = ["curl", "-sS", "-X", method, "-o", out.name, "-w", "%{http_code}",
+               "--max-time", str(timeout), dev.url(target)]
+        if body is not None:
+            inp.write(body)
+            inp.flush()
+            cmd += ["--data-binary", "@" + inp.name, "-H", "Content-Type: application/octet-stream"]
+        for h in headers:
+            cmd += ["-H", h]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        text = open(out.name, "rb").read().decode(errors="replace")
+    code = int(r.stdout or 0)
+    try:
+        doc = json.loads(text) if text else {}
+    except ValueError:
+        doc = {"raw": text}
+    return code, doc
+
+
+class Signer:
+    def __init__(self, key):
+        self.key = key
+        self.counter = int(time.time() * 1000)
+
+    def header(self, dev, method, target, body=b"", key=None, counter=None):
+        nonce = curl(dev, "GET", "/status")[1]["nonce"]
+        if counter is None:
+            self.counter += 1
+            counter = self.counter
+        msg = "\n".join(["HR1", method, target, nonce, str(counter),
+                         hashlib.sha256(body).hexdigest()]).encode()
+        mac = hmac.new(key or self.key, msg, hashlib.sha256).hexdigest()
+        return f"Authorization: HR1 counter={counter}, mac={mac}"
+
+
+def sha_header(body):
+    return "X-Hotreload-Sha256: " + hashlib.sha256(body).hexdigest()
+
+
+def signed(dev, signer, method, target, body=None, **kw):
+    h = signer.header(dev, method, target, body or b"", **kw)
+    extra = [sha_header(body)] if body is not None else []
+    return curl(dev, method, target, body, [h] + extra)
+
+
+def frame(seq, chunk):
+    head = struct.pack("<HH", seq, len(chunk))
+    return b"\x7e" + head + chunk + struct.pack("<I", zlib.crc32(head + chunk))
+
+
+def serial_upload(dev, key, counter, body):
+    """The framed upload of docs/serial.md, with one frame damaged on the way."""
+    m = dev.wait(r"^ok ([0-9a-f]{32}) (\d+)$", after=dev.console("nonce\n"))
+    sha = hashlib.sha256(body).hexdigest()
+    msg = "\n".join(["HR1", "SERIAL", "upload main", m.group(1), str(counter), sha]).encode()
+    mac = hmac.new(key, msg, hashlib.sha256).hexdigest()
+    at = dev.console(f"upload main {len(body)} {sha} HR1 counter={counter}, mac={mac}\n")
+    dev.wait(r"^ack 0$", after=at)
+    naks = 0
+    for seq, off in enumerate(range(0, len(body), 256), start=1):
+        data = frame(seq, body[off:off + 256])
+        if seq == 2:
+            bad = bytearray(data)
+            bad[10] ^= 0xFF
+            dev.wait(rf"^nak {seq} crc", after=dev.console(bytes(bad)))
+            naks += 1
+        dev.wait(rf"^ack {seq}$", after=dev.console(data))
+    dev.wait(r"^ok stored module 'main'")
+    return naks
+
+
+def raw_request(dev, data, read=True):
+    s = socket.create_connection(("127.0.0.1", dev.port), timeout=10)
+    s.sendall(data)
+    reply = b""
+    if read:
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        except socket.timeout:
+            pass
+    s.close()
+    return reply
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fw", required=True)
+    ap.add_argument("--modules", required=True, help="directory of the test modules")
+    a = ap.parse_args()
+    mod = lambda name: open(os.path.join(a.modules, name + ".o"), "rb").read()
+    v1, v2 = mod("dev_v1"), mod("dev_v2")
+    work = tempfile.mkdtemp(prefix="hr-device-")
+    key = os.urandom(32)
+    keyfile = os.path.join(work, "key")
+    open(keyfile, "wb").write(key)
+    signer = Signer(key)
+
+    dev = Device(a.fw, work, keyfile)
+    st = curl(dev, "GET", "/status")[1]
+    check(st.get("ok") and st["modules"][0]["loaded"] is False, f"fresh device: {st}")
+    check(dev.value()[0] == -1, "nothing loaded: the stub reaches the unloaded handler")
+
+    code, doc = signed(dev, signer, "POST", "/upload", v1)
+    check(code == 200, f"upload v1: {code} {doc}")
+    check(curl(dev, "GET", "/status")[1]["modules"][0]["pending"] is True, "upload is pending")
+    time.sleep(0.2)
+    check(dev.value()[0] == -1, "an upload alone does not reload behind the application")
+    code, doc = signed(dev, signer, "POST", "/reload")
+    check(code == 200, f"reload: {code} {doc}")
+    check(dev.value()[0] == 1, "v1 runs after /reload")
+    before = dev.value()[1]
+
+    code, doc = signed(dev, signer, "POST", "/upload-and-reload", v2)
+    check(code == 200, f"upload-and-reload v2: {code} {doc}")
+    val, calls = dev.value()
+    check(val == 2, f"v2 runs after /upload-and-reload ({val})")
+    check(calls // 1000 > before // 1000 and calls % 1000 < before % 1000 + 50,
+          f"persistent counter carried, the other reset ({before} -> {calls})")
+    st = curl(dev, "GET", "/status")[1]["modules"][0]
+    check(st["persist"]["carried"] == ["kept"], f"status says what was carried: {st}")
+    check(any(s["name"] == ".text" for s in st.get("sections", [])), "status lists sections")
+    # Let v2 be confirmed (confirm_after_ms = 300): an upload may reuse the storage slot of a
+    # module that is not confirmed yet, keeping the last good one (docs/ARCHITECTURE.md).
+    time.sleep(0.4)
+
+    def still_v2(what):
+        check(dev.value()[0] == 2, f"v2 still running after {what}")
+
+    code, doc = curl(dev, "POST", "/upload", v1)
+    check(code == 401, f"unsigned upload: {code} {doc}")
+    still_v2("an unsigned upload")
+    code, doc = signed(dev, signer, "POST", "/upload", v1, key=os.urandom(32))
+    check(code == 403, f"wrong key: {code} {doc}")
+    hdr = signer.header(dev, "POST", "/reload")
+    check(curl(dev, "POST", "/reload", None, [hdr])[0] == 200, "a signed reload")
+    code, doc = curl(dev, "POST", "/reload", None, [hdr])
+    check(code == 403, f"replayed request: {code} {doc}")
+    hdr = signer.header(dev, "POST", "/upload", v1)
+    code, doc = curl(dev, "POST", "/upload", v1[:-1] + bytes([v1[-1] ^ 1]), [hdr, sha_header(v1)])
+    check(code == 403, f"modified body with the old signature: {code} {doc}")
+    still_v2("refused requests")
+    code, doc = signed(dev, signer, "POST", "/upload", b"\0" * (200 * 1024))
+    check(code == 413, f"oversized upload: {code} {doc}")
+    code, doc = signed(dev, signer, "POST", "/upload", mod("dev_bad_import"))
+    check(code == 422 and "no_such_firmware_function" in doc.get("error", ""),
+          f"module with an unresolved import: {code} {doc}")
+    code, doc = signed(dev, signer, "POST", "/upload", mod("dev_other_fw"))
+    check(code == 409 and "rebuild" in doc.get("error", ""), f"other firmware: {code} {doc}")
+    code, doc = signed(dev, signer, "POST", "/upload", b"not an ELF file at all")
+    check(code == 422, f"garbage module: {code} {doc}")
+    reply = raw_request(dev, b"BLAH\r\n\r\n")
+    check(reply.startswith(b"HTTP/1.1 400"), f"malformed request: {reply[:60]!r}")
+    still_v2("refused uploads")
+    code, doc = signed(dev, signer, "POST", "/upload-and-reload", mod("dev_bad_ctor"))
+    check(code == 422 and "constructor" in doc.get("error", ""), f"trapping constructor: {code} {doc}")
+    still_v2("a module whose constructor trapped")
+
+    # A truncated upload: the announced length never arrives.
+    stored_before = curl(dev, "GET", "/status")[1]["modules"][0]["stored"]
+    hdr = signer.header(dev, "POST", "/upload", v1)
+    raw_request(dev, (f"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: {len(v1)}\r\n"
+                      f"{hdr}\r\n{sha_header(v1)}\r\n\r\n").encode() + v1[: len(v1) // 2],
+                read=False)
+    time.sleep(0.3)
+    st = curl(dev, "GET", "/status")[1]["modules"][0]
+    check(st["stored"] == stored_before and st["image"]["seq"] == stored_before["seq"],
+          f"a truncated upload leaves the stored module untouched: {stored_before} -> {st}")
+
+    # /status keeps answering while reloads happen.
+    codes = []
+    stop = threading.Event()
+
+    def reloader():
+        while not stop.is_set():
+            codes.append(signed(dev, signer, "POST", "/reload")[0])
+
+    t = threading.Thread(target=reloader)
+    t.start()
+    statuses = [curl(dev, "GET", "/status")[0] for _ in range(40)]
+    stop.set()
+    t.join()
+    check(all(c == 200 for c in statuses), f"/status during reloads: {set(statuses)}")
+    check(codes and all(c == 200 for c in codes), f"reloads meanwhile: {set(codes)}")
+    still_v2("reloads under load")
+
+    # The serial console: a framed upload (with a damaged frame resent), then a reload.
+    signer.counter += 1
+    naks = serial_upload(dev, key, signer.counter, v1)
+    check(naks == 1, "the damaged frame was refused and resent")
+    check(dev.value()[0] == 2, "a serial upload alone does not reload")
+    dev.wait(r"^ok reloaded module 'main'", after=dev.console("reload\n"))
+    check(dev.value()[0] == 1, "v1 runs after the console's reload")
+    time.sleep(0.4)  # v1 confirmed (confirm_after_ms = 300)
+    check(dev.stop() == 0, "clean stop")
+
+    # SIGKILL in the middle of storing a module: the previous good one loads.
+    dev = Device(a.fw, work, keyfile, env={"HOTRELOAD_TEST_PAUSE_STORE": "3"})
+    check(dev.value()[0] == 1, "the confirmed module (v1) loads at start")
+    t = threading.Thread(target=lambda: signed(dev, signer, "POST", "/upload", v2), daemon=True)
+    t.start()
+    dev.wait(r"paused in storage write", stream="err")
+    dev.stop(signal.SIGKILL)
+    dev = Device(a.fw, work, keyfile)
+    check(dev.value()[0] == 1, "after SIGKILL mid-store the previous module runs")
+    check(dev.stop() == 0, "clean stop")
+    print(f"device_test: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+/* A simulated-device firmware for the runtime tests: one module ("main")
+ * called through a symbol table, the HTTP server, a main loop that reaches
+ * its safe point every tick and reports what the module answers.
+ *
+ *   fw --port N [--key FILE | --no-auth] [--ticks N]
+ *
+ * Prints "listening on PORT", then "value=V gen=G calls=C" whenever the
+ * module's answer changes. Storage: $HOTRELOAD_STORAGE_DIR. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hotreload.h"
+#include "posix.h"
+
+/* What the build integration generates for a module: names, the table the
+ * stubs read, and per-slot handlers for calls while nothing is loaded. */
+static const struct hotreload_symtab symtab;
+static const char *const names[] = {"mod_value", "mod_calls"};
+static long unloaded_value(void)
+{
+    hotreload_unloaded_call(&symtab, 0);
+    return -1;
+}
+static long unloaded_calls(void)
+{
+    hotreload_unloaded_call(&symtab, 1);
+    return -1;
+}
+static const hotreload_fn_t unloaded[] = {(hotreload_fn_t)unloaded_value,
+                                          (hotreload_fn_t)unloaded_calls};
+static hotreload_fn_t table_a[2], table_b[2];
+const hotreload_fn_t *volatile main_table = unloaded;
+static const struct hotreload_symtab symtab = {2, names, unloaded, &main_table,
+                                               {table_a, table_b}};
+
+static long mod_value(void) { return ((long (*)(void))main_table[0])(); }
+static long mod_calls(void) { return ((long (*)(void))main_table[1])(); }
+
+/* Something module code can import from the firmware. */
+extern int fw_scale;
+extern long fw_triple(long x);
+int fw_scale = 10;
+long fw_triple(long x) { return 3 * x; }
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static int read_key(const char *path, uint8_t *key, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    *len = fread(key, 1, 64, f);
+    fclose(f);
+    return *len ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    hotreload_server_config_t sc = HOTRELOAD_SERVER_CONFIG_DEFAULT();
+    static uint8_t key[64];
+    long ticks = -1;
+    sc.port = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--port") && i + 1 < argc)
+            sc.port = (uint16_t)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
+            if (read_key(argv[++i], key, &sc.auth_key_len) != 0) {
+                fprintf(stderr, "fw: cannot read key %s\n", argv[i]);
+                return 2;
+            }
+            sc.auth_key = key;
+        } else if (!strcmp(argv[i], "--no-auth"))
+            sc.auth_disabled = true;
+        else if (!strcmp(argv[i], "--ticks") && i + 1 < argc)
+            ticks = atol(argv[++i]);
+        else {
+            fprintf(stderr, "usage: fw --port N [--key FILE | --no-auth] [--ticks N]\n");
+            return 2;
+        }
+    }
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
+    cfg.symtab = &symtab;
+    cfg.confirm_after_ms = 300;
+    hotreload_err_t err = hotreload_load(&cfg);
+    printf("boot: %s\n", err ? hotreload_last_error() : "module loaded");
+    sc.reload_timeout_ms = 3000;
+    if (hotreload_server_start(&sc) != HOTRELOAD_OK) {
+        fprintf(stderr, "fw: server: %s\n", hotreload_last_error());
+        return 1;
+    }
+    if (hotreload_console_start_stdio(&sc) != 0) {
+        fprintf(stderr, "fw: console: %s\n", hotreload_last_error());
+        return 1;
+    }
+    printf("listening on %u\n", hr_posix_server_port());
+
+    long last_value = -2, n = 0;
+    struct timespec tick = {0, 10 * 1000000L};
+    while (!stop && ticks != 0) {
+        if (ticks > 0)
+            ticks--;
+        hotreload_poll();
+        long v = mod_value();
+        long c = mod_calls();
+        /* Every change at once, and a heartbeat the tests read the latest from. */
+        if (v != last_value || ++n % 10 == 0)
+            printf("value=%ld calls=%ld\n", v, c);
+        last_value = v;
+        nanosleep(&tick, NULL);
+    }
+    hotreload_server_stop();
+    hotreload_unload(&cfg);
+    printf("stopped\n");
+    return 0;
+}

@@ -1,0 +1,20 @@
+/* Test module, version 1. */
+#include "hotreload.h"
+
+extern long fw_triple(long x);
+extern int fw_scale;
+
+static long HOTRELOAD_PERSIST kept; /* survives reloads */
+static long fresh;                  /* starts over with every load */
+
+long mod_value(void)
+{
+    return VALUE;
+}
+
+long mod_calls(void)
+{
+    kept++;
+    fresh++;
+    return kept * 1000 + fresh + 0 * fw_triple(fw_scale);
+}
