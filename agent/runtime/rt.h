@@ -26,6 +26,8 @@ struct hr_rt_module {
     uint32_t generation;        /* counts successful loads */
     uint32_t image_seq;         /* stored image running (0: from a buffer) */
     uint8_t image_sha[32];      /* identity of the running image */
+    uint8_t build_id[HR_FWID_MAX]; /* the module's own GNU build-id, if it has one */
+    uint32_t build_id_len;
     uint64_t loaded_at_ms;
     bool confirmed;
     int table;                  /* which of symtab->tables is in use */

@@ -101,6 +101,11 @@ static void module_json(struct hr_json *j, const struct hr_rt_module *m)
         hr_json_raw(j, ",\"sha256\":");
         hr_json_hex(j, m->image_sha, 32);
         hr_json_raw(j, m->confirmed ? ",\"confirmed\":true}" : ",\"confirmed\":false}");
+        hr_json_raw(j, ",\"build_id\":");
+        if (m->build_id_len)
+            hr_json_hex(j, m->build_id, m->build_id_len);
+        else
+            hr_json_raw(j, "null");
         hr_json_raw(j, ",\"sections\":[");
         for (size_t i = 0; i < hr_module_section_count(m->mod); i++) {
             const struct hr_section_info *s = hr_module_section(m->mod, i);

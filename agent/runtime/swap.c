@@ -151,6 +151,24 @@ static hotreload_err_t fill_table(struct hr_rt_module *m, struct hr_module *next
     return HOTRELOAD_OK;
 }
 
+/* The desc of a ".note.gnu.build-id" section (namesz 4, "GNU", type 3). */
+static uint32_t note_build_id(const void *image, size_t size, uint8_t out[HR_FWID_MAX])
+{
+    const uint8_t *n;
+    size_t len;
+    if (hr_image_section(image, size, ".note.gnu.build-id", &n, &len, NULL) != HR_OK || len < 16)
+        return 0;
+    uint32_t namesz, descsz, type;
+    memcpy(&namesz, n, 4);
+    memcpy(&descsz, n + 4, 4);
+    memcpy(&type, n + 8, 4);
+    if (namesz != 4 || type != 3 || memcmp(n + 12, "GNU", 4) != 0 || descsz > HR_FWID_MAX ||
+        descsz > len - 16)
+        return 0;
+    memcpy(out, n + 16, descsz);
+    return descsz;
+}
+
 static void run_hooks(bool pre)
 {
     for (int i = 0; i < HR_MAX_HOOKS; i++) {
@@ -211,6 +229,7 @@ hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t siz
     m->generation++;
     m->image_seq = image_seq;
     hr_sha256(image, size, m->image_sha);
+    m->build_id_len = note_build_id(image, size, m->build_id);
     m->loaded_at_ms = hr_rt.pf->now_ms(hr_rt.pf->ctx);
     m->confirmed = image_seq == 0;
     run_hooks(false);

@@ -36,9 +36,9 @@ def check(cond, what):
 
 
 class Device:
-    def __init__(self, fw, storage, keyfile, env=None):
+    def __init__(self, fw, storage, keyfile, env=None, args=()):
         e = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage, **(env or {}))
-        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile], env=e,
+        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile, *args], env=e,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines, self.errs = [], []
@@ -304,6 +304,18 @@ def main():
     dev.stop(signal.SIGKILL)
     dev = Device(a.fw, work, keyfile)
     check(dev.value()[0] == 1, "after SIGKILL mid-store the previous module runs")
+    check(dev.stop() == 0, "clean stop")
+
+    # A module that takes the device down before it is confirmed is not loaded again.
+    dev = Device(a.fw, work, keyfile, args=("--confirm-ms", "60000"))
+    code, doc = signed(dev, signer, "POST", "/upload-and-reload", v2)
+    check(code == 200 and dev.value()[0] == 2, f"v2 runs, unconfirmed: {code} {doc}")
+    dev.stop(signal.SIGKILL)
+    dev = Device(a.fw, work, keyfile)
+    check(dev.value()[0] == 1, "the module that died unconfirmed is not loaded again")
+    st = curl(dev, "GET", "/status")[1]["modules"][0]
+    check(st["image"]["confirmed"] and st["pending"] is False,
+          f"the previous good module runs and nothing is pending: {st}")
     check(dev.stop() == 0, "clean stop")
     print(f"device_test: {passed} passed, {failed} failed")
     return 1 if failed else 0

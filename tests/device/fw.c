@@ -2,7 +2,7 @@
  * called through a symbol table, the HTTP server, a main loop that reaches
  * its safe point every tick and reports what the module answers.
  *
- *   fw --port N [--key FILE | --no-auth] [--ticks N]
+ *   fw --port N [--key FILE | --no-auth] [--ticks N] [--confirm-ms N]
  *
  * Prints "listening on PORT", then "value=V gen=G calls=C" whenever the
  * module's answer changes. Storage: $HOTRELOAD_STORAGE_DIR. */
@@ -43,7 +43,9 @@ static long mod_calls(void) { return ((long (*)(void))main_table[1])(); }
 /* Something module code can import from the firmware. */
 extern int fw_scale;
 extern long fw_triple(long x);
+extern int fw_fini_calls;
 int fw_scale = 10;
+int fw_fini_calls;
 long fw_triple(long x) { return 3 * x; }
 
 static volatile sig_atomic_t stop;
@@ -68,6 +70,7 @@ int main(int argc, char **argv)
     hotreload_server_config_t sc = HOTRELOAD_SERVER_CONFIG_DEFAULT();
     static uint8_t key[64];
     long ticks = -1;
+    uint32_t confirm_ms = 300;
     sc.port = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
@@ -82,8 +85,11 @@ int main(int argc, char **argv)
             sc.auth_disabled = true;
         else if (!strcmp(argv[i], "--ticks") && i + 1 < argc)
             ticks = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--confirm-ms") && i + 1 < argc)
+            confirm_ms = (uint32_t)atol(argv[++i]);
         else {
-            fprintf(stderr, "usage: fw --port N [--key FILE | --no-auth] [--ticks N]\n");
+            fprintf(stderr, "usage: fw --port N [--key FILE | --no-auth] [--ticks N] "
+                    "[--confirm-ms N]\n");
             return 2;
         }
     }
@@ -93,7 +99,7 @@ int main(int argc, char **argv)
 
     hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
     cfg.symtab = &symtab;
-    cfg.confirm_after_ms = 300;
+    cfg.confirm_after_ms = confirm_ms;
     hotreload_err_t err = hotreload_load(&cfg);
     printf("boot: %s\n", err ? hotreload_last_error() : "module loaded");
     sc.reload_timeout_ms = 3000;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hotreload.h"
 
@@ -38,7 +39,9 @@ static long mod_calls(void) { return ((long (*)(void))main_table[1])(); }
 /* Something module code can import from the firmware. */
 extern int fw_scale;
 extern long fw_triple(long x);
+extern int fw_fini_calls;
 int fw_scale = 10;
+int fw_fini_calls;
 long fw_triple(long x) { return 3 * x; }
 
 static int failed, passed, hooks_pre, hooks_post;
@@ -104,6 +107,12 @@ int main(int argc, char **argv)
                 "other_fw.o\n");
         return 2;
     }
+    /* Fresh storage for every run. */
+    char dir[] = "/tmp/hr-reload-loop-XXXXXX";
+    if (!mkdtemp(dir) || setenv("HOTRELOAD_STORAGE_DIR", dir, 1) != 0) {
+        perror("mkdtemp");
+        return 2;
+    }
     struct blob v1 = slurp(argv[1]), v2 = slurp(argv[2]);
     hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
     cfg.symtab = &symtab;
@@ -117,14 +126,18 @@ int main(int argc, char **argv)
     CHECK(mod_value() == 1, "v1 answers %ld", mod_value());
     CHECK(mod_calls() == 1001 && mod_calls() == 2002, "v1 counting");
     CHECK(hooks_pre == 1 && hooks_post == 1, "hooks ran %d/%d times", hooks_pre, hooks_post);
+    CHECK(fw_fini_calls == 0, "no destructor runs at a load");
 
     CHECK(hotreload_load_from_buffer(&cfg, v2.data, v2.size) == HOTRELOAD_OK, "load v2: %s",
           hotreload_last_error());
     CHECK(mod_value() == 2, "v2 answers %ld", mod_value());
+    CHECK(fw_fini_calls == 1, "v1's destructor ran when it was retired (%d)", fw_fini_calls);
     /* kept carried (2 -> 3), fresh started over (0 -> 1) */
     CHECK(mod_calls() == 3001, "persistent carried, fresh reset: %ld", mod_calls() - 1);
     CHECK(hotreload_lookup("main", "mod_value") != NULL, "lookup of a function");
     CHECK(hotreload_lookup("main", "nothing") == NULL, "lookup of a missing symbol");
+    long *version = hotreload_lookup("main", "mod_version");
+    CHECK(version && *version == 2, "lookup of data: %ld", version ? *version : -1);
 
     refused(&cfg, slurp(argv[3]), HOTRELOAD_ERR_INVALID, "no_such_firmware_function", 2);
     refused(&cfg, slurp(argv[4]), HOTRELOAD_ERR_INVALID, "mod_calls", 2);
@@ -149,10 +162,21 @@ int main(int argc, char **argv)
     CHECK(strstr(status, "\"carried\":[\"kept\"]"), "status names what was carried: %s", status);
 
     CHECK(hotreload_unload(&cfg) == HOTRELOAD_OK, "unload");
+    CHECK(fw_fini_calls == 3, "destructors at unload (%d, want 3: v1, aux, v2)", fw_fini_calls);
     CHECK(mod_value() == -1, "after unload the stub reaches the unloaded handler");
     hotreload_status_json(status, sizeof status);
     CHECK(strstr(status, "\"unloaded_last\":\"mod_value\""), "status names the call: %s",
           status);
+
+    /* Through storage: store, see it pending, reload at the safe point. */
+    CHECK(hotreload_load_from_buffer(&cfg, v1.data, v1.size) == HOTRELOAD_OK, "reload v1");
+    CHECK(hotreload_update_partition(&cfg, v2.data, v2.size) == HOTRELOAD_OK,
+          "update_partition: %s", hotreload_last_error());
+    CHECK(hotreload_update_available(), "a stored module newer than the running one is pending");
+    CHECK(mod_value() == 1, "storing alone changes nothing");
+    CHECK(hotreload_reload(&cfg) == HOTRELOAD_OK && mod_value() == 2, "reload from storage: %s",
+          hotreload_last_error());
+    CHECK(!hotreload_update_available(), "nothing pending after the reload");
 
     /* 1,000 reloads: the heap must not grow. */
     struct mallinfo2 before = {0}, after;
@@ -175,6 +199,12 @@ int main(int argc, char **argv)
     hotreload_unload(&cfg);
     free(v1.data);
     free(v2.data);
+    char path[64];
+    snprintf(path, sizeof path, "%s/hotreload.partition", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/aux.partition", dir);
+    unlink(path);
+    rmdir(dir);
     printf("reload_loop: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
