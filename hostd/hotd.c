@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"relocate", cmd_relocate, "run the device's loader on the host as a dry run"},
     {"build-id", cmd_build_id, "print the GNU build-id of a firmware (or write it raw)"},
+    {"stubs", cmd_stubs, "generate a module's firmware stubs, symbol table and import list"},
 };
 
 static void usage(FILE *f)

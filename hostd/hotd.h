@@ -6,6 +6,7 @@
 /* One entry point per subcommand, one file each. argv[0] is the subcommand. */
 int cmd_relocate(int argc, char **argv);
 int cmd_build_id(int argc, char **argv);
+int cmd_stubs(int argc, char **argv);
 
 /* The GNU build-id of an ELF file. Returns 0, or -1 with a message. */
 int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,

@@ -1,0 +1,379 @@
+/* hotd stubs: the firmware's side of a module, generated from the compiled
+ * module: the stubs the firmware calls, the symbol table they jump through,
+ * the list of firmware symbols the module imports, the list of exports.
+ *
+ * A stub is a frameless tail jump: it loads the module's table pointer,
+ * loads entry i and jumps there, writing only a register the calling
+ * convention lets a callee clobber before it starts (x86-64 r11, RISC-V t1,
+ * Xtensa call0 a8, Xtensa windowed a9). Arguments in registers and on the
+ * stack, varargs, return values and the return address reach the module
+ * function as the caller left them, and no frame of the stub's appears in
+ * a backtrace. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "elfsyms.h"
+#include "hotd.h"
+
+static const char help[] =
+    "usage: hotd stubs MODULE.o --name NAME --arch ARCH --out-dir DIR\n"
+    "\n"
+    "Reads a compiled module (ET_REL, as 'ld -r' produces) and writes into DIR:\n"
+    "  NAME_stubs.S     one frameless stub per exported function, jumping through\n"
+    "                   hotreload_table_NAME (link into the firmware)\n"
+    "  NAME_symtab.c    the tables and hotreload_symtab_NAME (compile into the firmware)\n"
+    "  NAME_imports.ld  EXTERN(...) of every firmware symbol the module imports\n"
+    "                   (an implicit linker script for the firmware link)\n"
+    "  NAME_exports.txt the exported functions, one per line, in slot order\n"
+    "A file whose content did not change is not rewritten (its mtime stays).\n"
+    "\n"
+    "ARCH: x86_64, rv32, rv64, xtensa (call0, lx106) or xtensa-windowed (ESP32/S3).\n";
+
+enum arch { X86_64, RV32, RV64, XTENSA, XTENSA_WIN };
+
+static const struct arch_info {
+    const char *name;
+    unsigned machine;
+    int elfclass;
+    const char *machine_name;
+} arches[] = {
+    [X86_64] = {"x86_64", EM_X86_64, ELFCLASS64, "x86-64"},
+    [RV32] = {"rv32", EM_RISCV, ELFCLASS32, "RISC-V"},
+    [RV64] = {"rv64", EM_RISCV, ELFCLASS64, "RISC-V"},
+    [XTENSA] = {"xtensa", EM_XTENSA, ELFCLASS32, "Xtensa"},
+    [XTENSA_WIN] = {"xtensa-windowed", EM_XTENSA, ELFCLASS32, "Xtensa"},
+};
+#define NARCH (sizeof arches / sizeof arches[0])
+
+static const char *machine_name(unsigned machine)
+{
+    for (size_t i = 0; i < NARCH; i++)
+        if (arches[i].machine == machine)
+            return arches[i].machine_name;
+    return "another machine";
+}
+
+/* Names go verbatim into assembly, C strings and linker scripts. */
+static int plain_name(const char *s)
+{
+    if (!*s || (*s >= '0' && *s <= '9'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '$'))
+            return 0;
+    return 1;
+}
+
+/* ---- NAME_stubs.S ---------------------------------------------------- */
+
+static void x86_64_stub(FILE *f, const char *table, size_t i)
+{
+    /* r11: scratch in the SysV ABI, never an argument (PLT stubs use it too).
+     * The table pointer is read PC-relative: fine in PIE and non-PIE. */
+    fprintf(f, "\tmovq\t%s(%%rip), %%r11\n", table);
+    fprintf(f, "\tjmpq\t*%zu(%%r11)\n", 8 * i);
+}
+
+static void riscv_stub(FILE *f, const char *table, size_t i, int ptr)
+{
+    const char *ld = ptr == 8 ? "ld" : "lw";
+    size_t off = i * (size_t)ptr;
+    fprintf(f, "1:\tauipc\tt1, %%pcrel_hi(%s)\n", table);
+    fprintf(f, "\t%s\tt1, %%pcrel_lo(1b)(t1)\n", ld);
+    if (off <= 2047) {
+        fprintf(f, "\t%s\tt1, %zu(t1)\n", ld, off);
+    } else {
+        /* Past a 12-bit offset the index needs a second temporary: t2, which
+         * no argument uses either (the psABI's PLT header clobbers it too). */
+        long hi = (long)((off + 0x800) >> 12), lo = (long)off - (hi << 12);
+        fprintf(f, "\tlui\tt2, %ld\n\tadd\tt1, t1, t2\n\t%s\tt1, %ld(t1)\n", hi, ld, lo);
+    }
+    fprintf(f, "\tjr\tt1\n");
+}
+
+static void xtensa_stub(FILE *f, const char *reg, size_t i)
+{
+    size_t off = 4 * i;
+    fprintf(f, "\tl32r\t%s, .Lhr_table\n", reg);
+    fprintf(f, "\tl32i\t%s, %s, 0\n", reg, reg);
+    /* l32i reaches 1020 bytes; addmi adds a multiple of 256 up to 32512. */
+    while (off > 1020) {
+        size_t step = off & ~(size_t)0xff;
+        if (step > 32512)
+            step = 32512;
+        fprintf(f, "\taddmi\t%s, %s, %zu\n", reg, reg, step);
+        off -= step;
+    }
+    fprintf(f, "\tl32i\t%s, %s, %zu\n", reg, reg, off);
+    fprintf(f, "\tjx\t%s\n", reg);
+}
+
+static const char *const arch_notes[] = {
+    [X86_64] = " * x86-64: r11 is the scratch register (SysV ABI: not an argument, not\n"
+               " * preserved), so every argument register, %al of a varargs call, the\n"
+               " * stack arguments and the return address stay as the caller left them.\n",
+    [RV32] = " * RISC-V: t1 is a temporary that carries no argument (t2 too, used only\n"
+             " * past slot 511). Relaxation is off inside the stubs: each keeps its\n"
+             " * auipc/load pair, a fixed layout the tests and the debugger can check.\n",
+    [RV64] = " * RISC-V: t1 is a temporary that carries no argument (t2 too, used only\n"
+             " * past slot 255). Relaxation is off inside the stubs: each keeps its\n"
+             " * auipc/load pair, a fixed layout the tests and the debugger can check.\n",
+    [XTENSA] = " * Xtensa call0 ABI: a8 is a caller-saved temporary that carries no\n"
+               " * argument (a2..a7). The table's address is a literal placed before the\n"
+               " * code, with or without -mtext-section-literals.\n",
+    [XTENSA_WIN] =
+        " * Xtensa windowed ABI (ESP32/S3): a stub runs before the target's ENTRY,\n"
+        " * in the caller's register window. GCC calls with CALL8 only, so the\n"
+        " * return address is in the caller's a8 and the arguments in a10..a15;\n"
+        " * a9 becomes the callee's stack pointer, written by ENTRY from a1, so\n"
+        " * its value at the call is dead: the stub uses a9. Not valid for CALL4\n"
+        " * (a9 would be an argument) or CALL12 (a9 would be live in the caller).\n",
+};
+
+static void gen_stubs(FILE *f, enum arch arch, const char *name, const struct modsyms *m)
+{
+    char table[256];
+    snprintf(table, sizeof table, "hotreload_table_%s", name);
+    fprintf(f, "/* Generated by `hotd stubs` for %s: do not edit.\n *\n"
+               " * One frameless stub per function of module '%s': stub i loads the\n"
+               " * table pointer %s and jumps to entry i, without\n"
+               " * touching the stack or any register but a scratch one.\n",
+            arches[arch].name, name, table);
+    fprintf(f, " *\n%s */\n\n", arch_notes[arch]);
+    fprintf(f, "\t.section .text.hotreload_stubs,\"ax\",@progbits\n");
+    if (m->nexports && (arch == RV32 || arch == RV64))
+        fprintf(f, "\t.option push\n\t.option norelax\n");
+    if (m->nexports && (arch == XTENSA || arch == XTENSA_WIN))
+        /* One literal for all stubs, ahead of them: L32R only reaches back. */
+        fprintf(f, "\t.literal_position\n\t.literal .Lhr_table, %s\n", table);
+    for (size_t i = 0; i < m->nexports; i++) {
+        const char *fn = m->exports[i];
+        fprintf(f, "\n\t.globl\t%s\n\t.type\t%s, @function\n", fn, fn);
+        fprintf(f, arch == X86_64 ? "\t.p2align 4\n" : arch <= RV64 ? "\t.p2align 2\n"
+                                                                     : "\t.align\t4\n");
+        fprintf(f, "%s:\t/* slot %zu */\n", fn, i);
+        if (arch == X86_64)
+            x86_64_stub(f, table, i);
+        else if (arch == RV32 || arch == RV64)
+            riscv_stub(f, table, i, arch == RV64 ? 8 : 4);
+        else
+            xtensa_stub(f, arch == XTENSA ? "a8" : "a9", i);
+        fprintf(f, "\t.size\t%s, .-%s\n", fn, fn);
+    }
+    if (m->nexports && (arch == RV32 || arch == RV64))
+        fprintf(f, "\t.option pop\n");
+    /* Stubs need no executable stack; without this note ld assumes they do. */
+    fprintf(f, "\n\t.section .note.GNU-stack,\"\",@progbits\n");
+}
+
+/* ---- NAME_symtab.c --------------------------------------------------- */
+
+static void gen_symtab(FILE *f, const char *name, const struct modsyms *m)
+{
+    size_t n = m->nexports;
+    fprintf(f, "/* Generated by `hotd stubs`: do not edit.\n *\n"
+               " * The symbol table of module '%s': slot names, the handlers that\n"
+               " * report calls while no module is loaded, two tables used in turn by\n"
+               " * reloads, and hotreload_table_%s, the pointer the stubs read. */\n"
+               "#include \"hotreload.h\"\n\n",
+            name, name);
+    fprintf(f, "extern const hotreload_fn_t *volatile hotreload_table_%s;\n"
+               "extern const struct hotreload_symtab hotreload_symtab_%s;\n\n", name, name);
+    if (n == 0) {
+        /* No function to call: no arrays (a zero-length array is not C). */
+        fprintf(f, "const hotreload_fn_t *volatile hotreload_table_%s = NULL;\n"
+                   "const struct hotreload_symtab hotreload_symtab_%s = "
+                   "{0, NULL, NULL, &hotreload_table_%s, {NULL, NULL}};\n",
+                name, name, name);
+        return;
+    }
+    fprintf(f, "static const char *const names[%zu] = {\n", n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "    \"%s\",\n", m->exports[i]);
+    fprintf(f, "};\n\n/* Reached through a stub whatever the function's signature: they\n"
+               " * take nothing and return 0 (the caller reads what it reads). */\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "static long hr_unloaded_%zu(void)\n{\n"
+                   "    hotreload_unloaded_call(&hotreload_symtab_%s, %zu);\n"
+                   "    return 0;\n}\n", i, name, i);
+    fprintf(f, "\nstatic const hotreload_fn_t unloaded[%zu] = {\n", n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "    (hotreload_fn_t)hr_unloaded_%zu,\n", i);
+    fprintf(f, "};\n\nstatic hotreload_fn_t tab_a[%zu], tab_b[%zu];\n\n", n, n);
+    fprintf(f, "const hotreload_fn_t *volatile hotreload_table_%s = unloaded;\n", name);
+    fprintf(f, "const struct hotreload_symtab hotreload_symtab_%s = {\n"
+               "    %zu, names, unloaded, &hotreload_table_%s, {tab_a, tab_b}};\n",
+            name, n, name);
+}
+
+/* ---- NAME_imports.ld, NAME_exports.txt ------------------------------- */
+
+static void gen_imports(FILE *f, const char *name, const struct modsyms *m)
+{
+    fprintf(f, "/* Generated by `hotd stubs`: do not edit.\n"
+               " * The firmware symbols module '%s' imports. Given to the firmware link\n"
+               " * as an implicit linker script: EXTERN keeps each one (and pulls it from\n"
+               " * an archive) even when the firmware itself does not use it. */\n",
+            name);
+    if (m->nimports == 0) {
+        fprintf(f, "/* (no imports) */\n");
+        return;
+    }
+    fprintf(f, "EXTERN(\n");
+    for (size_t i = 0; i < m->nimports; i++)
+        fprintf(f, plain_name(m->imports[i]) ? "    %s\n" : "    \"%s\"\n", m->imports[i]);
+    fprintf(f, ")\n");
+}
+
+static void gen_exports(FILE *f, const struct modsyms *m)
+{
+    for (size_t i = 0; i < m->nexports; i++)
+        fprintf(f, "%s\n", m->exports[i]);
+}
+
+/* ---- the command ----------------------------------------------------- */
+
+static int check_module(const char *path, enum arch arch, const struct modsyms *m)
+{
+    const struct arch_info *a = &arches[arch];
+    if (m->machine != a->machine) {
+        fprintf(stderr, "hotd stubs: %s: built for %s (e_machine %u), but --arch %s needs %s "
+                "(e_machine %u)\n", path, machine_name(m->machine), m->machine, a->name,
+                a->machine_name, a->machine);
+        return -1;
+    }
+    if (m->elfclass != a->elfclass) {
+        fprintf(stderr, "hotd stubs: %s: an ELF%d object, but --arch %s needs ELF%d\n", path,
+                m->elfclass == ELFCLASS64 ? 64 : 32, a->name, a->elfclass == ELFCLASS64 ? 64 : 32);
+        return -1;
+    }
+    if ((arch == XTENSA && m->xtensa_abi == 0) || (arch == XTENSA_WIN && m->xtensa_abi == 1)) {
+        fprintf(stderr, "hotd stubs: %s: built for the Xtensa %s ABI (.xtensa.info ABI=%d), "
+                "but --arch is %s\n", path, m->xtensa_abi ? "call0" : "windowed",
+                m->xtensa_abi, a->name);
+        return -1;
+    }
+    for (size_t i = 0; i < m->nexports; i++)
+        if (!plain_name(m->exports[i])) {
+            fprintf(stderr, "hotd stubs: %s: exported function '%s': only letters, digits, "
+                    "'_', '.' and '$' can name a stub\n", path, m->exports[i]);
+            return -1;
+        }
+    for (size_t i = 0; i < m->nimports; i++)
+        if (strchr(m->imports[i], '"')) {
+            fprintf(stderr, "hotd stubs: %s: import '%s' cannot be named in a linker script\n",
+                    path, m->imports[i]);
+            return -1;
+        }
+    return 0;
+}
+
+int cmd_stubs(int argc, char **argv)
+{
+    const char *in = NULL, *name = NULL, *arch_name = NULL, *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(help, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--name") && i + 1 < argc) {
+            name = argv[++i];
+        } else if (!strcmp(argv[i], "--arch") && i + 1 < argc) {
+            arch_name = argv[++i];
+        } else if (!strcmp(argv[i], "--out-dir") && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (!in && argv[i][0] != '-') {
+            in = argv[i];
+        } else {
+            fprintf(stderr, "hotd stubs: unexpected argument '%s'\n\n%s", argv[i], help);
+            return 2;
+        }
+    }
+    if (!in || !name || !arch_name || !dir) {
+        fprintf(stderr, "hotd stubs: MODULE.o, --name, --arch and --out-dir are required\n\n%s",
+                help);
+        return 2;
+    }
+    size_t arch = 0;
+    while (arch < NARCH && strcmp(arches[arch].name, arch_name) != 0)
+        arch++;
+    if (arch == NARCH) {
+        fprintf(stderr, "hotd stubs: unknown --arch '%s' (x86_64, rv32, rv64, xtensa, "
+                "xtensa-windowed)\n", arch_name);
+        return 1;
+    }
+    /* The name becomes part of C identifiers: hotreload_table_NAME. */
+    if (!plain_name(name) || strchr(name, '.') || strchr(name, '$') || strlen(name) > 64) {
+        fprintf(stderr, "hotd stubs: --name '%s': a C identifier is needed (letters, digits, "
+                "'_'; at most 64)\n", name);
+        return 1;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        fprintf(stderr, "hotd stubs: --out-dir %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "hotd stubs: --out-dir %s: not a directory\n", dir);
+        return 1;
+    }
+    struct modsyms m;
+    char msg[512];
+    if (modsyms_read(in, &m, msg, sizeof msg) != 0) {
+        fprintf(stderr, "hotd stubs: %s\n", msg);
+        return 1;
+    }
+    /* hotreload_* functions are the runtime's business (hooks, markers),
+     * never called through a stub. */
+    size_t kept = 0;
+    for (size_t i = 0; i < m.nexports; i++) {
+        if (strncmp(m.exports[i], "hotreload_", 10) == 0)
+            free(m.exports[i]);
+        else
+            m.exports[kept++] = m.exports[i];
+    }
+    m.nexports = kept;
+    int rc = check_module(in, (enum arch)arch, &m) == 0 ? 0 : 1;
+    static const char *const suffix[] = {"_stubs.S", "_symtab.c", "_imports.ld", "_exports.txt"};
+    int written = 0;
+    for (int k = 0; rc == 0 && k < 4; k++) {
+        char *buf = NULL, file[128];
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f) {
+            fprintf(stderr, "hotd stubs: out of memory\n");
+            rc = 1;
+            break;
+        }
+        if (k == 0)
+            gen_stubs(f, (enum arch)arch, name, &m);
+        else if (k == 1)
+            gen_symtab(f, name, &m);
+        else if (k == 2)
+            gen_imports(f, name, &m);
+        else
+            gen_exports(f, &m);
+        snprintf(file, sizeof file, "%s%s", name, suffix[k]);
+        int w = -1;
+        if (fclose(f) != 0)
+            snprintf(msg, sizeof msg, "%s: out of memory", file);
+        else
+            w = write_if_changed(dir, file, buf, len, msg, sizeof msg);
+        free(buf);
+        if (w < 0) {
+            fprintf(stderr, "hotd stubs: %s\n", msg);
+            rc = 1;
+        }
+        written += w > 0;
+    }
+    if (rc == 0)
+        printf("hotd stubs: module '%s' (%s): %zu functions, %zu imports; %d of 4 files "
+               "updated in %s\n", name, arches[arch].name, m.nexports, m.nimports, written, dir);
+    modsyms_free(&m);
+    return rc;
+}

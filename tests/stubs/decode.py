@@ -1,0 +1,160 @@
+"""Symbolic execution of one generated stub (RISC-V rv32/rv64, Xtensa).
+
+A value is (base, offset): base None is a plain number; otherwise base is
+("load", address-value, size), a word read from memory the stub cannot know.
+A correct stub ends in a jump whose target is
+    load(load(&hotreload_table_NAME) + i * ptr)
+having written only its scratch registers. Any instruction not decoded
+here (a stack adjustment, a store, a call) is an error.
+"""
+
+
+def sext(v, bits):
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def add(a, b, mask):
+    if a[0] is not None and b[0] is not None:
+        return None
+    base = a[0] if a[0] is not None else b[0]
+    return (base, (a[1] + b[1]) & mask)
+
+
+def load(addr, size):
+    return (("load", addr, size), 0)
+
+
+def run_stub(arch, code, pc, read, table, off, ptr, scratch):
+    """None if the stub jumps to table[off / ptr] properly, else what is wrong."""
+    if code is None:
+        return "stub bytes not found"
+    xlen = 64 if arch == "rv64" else 32
+    mask = (1 << xlen) - 1
+    want = load((load((None, table), ptr)[0], off), ptr)
+    step = riscv_step if arch.startswith("rv") else xtensa_step
+    regs = {}
+    pos = 0
+    while pos < len(code):
+        res = step(code, pos, pc + pos, regs, read, xlen, mask)
+        if isinstance(res, str):
+            return "at +%d: %s" % (pos, res)
+        size, wrote, target = res
+        if wrote is not None:
+            if wrote not in scratch:
+                return "at +%d: writes register %d (scratch: %s)" % (pos, wrote, sorted(scratch))
+        pos += size
+        if target is not None:
+            if pos != len(code):
+                return "%d bytes after the jump inside the stub's size" % (len(code) - pos)
+            if target != want:
+                return "jumps to %r, want %r" % (target, want)
+            return None
+    return "no jump"
+
+
+def get(regs, r):
+    if r == 0:
+        return (None, 0)
+    if r not in regs:
+        raise KeyError(r)
+    return regs[r]
+
+
+def riscv_step(code, pos, pc, regs, read, xlen, mask):
+    """(size, register written or None, jump target or None), or an error."""
+    h = int.from_bytes(code[pos:pos + 2], "little")
+    try:
+        if h & 3 == 3:
+            w = int.from_bytes(code[pos:pos + 4], "little")
+            op, rd, f3 = w & 0x7F, (w >> 7) & 31, (w >> 12) & 7
+            rs1, rs2, f7 = (w >> 15) & 31, (w >> 20) & 31, w >> 25
+            imm_i = sext(w >> 20, 12)
+            if op == 0x17:
+                val = (None, (pc + sext(w & 0xFFFFF000, 32)) & mask)
+            elif op == 0x37:
+                val = (None, sext(w & 0xFFFFF000, 32) & mask)
+            elif op == 0x03 and f3 in (2, 3):
+                val = load(add(get(regs, rs1), (None, imm_i & mask), mask), 4 if f3 == 2 else 8)
+            elif op == 0x13 and f3 == 0:
+                val = add(get(regs, rs1), (None, imm_i & mask), mask)
+            elif op == 0x1B and f3 == 0 and xlen == 64:
+                v = get(regs, rs1)
+                if v[0] is not None:
+                    return "addiw on a loaded value"
+                val = (None, sext(v[1] + imm_i, 32) & mask)
+            elif op == 0x33 and f3 == 0 and f7 == 0:
+                val = add(get(regs, rs1), get(regs, rs2), mask)
+            elif op == 0x67 and f3 == 0:
+                if rd != 0:
+                    return "jalr with a link register: a call, not a jump"
+                return 4, None, add(get(regs, rs1), (None, imm_i & mask), mask)
+            else:
+                return "unexpected instruction %08x" % w
+            if val is None:
+                return "adds two loaded values"
+            regs[rd] = val
+            return 4, rd, None
+        op, f3 = h & 3, h >> 13
+        rd, rs2 = (h >> 7) & 31, (h >> 2) & 31
+        imm6 = sext(((h >> 12) & 1) << 5 | (h >> 2) & 31, 6)
+        if op == 2 and f3 == 4:
+            bit12 = (h >> 12) & 1
+            if bit12 == 0 and rs2 == 0 and rd != 0:  # c.jr
+                return 2, None, get(regs, rd)
+            if bit12 == 0 and rs2 != 0:  # c.mv
+                val = get(regs, rs2)
+            elif bit12 == 1 and rs2 != 0:  # c.add
+                val = add(get(regs, rd), get(regs, rs2), mask)
+            else:
+                return "c.jalr/c.ebreak %04x" % h
+        elif op == 1 and f3 == 0:  # c.addi
+            val = add(get(regs, rd), (None, imm6 & mask), mask)
+        elif op == 1 and f3 == 2:  # c.li
+            val = (None, imm6 & mask)
+        elif op == 1 and f3 == 3 and rd != 2:  # c.lui (rd 2 is c.addi16sp)
+            val = (None, (imm6 << 12) & mask)
+        else:
+            return "unexpected compressed instruction %04x" % h
+        if val is None:
+            return "adds two loaded values"
+        regs[rd] = val
+        return 2, rd, None
+    except KeyError as e:
+        return "reads register x%d before writing it" % e.args[0]
+
+
+def xtensa_step(code, pos, pc, regs, read, xlen, mask):
+    op0 = code[pos] & 15
+    try:
+        if op0 >= 8:  # narrow (density) instructions
+            h = int.from_bytes(code[pos:pos + 2], "little")
+            r, s, t = (h >> 12) & 15, (h >> 8) & 15, (h >> 4) & 15
+            if op0 == 8:  # l32i.n
+                regs[t] = load(add(get(regs, s), (None, r * 4), mask), 4)
+                return 2, t, None
+            return "unexpected narrow instruction %04x" % h
+        w = int.from_bytes(code[pos:pos + 3], "little")
+        r, s, t, imm8 = (w >> 12) & 15, (w >> 8) & 15, (w >> 4) & 15, w >> 16
+        if op0 == 1:  # l32r: a literal, before the instruction
+            addr = (((pc + 3) & ~3) + ((w >> 8 | ~0xFFFF) << 2)) & mask
+            lit = read(addr, 4)
+            if lit is None:
+                return "l32r literal at %#x is not in the image" % addr
+            regs[t] = (None, int.from_bytes(lit, "little"))
+            return 3, t, None
+        if op0 == 2 and r == 2:  # l32i
+            regs[t] = load(add(get(regs, s), (None, imm8 * 4), mask), 4)
+            return 3, t, None
+        if op0 == 2 and r in (12, 13):  # addi, addmi
+            k = sext(imm8, 8) << (8 if r == 13 else 0)
+            val = add(get(regs, s), (None, k & mask), mask)
+            if val is None:
+                return "adds two loaded values"
+            regs[t] = val
+            return 3, t, None
+        if op0 == 0 and (w & 0xFFF0FF) == 0x0000A0:  # jx
+            return 3, None, get(regs, s)
+        return "unexpected instruction %06x" % w
+    except KeyError as e:
+        return "reads register a%d before writing it" % e.args[0]
