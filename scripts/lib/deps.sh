@@ -3,7 +3,7 @@
 
 HOTRELOAD_PACKAGES=(
   gcc libc6-dev make cmake pkg-config
-  libelf-dev libdw-dev
+  libelf-dev libdw-dev libcurl4-openssl-dev libreadline-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-xtensa-lx106 binutils-xtensa-lx106
   python3 python3-pyelftools
