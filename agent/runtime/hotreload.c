@@ -275,26 +275,27 @@ hotreload_err_t hotreload_update_partition(const hotreload_config_t *config, con
     return err;
 }
 
-hotreload_err_t hotreload_register_pre_hook(hotreload_hook_fn_t hook, void *user_ctx)
+static hotreload_err_t add_hook(struct hr_hook *hooks, hotreload_hook_fn_t fn, void *ctx)
 {
+    if (!fn)
+        return HOTRELOAD_ERR_ARG;
     for (int i = 0; i < HR_MAX_HOOKS; i++)
-        if (!hr_rt.pre[i].fn) {
-            hr_rt.pre[i].fn = hook;
-            hr_rt.pre[i].ctx = user_ctx;
+        if (!hooks[i].fn) {
+            hooks[i].fn = fn;
+            hooks[i].ctx = ctx;
             return HOTRELOAD_OK;
         }
-    return HOTRELOAD_ERR_NOMEM;
+    return hr_rt_fail(HOTRELOAD_ERR_NOMEM, "no room for another hook (%d)", HR_MAX_HOOKS);
+}
+
+hotreload_err_t hotreload_register_pre_hook(hotreload_hook_fn_t hook, void *user_ctx)
+{
+    return add_hook(hr_rt.pre, hook, user_ctx);
 }
 
 hotreload_err_t hotreload_register_post_hook(hotreload_hook_fn_t hook, void *user_ctx)
 {
-    for (int i = 0; i < HR_MAX_HOOKS; i++)
-        if (!hr_rt.post[i].fn) {
-            hr_rt.post[i].fn = hook;
-            hr_rt.post[i].ctx = user_ctx;
-            return HOTRELOAD_OK;
-        }
-    return HOTRELOAD_ERR_NOMEM;
+    return add_hook(hr_rt.post, hook, user_ctx);
 }
 
 /* A module that has run confirm_after_ms is good: it is what the device

@@ -41,11 +41,16 @@ struct hr_rt_module {
     char req_msg[HR_MSG_MAX];
 };
 
+struct hr_hook {
+    hotreload_hook_fn_t fn;
+    void *ctx;
+};
+
 struct hr_rt {
     const struct hr_platform *pf;
     bool started;
     struct hr_rt_module mods[HR_MAX_MODULES];
-    struct { hotreload_hook_fn_t fn; void *ctx; } pre[HR_MAX_HOOKS], post[HR_MAX_HOOKS];
+    struct hr_hook pre[HR_MAX_HOOKS], post[HR_MAX_HOOKS];
     char last_error[HR_MSG_MAX];
     char nonce[33];
     uint64_t counter_last;

@@ -171,11 +171,10 @@ static uint32_t note_build_id(const void *image, size_t size, uint8_t out[HR_FWI
 
 static void run_hooks(bool pre)
 {
-    for (int i = 0; i < HR_MAX_HOOKS; i++) {
-        hotreload_hook_fn_t fn = pre ? hr_rt.pre[i].fn : hr_rt.post[i].fn;
-        if (fn)
-            fn(pre ? hr_rt.pre[i].ctx : hr_rt.post[i].ctx);
-    }
+    const struct hr_hook *hooks = pre ? hr_rt.pre : hr_rt.post;
+    for (int i = 0; i < HR_MAX_HOOKS; i++)
+        if (hooks[i].fn)
+            hooks[i].fn(hooks[i].ctx);
 }
 
 void hr_rt_retire(struct hr_rt_module *m)

@@ -16,29 +16,12 @@
 #include "hotreload.h"
 #include "posix.h"
 
-/* What the build integration generates for a module: names, the table the
- * stubs read, and per-slot handlers for calls while nothing is loaded. */
-static const struct hotreload_symtab symtab;
-static const char *const names[] = {"mod_value", "mod_calls"};
-static long unloaded_value(void)
-{
-    hotreload_unloaded_call(&symtab, 0);
-    return -1;
-}
-static long unloaded_calls(void)
-{
-    hotreload_unloaded_call(&symtab, 1);
-    return -1;
-}
-static const hotreload_fn_t unloaded[] = {(hotreload_fn_t)unloaded_value,
-                                          (hotreload_fn_t)unloaded_calls};
-static hotreload_fn_t table_a[2], table_b[2];
-const hotreload_fn_t *volatile main_table = unloaded;
-static const struct hotreload_symtab symtab = {2, names, unloaded, &main_table,
-                                               {table_a, table_b}};
-
-static long mod_value(void) { return ((long (*)(void))main_table[0])(); }
-static long mod_calls(void) { return ((long (*)(void))main_table[1])(); }
+/* The module's functions, called through the stubs `hotd stubs` generated
+ * (main_stubs.S, main_symtab.c): before a module is loaded they reach
+ * handlers that report the call and return 0. */
+long mod_value(void);
+long mod_calls(void);
+extern const struct hotreload_symtab hotreload_symtab_main;
 
 /* Something module code can import from the firmware. */
 extern int fw_scale;
@@ -98,7 +81,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
-    cfg.symtab = &symtab;
+    cfg.symtab = &hotreload_symtab_main;
     cfg.confirm_after_ms = confirm_ms;
     hotreload_err_t err = hotreload_load(&cfg);
     printf("boot: %s\n", err ? hotreload_last_error() : "module loaded");
