@@ -13,7 +13,12 @@ static const struct {
 } commands[] = {
     {"relocate", cmd_relocate, "run the device's loader on the host as a dry run"},
     {"build-id", cmd_build_id, "print the GNU build-id of a firmware (or write it raw)"},
+    {"abi", cmd_abi, "record and check a module's interface (DWARF) against its firmware's"},
+    {"bind", cmd_bind, "bind a module to its firmware (build-id, optionally absolute imports)"},
     {"stubs", cmd_stubs, "generate a module's firmware stubs, symbol table and import list"},
+    {"push", cmd_push, "upload a built module to one or several devices and reload it"},
+    {"status", cmd_status, "show what a device runs: firmware, modules, sections"},
+    {"watch", cmd_watch, "rebuild and push a module on every save (also: hotd --watch)"},
 };
 
 static void usage(FILE *f)
@@ -44,6 +49,9 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* `hotd --watch` is the spelling the docs use; the same as `hotd watch`. */
+    if (!strcmp(argv[1], "--watch"))
+        argv[1] = "watch";
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

@@ -6,7 +6,17 @@
 /* One entry point per subcommand, one file each. argv[0] is the subcommand. */
 int cmd_relocate(int argc, char **argv);
 int cmd_build_id(int argc, char **argv);
+int cmd_bind(int argc, char **argv);
+int cmd_abi(int argc, char **argv);
+
+/* Compare a module's exported interface with the record of the one its
+ * firmware was built against: 0 same, 1 changed (report names what), -1
+ * error (report says why). */
+int hotd_abi_check(const char *module, const char *record, char *report, size_t size);
 int cmd_stubs(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* The GNU build-id of an ELF file. Returns 0, or -1 with a message. */
 int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,

@@ -12,6 +12,7 @@
 #   NAME_imports.ld   the firmware symbols the module imports (kept in the firmware)
 #   NAME.debug.o      the module bound to the firmware: + .hotreload.fwid, full DWARF
 #   NAME.img          the same, debug info stripped: what is uploaded
+#   NAME.abi.d/ID.abi the module's interface when firmware ID was linked
 # Generated files are rewritten only when their contents change, so editing a
 # module's code relinks nothing but the module.
 
@@ -80,7 +81,8 @@ function(hotreload_add_module)
   add_library(${name} OBJECT ${M_SOURCES})
   target_include_directories(${name} PRIVATE ${M_INCLUDE_DIRS} ${HOTRELOAD_ROOT}/agent/include)
   target_compile_definitions(${name} PRIVATE ${M_COMPILE_DEFINITIONS})
-  target_compile_options(${name} PRIVATE -fno-common ${M_COMPILE_OPTIONS})
+  # Always with DWARF: the unstripped module serves gdb and hotd's interface check.
+  target_compile_options(${name} PRIVATE -g -fno-common ${M_COMPILE_OPTIONS})
   if(M_LINK_LIBRARIES)
     target_link_libraries(${name} PRIVATE ${M_LINK_LIBRARIES})
   endif()
@@ -108,6 +110,35 @@ function(hotreload_add_module)
     VERBATIM
     COMMENT "Generating stubs for module ${name}")
   add_custom_target(${name}_stubs DEPENDS ${gen}/${name}_stubs.S)
+
+  # NAME.watch: the directories `hotd watch` watches for this module, one
+  # absolute path a line, so hotd need not parse CMake. Directories inside the
+  # build tree are left out: the build writes there, and watching them would
+  # rebuild forever. Generator expressions cannot be resolved here: skipped.
+  set(watch_dirs "")
+  foreach(s ${M_SOURCES})
+    if(NOT s MATCHES "\\$<")
+      get_filename_component(abs ${s} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+      get_filename_component(d ${abs} DIRECTORY)
+      list(APPEND watch_dirs ${d})
+    endif()
+  endforeach()
+  foreach(i ${M_INCLUDE_DIRS})
+    if(NOT i MATCHES "\\$<")
+      get_filename_component(d ${i} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+      list(APPEND watch_dirs ${d})
+    endif()
+  endforeach()
+  set(watch_text "")
+  foreach(d ${watch_dirs})
+    string(FIND "${d}/" "${CMAKE_BINARY_DIR}/" at)
+    if(NOT at EQUAL 0 AND NOT "${d}\n" IN_LIST watch_text)
+      list(APPEND watch_text "${d}\n")
+    endif()
+  endforeach()
+  list(JOIN watch_text "" watch_text)
+  file(GENERATE OUTPUT ${gen}/${name}.watch CONTENT "${watch_text}")
+
   set_property(GLOBAL APPEND PROPERTY HOTRELOAD_MODULES ${name})
   set_property(TARGET ${name} PROPERTY HOTRELOAD_GEN ${gen})
 endfunction()
@@ -126,22 +157,29 @@ function(hotreload_link_firmware fw)
   set_target_properties(${fw} PROPERTIES ENABLE_EXPORTS ON)
   foreach(name ${F_MODULES})
     get_target_property(gen ${name} HOTRELOAD_GEN)
+    file(MAKE_DIRECTORY ${gen}/${name}.abi.d)
     target_sources(${fw} PRIVATE ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c)
     target_include_directories(${fw} PRIVATE ${HOTRELOAD_ROOT}/agent/include)
     target_link_options(${fw} PRIVATE ${gen}/${name}_imports.ld)
     set_property(TARGET ${fw} APPEND PROPERTY LINK_DEPENDS ${gen}/${name}_imports.ld)
     add_dependencies(${fw} ${name}_stubs)
 
-    # Bind the module to this firmware: its build-id goes in .hotreload.fwid.
+    # Bind the module to this firmware: its build-id goes in .hotreload.fwid
+    # (hotd bind); the upload image is the same without debug info.
     add_custom_command(OUTPUT ${gen}/${name}.debug.o ${gen}/${name}.img
-      COMMAND hotd build-id $<TARGET_FILE:${fw}> -o ${gen}/${name}.fwid
-      COMMAND ${CMAKE_OBJCOPY} --add-section .hotreload.fwid=${gen}/${name}.fwid
-              ${gen}/${name}.o ${gen}/${name}.debug.o
+      COMMAND hotd bind ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}> -o ${gen}/${name}.debug.o
       COMMAND ${CMAKE_OBJCOPY} --strip-debug ${gen}/${name}.debug.o ${gen}/${name}.img
       DEPENDS ${gen}/${name}.o $<TARGET_FILE:${fw}> hotd
       VERBATIM
       COMMENT "Binding module ${name} to ${fw}")
     add_custom_target(${name}_image ALL DEPENDS ${gen}/${name}.img)
+    # The interface this firmware was built against, kept per firmware
+    # build-id: hotd refuses to push a module whose interface differs from
+    # the one the device's firmware expects.
+    add_custom_command(TARGET ${fw} POST_BUILD
+      COMMAND hotd abi record ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
+              --dir ${gen}/${name}.abi.d
+      VERBATIM)
     add_dependencies(${name}_image ${fw})
   endforeach()
 endfunction()

@@ -1,0 +1,369 @@
+/* hotd abi: the module's interface as the firmware sees it, from DWARF.
+ * `dump` writes one line per exported function -- its parameter and return
+ * types, with the layout of the structs they use -- and `diff` compares two
+ * such descriptions: a module whose interface differs from the one the
+ * firmware was built against must not be pushed (the firmware's callers
+ * would pass the wrong things). */
+#define _GNU_SOURCE
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfsyms.h"
+#include "hotd.h"
+
+static const char help[] =
+    "usage: hotd abi dump MODULE.o [-o FILE]\n"
+    "       hotd abi record MODULE.o --firmware FW.elf --dir DIR\n"
+    "       hotd abi check MODULE.o RECORD.abi\n"
+    "\n"
+    "dump:   one line per exported function of MODULE.o (built with -g): its\n"
+    "        parameter and return types, with the layouts of the structs they use.\n"
+    "record: the same into DIR/<firmware build-id>.abi: the interface FW.elf was\n"
+    "        built against (the build does this each time the firmware links).\n"
+    "check:  name every function whose interface differs from RECORD.abi; exit 1\n"
+    "        if any does (the firmware must then be rebuilt and reflashed).\n";
+
+struct text {
+    char *s;
+    size_t len, cap;
+};
+
+static void put(struct text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        if (!t->s) {
+            perror("hotd abi");
+            exit(2);
+        }
+    }
+    memcpy(t->s + t->len, s, n + 1);
+    t->len += n;
+}
+
+static void putf(struct text *t, const char *fmt, unsigned long long v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, fmt, v);
+    put(t, buf);
+}
+
+static void describe(struct text *t, Dwarf_Die *type, int depth);
+
+static void describe_ref(struct text *t, Dwarf_Die *die, int depth)
+{
+    Dwarf_Attribute a;
+    Dwarf_Die ref;
+    if (!dwarf_attr_integrate(die, DW_AT_type, &a) || !dwarf_formref_die(&a, &ref))
+        put(t, "void");
+    else
+        describe(t, &ref, depth);
+}
+
+static void describe_members(struct text *t, Dwarf_Die *type, int depth)
+{
+    Dwarf_Die m;
+    put(t, "{");
+    if (dwarf_child(type, &m) == 0) {
+        do {
+            if (dwarf_tag(&m) != DW_TAG_member)
+                continue;
+            Dwarf_Word off = 0;
+            Dwarf_Attribute a;
+            if (dwarf_attr(&m, DW_AT_data_member_location, &a))
+                dwarf_formudata(&a, &off);
+            put(t, dwarf_diename(&m) ? dwarf_diename(&m) : "?");
+            putf(t, "@%llu:", off);
+            describe_ref(t, &m, depth + 1);
+            put(t, ";");
+        } while (dwarf_siblingof(&m, &m) == 0);
+    }
+    put(t, "}");
+}
+
+/* A canonical text for a type: typedef names are looked through, sizes and
+ * layouts spelled out, recursion bounded (pointers to structs name them). */
+static void describe(struct text *t, Dwarf_Die *type, int depth)
+{
+    const char *name = dwarf_diename(type);
+    Dwarf_Word size = 0;
+    Dwarf_Attribute a;
+    if (dwarf_attr(type, DW_AT_byte_size, &a))
+        dwarf_formudata(&a, &size);
+    switch (dwarf_tag(type)) {
+    case DW_TAG_typedef:
+        describe_ref(t, type, depth);
+        return;
+    case DW_TAG_const_type:
+        put(t, "const ");
+        describe_ref(t, type, depth);
+        return;
+    case DW_TAG_volatile_type:
+        put(t, "volatile ");
+        describe_ref(t, type, depth);
+        return;
+    case DW_TAG_restrict_type:
+    case DW_TAG_atomic_type:
+        describe_ref(t, type, depth);
+        return;
+    case DW_TAG_base_type:
+        put(t, name ? name : "?");
+        putf(t, ":%llu", size);
+        return;
+    case DW_TAG_pointer_type:
+        put(t, "*");
+        describe_ref(t, type, depth + 1);
+        return;
+    case DW_TAG_structure_type:
+    case DW_TAG_union_type:
+        put(t, dwarf_tag(type) == DW_TAG_union_type ? "union " : "struct ");
+        put(t, name ? name : "<anon>");
+        putf(t, ":%llu", size);
+        if (depth < 3)
+            describe_members(t, type, depth);
+        return;
+    case DW_TAG_enumeration_type:
+        put(t, "enum ");
+        put(t, name ? name : "<anon>");
+        putf(t, ":%llu", size);
+        return;
+    case DW_TAG_array_type: {
+        describe_ref(t, type, depth);
+        Dwarf_Die sub;
+        if (dwarf_child(type, &sub) == 0 && dwarf_tag(&sub) == DW_TAG_subrange_type) {
+            Dwarf_Word n = 0;
+            if (dwarf_attr(&sub, DW_AT_count, &a) || dwarf_attr(&sub, DW_AT_upper_bound, &a)) {
+                dwarf_formudata(&a, &n);
+                if (dwarf_hasattr(&sub, DW_AT_upper_bound))
+                    n++;
+            }
+            putf(t, "[%llu]", n);
+        }
+        return;
+    }
+    case DW_TAG_subroutine_type: {
+        put(t, "fn(");
+        Dwarf_Die p;
+        if (dwarf_child(type, &p) == 0) {
+            do {
+                if (dwarf_tag(&p) == DW_TAG_formal_parameter) {
+                    describe_ref(t, &p, depth + 1);
+                    put(t, ",");
+                } else if (dwarf_tag(&p) == DW_TAG_unspecified_parameters) {
+                    put(t, "...");
+                }
+            } while (dwarf_siblingof(&p, &p) == 0);
+        }
+        put(t, ")->");
+        describe_ref(t, type, depth + 1);
+        return;
+    }
+    default:
+        put(t, name ? name : "?");
+        return;
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lines "name: (params)->ret" for every defined external function that is
+ * also an export of the module's symbol table. */
+static int dump(const char *path, struct text *out, char *msg, size_t msgsize)
+{
+    struct modsyms ms;
+    if (modsyms_read(path, &ms, msg, msgsize) != 0)
+        return -1;
+    static const Dwfl_Callbacks cb = {
+        .find_debuginfo = dwfl_standard_find_debuginfo,
+        .section_address = dwfl_offline_section_address,
+    };
+    Dwfl *dwfl = dwfl_begin(&cb);
+    Dwfl_Module *mod = dwfl ? dwfl_report_offline(dwfl, "module", path, -1) : NULL;
+    Dwarf_Addr bias;
+    Dwarf *dw = mod ? dwfl_module_getdwarf(mod, &bias) : NULL;
+    if (!dw) {
+        snprintf(msg, msgsize, "%s: no DWARF (build the module with -g)", path);
+        if (dwfl)
+            dwfl_end(dwfl);
+        modsyms_free(&ms);
+        return -1;
+    }
+    char **lines = calloc(ms.nexports + 1, sizeof *lines);
+    size_t n = 0;
+    Dwarf_Die fn;
+    for (Dwarf_Die *c = NULL; (c = dwfl_module_nextcu(mod, c, &bias));) {
+        if (dwarf_child(c, &fn) != 0)
+            continue;
+        do {
+            const char *name = dwarf_diename(&fn);
+            if (dwarf_tag(&fn) != DW_TAG_subprogram || !name || !dwarf_hasattr(&fn, DW_AT_external) ||
+                dwarf_hasattr(&fn, DW_AT_declaration) ||
+                !bsearch(&name, ms.exports, ms.nexports, sizeof *ms.exports, cmp_str))
+                continue;
+            struct text t = {0};
+            put(&t, name);
+            put(&t, ": (");
+            Dwarf_Die p;
+            if (dwarf_child(&fn, &p) == 0) {
+                do {
+                    if (dwarf_tag(&p) == DW_TAG_formal_parameter) {
+                        describe_ref(&t, &p, 0);
+                        put(&t, ", ");
+                    } else if (dwarf_tag(&p) == DW_TAG_unspecified_parameters) {
+                        put(&t, "..., ");
+                    }
+                } while (dwarf_siblingof(&p, &p) == 0);
+            }
+            put(&t, ")->");
+            describe_ref(&t, &fn, 0);
+            if (n < ms.nexports)
+                lines[n++] = t.s;
+            else
+                free(t.s);
+        } while (dwarf_siblingof(&fn, &fn) == 0);
+    }
+    qsort(lines, n, sizeof *lines, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        put(out, lines[i]);
+        put(out, "\n");
+        free(lines[i]);
+    }
+    free(lines);
+    dwfl_end(dwfl);
+    modsyms_free(&ms);
+    return 0;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct text t = {0};
+    char buf[4096];
+    size_t n;
+    put(&t, "");
+    while ((n = fread(buf, 1, sizeof buf - 1, f)) > 0) {
+        buf[n] = '\0';
+        put(&t, buf);
+    }
+    fclose(f);
+    return t.s;
+}
+
+/* The signature of `name` in a dump, as a pointer into it (up to '\n'). */
+static const char *find_line(const char *dumpstr, const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    for (const char *p = dumpstr; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, name, n) && p[n] == ':') {
+            *len = strcspn(p, "\n");
+            return p;
+        }
+    return NULL;
+}
+
+int hotd_abi_check(const char *module, const char *record, char *report, size_t size)
+{
+    char msg[512];
+    struct text now = {0};
+    char *then = slurp(record);
+    put(&now, "");
+    if (!then || dump(module, &now, msg, sizeof msg) != 0) {
+        snprintf(report, size, "%s", then ? msg : "no interface record for this firmware");
+        free(then);
+        free(now.s);
+        return -1;
+    }
+    size_t used = 0;
+    int changed = 0;
+    report[0] = '\0';
+    for (const char *p = then; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0)) {
+        size_t nlen = strcspn(p, ":\n"), len = strcspn(p, "\n"), nowlen;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(nlen < 255 ? nlen : 255), p);
+        const char *q = find_line(now.s, name, &nowlen);
+        if (q && nowlen == len && !strncmp(p, q, len))
+            continue;
+        changed = 1;
+        if (used < size)
+            used += (size_t)snprintf(report + used, size - used,
+                                     q ? "%s changed:\n  firmware built for %.*s\n  module now has "
+                                         "%.*s\n"
+                                       : "%s is gone from the module (firmware built for %.*s)\n%.*s",
+                                     name, (int)len, p, q ? (int)nowlen : 0, q ? q : "");
+    }
+    free(then);
+    free(now.s);
+    return changed;
+}
+
+int cmd_abi(int argc, char **argv)
+{
+    char msg[512];
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(help, stdout);
+        return 0;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "dump")) {
+        struct text t = {0};
+        put(&t, "");
+        const char *out = argc == 5 && !strcmp(argv[3], "-o") ? argv[4] : NULL;
+        if ((argc != 3 && !out) || dump(argv[2], &t, msg, sizeof msg) != 0) {
+            fprintf(stderr, "hotd abi: %s\n", argc != 3 && !out ? "bad arguments" : msg);
+            free(t.s);
+            return argc != 3 && !out ? 2 : 1;
+        }
+        FILE *f = out ? fopen(out, "w") : stdout;
+        int rc = !f || fputs(t.s, f) < 0 || (out && fclose(f) != 0);
+        if (rc)
+            perror(out ? out : "hotd abi");
+        free(t.s);
+        return rc;
+    }
+    if (argc == 7 && !strcmp(argv[1], "record") && !strcmp(argv[3], "--firmware") &&
+        !strcmp(argv[5], "--dir")) {
+        unsigned char id[64];
+        size_t idlen;
+        char name[160];
+        struct text t = {0};
+        put(&t, "");
+        if (hotd_read_build_id(argv[4], id, sizeof id, &idlen, msg, sizeof msg) != 0 ||
+            dump(argv[2], &t, msg, sizeof msg) != 0) {
+            fprintf(stderr, "hotd abi: %s\n", msg);
+            free(t.s);
+            return 1;
+        }
+        for (size_t i = 0; i < idlen; i++)
+            sprintf(name + 2 * i, "%02x", id[i]);
+        strcat(name, ".abi");
+        int rc = write_if_changed(argv[6], name, t.s, t.len, msg, sizeof msg) < 0;
+        if (rc)
+            fprintf(stderr, "hotd abi: %s\n", msg);
+        free(t.s);
+        return rc;
+    }
+    if (argc == 4 && !strcmp(argv[1], "check")) {
+        char report[4096];
+        int rc = hotd_abi_check(argv[2], argv[3], report, sizeof report);
+        if (rc < 0) {
+            fprintf(stderr, "hotd abi: %s\n", report);
+            return 2;
+        }
+        fputs(report, rc ? stderr : stdout);
+        if (rc)
+            fputs("the firmware calls these with the old interface: rebuild and reflash the "
+                  "firmware\n", stderr);
+        return rc;
+    }
+    fputs(help, stderr);
+    return 2;
+}

@@ -1,0 +1,364 @@
+/* hotd's HTTP client (docs/http.md): signed pushes to one or several devices
+ * at once (curl multi). */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../agent/runtime/auth.h"
+#include "../agent/runtime/sha256.h"
+#include "client.h"
+#include "json.h"
+
+#define ATTEMPTS 4 /* the first try, then retries after 200, 400, 800 ms */
+static const unsigned backoff_ms[ATTEMPTS - 1] = {200, 400, 800};
+
+/* A response body, kept in memory (answers are small JSON documents). */
+struct buf {
+    char *data;
+    size_t len;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *userp)
+{
+    struct buf *b = userp;
+    size_t add = size * n;
+    if (b->len + add > (1u << 20))
+        return 0; /* no device answers a megabyte: stop */
+    char *d = realloc(b->data, b->len + add + 1);
+    if (!d)
+        return 0;
+    memcpy(d + b->len, p, add);
+    b->len += add;
+    d[b->len] = '\0';
+    b->data = d;
+    return add;
+}
+
+static double now_ms(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One device's push: GET /status (nonce, counter), the signed POST, then
+ * GET /status again after a successful reload. */
+enum phase { NONCE, SEND, AFTER, WAIT, DONE };
+
+struct dev {
+    struct hotd_push_result *r;
+    CURL *easy;
+    enum phase phase;
+    struct buf body;
+    struct curl_slist *headers;
+    char errbuf[CURL_ERROR_SIZE];
+    char url[1024];
+    double retry_at;
+    curl_off_t sent;
+    double upload_done_s; /* curl's clock at the last body byte, -1 before */
+};
+
+struct push {
+    const struct hotd_key *key;
+    const char *module;
+    const void *img;
+    size_t len;
+    bool reload;
+    char body_sha[65];
+    uint8_t sha[32];
+    CURLM *multi;
+};
+
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct dev *d = clientp;
+    (void)dltotal, (void)dlnow;
+    d->sent = ulnow;
+    if (ultotal > 0 && ulnow == ultotal && d->upload_done_s < 0)
+        curl_easy_getinfo(d->easy, CURLINFO_TOTAL_TIME, &d->upload_done_s);
+    return 0;
+}
+
+/* The device's root: URL without trailing slashes. */
+int hotd_url_len(const char *url)
+{
+    size_t n = strlen(url);
+    while (n && url[n - 1] == '/')
+        n--;
+    return n > 900 ? 900 : (int)n;
+}
+
+/* Start a transfer for the device's current phase. */
+static void start(struct push *p, struct dev *d, const char *target)
+{
+    d->easy = curl_easy_init();
+    free(d->body.data);
+    d->body.data = NULL;
+    d->body.len = 0;
+    d->errbuf[0] = '\0';
+    snprintf(d->url, sizeof d->url, "%.*s%s", hotd_url_len(d->r->url), d->r->url, target);
+    curl_easy_setopt(d->easy, CURLOPT_URL, d->url);
+    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, &d->body);
+    curl_easy_setopt(d->easy, CURLOPT_ERRORBUFFER, d->errbuf);
+    curl_easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    /* The device waits up to 10 s for the application's safe point. */
+    curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, d->phase == SEND ? 30000L : 5000L);
+    curl_easy_setopt(d->easy, CURLOPT_PRIVATE, d);
+    if (d->phase == SEND) {
+        curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, p->img);
+        curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
+        curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
+        curl_easy_setopt(d->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(d->easy, CURLOPT_XFERINFODATA, d);
+        curl_easy_setopt(d->easy, CURLOPT_NOPROGRESS, 0L);
+        d->sent = 0;
+        d->upload_done_s = -1;
+    }
+    curl_multi_add_handle(p->multi, d->easy);
+}
+
+/* Printable text only: a message may quote names from a hostile ELF. */
+static void copy_clean(char *out, size_t size, const char *s)
+{
+    snprintf(out, size, "%s", s);
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
+static void advise(struct hotd_push_result *r)
+{
+    const char *a = "";
+    int s = r->http_status;
+    if (s == 409 && strstr(r->message, "firmware"))
+        a = "rebuild and reflash the firmware (the module was built for another one)";
+    else if (s == 403 && strstr(r->message, "stale"))
+        a = "another client took the request counter first: push again";
+    else if (s == 401 || s == 403)
+        a = "check that hotd uses the key of the build that made the firmware "
+            "(BUILD/hotreload.key)";
+    else if (s == 413)
+        a = "the module is over the device's size limit";
+    else if (s == 422)
+        a = "fix the module: see the error above";
+    else if (s == 504)
+        a = "the application did not reach hotreload_poll() in time; the module is stored "
+            "and will load at its next safe point";
+    snprintf(r->advice, sizeof r->advice, "%s", a);
+}
+
+/* The device answered: "ok", and "error" or "message" verbatim. */
+static void read_answer(struct push *p, struct dev *d)
+{
+    struct hotd_push_result *r = d->r;
+    char msg[128];
+    struct json *j = json_parse(d->body.data ? d->body.data : "", msg, sizeof msg);
+    r->ok = r->http_status == 200 && json_get_bool(j, "ok", false);
+    const char *text = json_get_str(j, r->ok ? "message" : "error", NULL);
+    if (text)
+        copy_clean(r->message, sizeof r->message, text);
+    else if (r->ok)
+        snprintf(r->message, sizeof r->message, "stored module '%s' (%zu bytes)", p->module,
+                 p->len);
+    else
+        snprintf(r->message, sizeof r->message, "HTTP %d%s%s", r->http_status,
+                 j ? "" : ", not a hotreload answer: ", j ? "" : msg);
+    if (!r->ok)
+        advise(r);
+    json_free(j);
+}
+
+static bool is_connection_error(CURLcode c)
+{
+    return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
+           c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING ||
+           c == CURLE_OPERATION_TIMEDOUT || c == CURLE_PARTIAL_FILE;
+}
+
+/* Sign the POST with this boot's nonce and a counter above the device's. */
+static void sign_and_send(struct push *p, struct dev *d)
+{
+    struct hotd_push_result *r = d->r;
+    char msg[128], target[96], auth[HR_AUTH_VALUE_MAX], line[HR_AUTH_VALUE_MAX + 32];
+    struct json *j = json_parse(d->body.data ? d->body.data : "", msg, sizeof msg);
+    const char *nonce = json_get_str(j, "nonce", NULL);
+    double last = json_get_num(j, "counter", -1);
+    uint64_t counter = (uint64_t)now_ms(CLOCK_REALTIME);
+    if (last >= 0 && (uint64_t)last + 1 > counter)
+        counter = (uint64_t)last + 1;
+    snprintf(target, sizeof target, "/%s?module=%s", p->reload ? "upload-and-reload" : "upload",
+             p->module);
+    if (!nonce || hr_auth_sign(p->key->bytes, p->key->len, "POST", target, nonce, counter,
+                               p->sha, auth) != 0) {
+        snprintf(r->message, sizeof r->message, "GET /status gave no nonce: is this a "
+                                                "hotreload device?");
+        d->phase = DONE;
+        json_free(j);
+        return;
+    }
+    json_free(j);
+    curl_slist_free_all(d->headers);
+    snprintf(line, sizeof line, "Authorization: %s", auth);
+    d->headers = curl_slist_append(NULL, line);
+    snprintf(line, sizeof line, "X-Hotreload-Sha256: %s", p->body_sha);
+    d->headers = curl_slist_append(d->headers, line);
+    d->headers = curl_slist_append(d->headers, "Content-Type: application/octet-stream");
+    d->phase = SEND;
+    start(p, d, target);
+}
+
+static void finished(struct push *p, struct dev *d, CURLcode code)
+{
+    struct hotd_push_result *r = d->r;
+    long status = 0;
+    curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK && d->phase != AFTER) {
+        /* Once the whole body is out the device may have acted on it (stored,
+         * or crashed loading it): sending it again is not a harmless retry. */
+        bool acted = d->phase == SEND && d->upload_done_s >= 0;
+        if (is_connection_error(code) && !acted && r->attempts < ATTEMPTS) {
+            d->retry_at = now_ms(CLOCK_MONOTONIC) + backoff_ms[r->attempts - 1];
+            d->phase = WAIT;
+        } else {
+            long os_errno = 0;
+            curl_easy_getinfo(d->easy, CURLINFO_OS_ERRNO, &os_errno);
+            /* "connection refused" says more than curl's "Couldn't connect". */
+            if (code == CURLE_COULDNT_CONNECT && os_errno) {
+                snprintf(r->message, sizeof r->message, "%s (%u attempts)",
+                         strerror((int)os_errno), r->attempts);
+                r->message[0] = (char)tolower((unsigned char)r->message[0]);
+            } else {
+                copy_clean(r->message, sizeof r->message,
+                           d->errbuf[0] ? d->errbuf : curl_easy_strerror(code));
+            }
+            if (is_connection_error(code))
+                snprintf(r->advice, sizeof r->advice,
+                         "is the device running and reachable at %s?", r->url);
+            d->phase = DONE;
+        }
+    } else if (d->phase == NONCE && status != 200) {
+        r->http_status = (int)status;
+        read_answer(p, d);
+        snprintf(r->message + strlen(r->message), sizeof r->message - strlen(r->message),
+                 " (GET /status)");
+        d->phase = DONE;
+    } else if (d->phase == NONCE) {
+        sign_and_send(p, d);
+    } else if (d->phase == SEND) {
+        double pre = 0, total = 0;
+        curl_easy_getinfo(d->easy, CURLINFO_PRETRANSFER_TIME, &pre);
+        curl_easy_getinfo(d->easy, CURLINFO_TOTAL_TIME, &total);
+        if (d->upload_done_s < 0) /* no progress call after the last byte */
+            curl_easy_getinfo(d->easy, CURLINFO_STARTTRANSFER_TIME, &d->upload_done_s);
+        r->upload_ms = (d->upload_done_s - pre) * 1e3;
+        r->device_ms = (total - d->upload_done_s) * 1e3;
+        r->http_status = (int)status;
+        read_answer(p, d);
+        d->phase = r->ok && p->reload ? AFTER : DONE;
+        if (d->phase == AFTER)
+            start(p, d, "/status");
+    } else { /* AFTER: the sections' addresses, for gdb; optional */
+        if (code == CURLE_OK && status == 200 && d->body.len < sizeof r->status_json)
+            memcpy(r->status_json, d->body.data, d->body.len + 1);
+        d->phase = DONE;
+    }
+}
+
+/* The bytes sent over all devices; drawn only while a body is on its way. */
+static void draw(struct dev *devs, size_t n, size_t len, bool *drawn)
+{
+    double sent = 0;
+    size_t busy = 0, sending = 0;
+    for (size_t i = 0; i < n; i++) {
+        enum phase ph = devs[i].phase;
+        sent += ph == SEND ? (double)devs[i].sent : ph == AFTER || devs[i].r->ok ? (double)len : 0;
+        busy += ph != DONE;
+        sending += ph == SEND;
+    }
+    if (!sending)
+        return;
+    double frac = len ? sent / ((double)len * (double)n) : 1;
+    int w = (int)(frac * 30);
+    fprintf(stderr, "\r[%.*s%*s] %3d%% of %zu KiB, %zu device%s busy\033[K", w,
+            "##############################", 30 - w, "", (int)(frac * 100), len / 1024, busy,
+            busy == 1 ? "" : "s");
+    *drawn = true;
+}
+
+int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, const char *module,
+              const void *img, size_t len, bool reload, bool progress,
+              struct hotd_push_result *results)
+{
+    struct push p = {key, module ? module : "main", img, len, reload, {0}, {0}, NULL};
+    struct dev *devs = calloc(n ? n : 1, sizeof *devs);
+    int failed = 0;
+    bool drawn = false, tty = progress && isatty(2);
+    double t0 = now_ms(CLOCK_MONOTONIC);
+    if (!devs)
+        return (int)n;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    p.multi = curl_multi_init();
+    hr_sha256(img, len, p.sha);
+    hr_hex(p.sha, 32, p.body_sha);
+    for (size_t i = 0; i < n; i++) {
+        memset(&results[i], 0, sizeof results[i]);
+        results[i].url = urls[i];
+        devs[i].r = &results[i];
+        devs[i].phase = WAIT;
+        devs[i].retry_at = t0;
+    }
+    for (size_t left = n; left;) {
+        double now = now_ms(CLOCK_MONOTONIC), wait = 100;
+        for (size_t i = 0; i < n; i++) {
+            if (devs[i].phase != WAIT)
+                continue;
+            if (devs[i].retry_at <= now) {
+                devs[i].r->attempts++;
+                devs[i].phase = NONCE;
+                start(&p, &devs[i], "/status");
+            } else if (devs[i].retry_at - now < wait) {
+                wait = devs[i].retry_at - now;
+            }
+        }
+        int running;
+        curl_multi_perform(p.multi, &running);
+        CURLMsg *m;
+        int queued;
+        while ((m = curl_multi_info_read(p.multi, &queued))) {
+            struct dev *d;
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            CURL *easy = m->easy_handle;
+            CURLcode code = m->data.result;
+            curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&d);
+            curl_multi_remove_handle(p.multi, easy);
+            finished(&p, d, code);
+            curl_easy_cleanup(easy);
+            if (d->phase == DONE)
+                left--;
+        }
+        /* Only uploads that take noticeable time get a bar. */
+        if (tty && left && now - t0 > 300)
+            draw(devs, n, len, &drawn);
+        if (left)
+            curl_multi_poll(p.multi, NULL, 0, (int)wait + 1, NULL);
+    }
+    if (drawn)
+        fputs("\r\033[K", stderr);
+    for (size_t i = 0; i < n; i++) {
+        failed += !results[i].ok;
+        free(devs[i].body.data);
+        curl_slist_free_all(devs[i].headers);
+    }
+    curl_multi_cleanup(p.multi);
+    curl_global_cleanup();
+    free(devs);
+    return failed;
+}

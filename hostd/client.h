@@ -1,0 +1,46 @@
+/* hotd's side of the device protocols: the project's key, signed HTTP
+ * requests (docs/http.md), pushes to one or several devices. */
+#ifndef HOTD_CLIENT_H
+#define HOTD_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The per-project key: BUILD_DIR/hotreload.key (64 hex digits, written by
+ * the build integration). */
+struct hotd_key {
+    uint8_t bytes[64];
+    size_t len;
+};
+int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t msgsize);
+
+struct hotd_push_result {
+    const char *url;
+    int http_status;        /* 0: the device did not answer */
+    bool ok;
+    char message[512];      /* the device's answer ("error" or "message"), verbatim */
+    char advice[256];       /* what to do about it; "" when nothing */
+    char status_json[16384]; /* GET /status after a successful reload ("" if not fetched) */
+    double upload_ms;       /* sending the body */
+    double device_ms;       /* from the last body byte to the answer: store + load */
+    unsigned attempts;
+};
+
+/* Push a module image to each of `n` devices concurrently: sign with `key`,
+ * POST /upload-and-reload (or /upload with reload false), retry with backoff
+ * on connection errors (never on an HTTP answer), then fetch /status on
+ * success. A progress bar on stderr when `progress` and stderr is a tty.
+ * Returns the number of devices that failed. */
+int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, const char *module,
+              const void *img, size_t len, bool reload, bool progress,
+              struct hotd_push_result *results);
+
+/* GET /status: the JSON text in *json (malloc'd), or -1 with a message. */
+int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize);
+
+/* The length of a device URL without its trailing slashes (the endpoints'
+ * paths are appended to it). */
+int hotd_url_len(const char *url);
+
+#endif

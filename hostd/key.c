@@ -1,0 +1,40 @@
+/* hotd's copy of the per-project key that signs uploads: BUILD/hotreload.key,
+ * written by the build integration (agent/cmake/hotreload.cmake). */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+
+int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t msgsize)
+{
+    char path[4096], text[256];
+    snprintf(path, sizeof path, "%s/hotreload.key", build_dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            snprintf(msg, msgsize, "no key at %s: build the project first "
+                                   "(hotreload_link_firmware writes it)", path);
+        else
+            snprintf(msg, msgsize, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    while (n && isspace((unsigned char)text[n - 1]))
+        n--;
+    text[n] = '\0';
+    key->len = n / 2;
+    if (n == 0 || n % 2 || key->len > sizeof key->bytes || strspn(text, "0123456789abcdefABCDEF") != n) {
+        snprintf(msg, msgsize, "%s: not a key (expected 64 hex digits)", path);
+        return -1;
+    }
+    for (size_t i = 0; i < key->len; i++) {
+        unsigned b;
+        sscanf(text + 2 * i, "%2x", &b);
+        key->bytes[i] = (uint8_t)b;
+    }
+    return 0;
+}

@@ -1,0 +1,231 @@
+/* hotd push: one build-less push of a built module to one or several
+ * devices (docs/http.md). */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "hotd.h"
+
+static const char help[] =
+    "usage: hotd push [MODULE] [--build DIR] [--url URL]... [--name NAME]\n"
+    "                 [--no-reload] [--quiet] [--json]\n"
+    "\n"
+    "Upload a built module and reload it on the device(s), signed with the build's\n"
+    "key (DIR/hotreload.key).\n"
+    "\n"
+    "  MODULE        a module name (DIR/modules/MODULE.img) or an image file;\n"
+    "                default: the only DIR/modules/*.img\n"
+    "  --build DIR   the build directory (default: $HOTRELOAD_BUILD, else ./build)\n"
+    "  --url URL     a device (default: $HOTRELOAD_URL, else http://127.0.0.1:8080);\n"
+    "                several --url push to all of them concurrently\n"
+    "  --name NAME   the module's name on the device (default: MODULE's file name\n"
+    "                without its extension)\n"
+    "  --no-reload   store only; the device loads it at its next start or reload\n"
+    "  --quiet       print nothing when every device succeeded\n"
+    "  --json        one JSON object per device, in an array, on stdout\n"
+    "\n"
+    "Prints one line per device. Exit status: 0 when every device took the module,\n"
+    "1 when any failed, 2 for usage errors.\n";
+
+#define MAX_URLS 64
+#define MAX_IMAGE (64u << 20)
+
+static int usage_error(const char *what)
+{
+    fprintf(stderr, "hotd push: %s\n\n%s", what, help);
+    return 2;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* The only image in DIR/modules into path; 2 with a listing when there are
+ * several, 1 when none. */
+static int only_module(const char *dir, char *path, size_t size)
+{
+    char mods[4096], names[2048] = "";
+    snprintf(mods, sizeof mods, "%s/modules", dir);
+    DIR *d = opendir(mods);
+    int count = 0;
+    if (!d) {
+        fprintf(stderr, "hotd push: %s: %s (build the project first, or name the module)\n",
+                mods, strerror(errno));
+        return 1;
+    }
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!has_suffix(e->d_name, ".img"))
+            continue;
+        if (count++ == 0)
+            snprintf(path, size, "%s/%s", mods, e->d_name);
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "  %.*s\n", (int)strlen(e->d_name) - 4,
+                 e->d_name);
+    }
+    closedir(d);
+    if (count == 1)
+        return 0;
+    if (count == 0)
+        fprintf(stderr, "hotd push: no module in %s (build the project first)\n", mods);
+    else
+        fprintf(stderr, "hotd push: %d modules in %s; name the one to push:\n%s", count, mods,
+                names);
+    return count ? 2 : 1;
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n > 0 && (unsigned long)n <= MAX_IMAGE && fseek(f, 0, SEEK_SET) == 0 &&
+            (data = malloc((size_t)n)) && fread(data, 1, (size_t)n, f) != (size_t)n) {
+            free(data);
+            data = NULL;
+        }
+        *len = n > 0 ? (size_t)n : 0;
+        if (n == 0)
+            errno = EINVAL;
+    }
+    fclose(f);
+    return data;
+}
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+static void print_json(const struct hotd_push_result *r, size_t n)
+{
+    printf("[");
+    for (size_t i = 0; i < n; i++) {
+        printf("%s{\"url\":", i ? ",\n " : "");
+        json_string(r[i].url);
+        printf(",\"ok\":%s,\"http_status\":%d,\"message\":", r[i].ok ? "true" : "false",
+               r[i].http_status);
+        json_string(r[i].message);
+        printf(",\"advice\":");
+        json_string(r[i].advice);
+        printf(",\"upload_ms\":%.1f,\"device_ms\":%.1f,\"attempts\":%u}", r[i].upload_ms,
+               r[i].device_ms, r[i].attempts);
+    }
+    printf("]\n");
+}
+
+static void print_lines(const struct hotd_push_result *r, size_t n, bool quiet)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].ok && !quiet)
+            printf("%s: ok, %s (upload %.0f ms, device %.0f ms)\n", r[i].url, r[i].message,
+                   r[i].upload_ms, r[i].device_ms);
+        else if (!r[i].ok)
+            printf("%s: failed: %s%s%s\n", r[i].url, r[i].message,
+                   r[i].advice[0] ? " — " : "", r[i].advice);
+    }
+    fflush(stdout);
+}
+
+int cmd_push(int argc, char **argv)
+{
+    const char *build = getenv("HOTRELOAD_BUILD"), *module = NULL, *name = NULL;
+    const char *urls[MAX_URLS];
+    size_t nurls = 0;
+    bool reload = true, quiet = false, json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--build") && more) {
+            build = argv[++i];
+        } else if (!strcmp(a, "--url") && more) {
+            if (nurls == MAX_URLS)
+                return usage_error("too many --url");
+            urls[nurls++] = argv[++i];
+        } else if (!strcmp(a, "--name") && more) {
+            name = argv[++i];
+        } else if (!strcmp(a, "--no-reload")) {
+            reload = false;
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            quiet = true;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (a[0] != '-' && !module) {
+            module = a;
+        } else {
+            char what[256];
+            snprintf(what, sizeof what, "unexpected argument '%s'", a);
+            return usage_error(what);
+        }
+    }
+    if (!build || !*build)
+        build = "build";
+    if (nurls == 0) {
+        const char *env = getenv("HOTRELOAD_URL");
+        urls[nurls++] = env && *env ? env : "http://127.0.0.1:8080";
+    }
+
+    /* MODULE: a file when it names one, else a module of the build. */
+    char path[4096], modname[64], msg[512];
+    if (!module) {
+        int rc = only_module(build, path, sizeof path);
+        if (rc)
+            return rc;
+    } else if (strchr(module, '/') || has_suffix(module, ".img") || has_suffix(module, ".o")) {
+        snprintf(path, sizeof path, "%s", module);
+    } else {
+        snprintf(path, sizeof path, "%s/modules/%s.img", build, module);
+    }
+    if (!name) {
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        size_t n = strcspn(base, ".");
+        snprintf(modname, sizeof modname, "%.*s", (int)(n < 63 ? n : 63), base);
+        name = modname;
+    }
+
+    struct hotd_key key;
+    if (hotd_load_key(build, &key, msg, sizeof msg) != 0) {
+        fprintf(stderr, "hotd push: %s\n", msg);
+        return 1;
+    }
+    size_t len = 0;
+    void *img = read_file(path, &len);
+    if (!img) {
+        fprintf(stderr, "hotd push: %s: %s\n", path, len > MAX_IMAGE ? "too large" : strerror(errno));
+        return 1;
+    }
+    struct hotd_push_result *results = calloc(nurls, sizeof *results);
+    if (!results) {
+        free(img);
+        fprintf(stderr, "hotd push: out of memory\n");
+        return 1;
+    }
+    int failed = hotd_push(urls, nurls, &key, name, img, len, reload, !quiet && !json, results);
+    if (json)
+        print_json(results, nurls);
+    else
+        print_lines(results, nurls, quiet);
+    free(results);
+    free(img);
+    return failed ? 1 : 0;
+}

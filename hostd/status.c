@@ -1,0 +1,202 @@
+/* hotd status: what a device runs (GET /status, docs/http.md), as a table
+ * or as the device's JSON. */
+#define _POSIX_C_SOURCE 200809L
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "hotd.h"
+#include "json.h"
+
+static const char help[] =
+    "usage: hotd status [--url URL]... [--json]\n"
+    "\n"
+    "Show what a device runs: its firmware build-id and, for each module, whether it\n"
+    "is loaded, its generation, the stored image, its sections with their addresses\n"
+    "and sizes, the persistent variables the last reload carried over or dropped.\n"
+    "\n"
+    "  --url URL   the device (default: $HOTRELOAD_URL, else http://127.0.0.1:8080)\n"
+    "  --json      print the device's JSON document as it came\n";
+
+#define MAX_URLS 64
+
+/* Names and messages come from the device: printable text only. */
+static void put_clean(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+}
+
+static const char *str_or(const struct json *obj, const char *key, const char *dflt)
+{
+    return json_get_str(obj, key, dflt);
+}
+
+static void print_list(const struct json *obj, const char *key)
+{
+    const struct json *a = json_get(obj, key);
+    int n = 0;
+    for (const struct json *e = a && a->type == JSON_ARR ? a->child : NULL; e; e = e->next) {
+        if (e->type != JSON_STR)
+            continue;
+        fputs(n++ ? ", " : "", stdout);
+        put_clean(e->str);
+    }
+    fputs(n ? "" : "-", stdout);
+}
+
+static void print_module(const struct json *m)
+{
+    const struct json *image = json_get(m, "image"), *stored = json_get(m, "stored");
+    const struct json *sections = json_get(m, "sections"), *persist = json_get(m, "persist");
+    printf("\nmodule ");
+    put_clean(str_or(m, "name", "?"));
+    printf(": %s, generation %.0f%s\n", json_get_bool(m, "loaded", false) ? "loaded" : "not loaded",
+           json_get_num(m, "generation", 0),
+           json_get_bool(m, "pending", false) ? ", pending (waits for the safe point)" : "");
+    if (image)
+        printf("  running   image seq %.0f%s, sha256 %.16s…\n", json_get_num(image, "seq", 0),
+               json_get_bool(image, "confirmed", false) ? " (confirmed)" : " (not confirmed yet)",
+               str_or(image, "sha256", "?"));
+    if (stored)
+        printf("  stored    seq %.0f, %s, %.0f bytes\n", json_get_num(stored, "seq", 0),
+               str_or(stored, "state", "?"), json_get_num(stored, "size", 0));
+    else
+        printf("  stored    nothing\n");
+    if (str_or(m, "build_id", NULL))
+        printf("  build-id  %s\n", str_or(m, "build_id", ""));
+    if (sections && sections->type == JSON_ARR && sections->child) {
+        printf("  sections  %-20s %-18s %s\n", "name", "address", "size");
+        for (const struct json *s = sections->child; s; s = s->next) {
+            printf("            ");
+            const char *name = str_or(s, "name", "?");
+            put_clean(name);
+            printf("%*s %-18s %.0f\n", (int)(strlen(name) < 20 ? 20 - strlen(name) : 0), "",
+                   str_or(s, "addr", "?"), json_get_num(s, "size", 0));
+        }
+    }
+    if (persist) {
+        printf("  persist   carried: ");
+        print_list(persist, "carried");
+        printf("; dropped: ");
+        print_list(persist, "dropped");
+        printf("\n");
+    }
+}
+
+static int show(const char *url, const char *text)
+{
+    char msg[256];
+    struct json *doc = json_parse(text, msg, sizeof msg);
+    if (!doc || doc->type != JSON_OBJ) {
+        fprintf(stderr, "hotd status: %s: %s\n", url, doc ? "not a JSON object" : msg);
+        json_free(doc);
+        return 1;
+    }
+    printf("device    %s\nfirmware  %s\n", url, str_or(doc, "firmware", "?"));
+    const char *err = str_or(doc, "last_error", "");
+    if (*err) {
+        printf("last error: ");
+        put_clean(err);
+        printf("\n");
+    }
+    double unloaded = json_get_num(doc, "unloaded_calls", 0);
+    if (unloaded > 0) {
+        printf("calls to unloaded modules: %.0f (last: ", unloaded);
+        put_clean(str_or(doc, "unloaded_last", "?"));
+        printf(")\n");
+    }
+    const struct json *mods = json_get(doc, "modules");
+    int n = 0;
+    for (const struct json *m = mods && mods->type == JSON_ARR ? mods->child : NULL; m;
+         m = m->next, n++)
+        print_module(m);
+    if (n == 0)
+        printf("\nno module registered\n");
+    json_free(doc);
+    return 0;
+}
+
+int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize)
+{
+    char full[1024], err[CURL_ERROR_SIZE] = "", *text = NULL;
+    size_t len = 0;
+    long status = 0;
+    FILE *body = open_memstream(&text, &len); /* curl's default writer takes a FILE */
+    if (!body) {
+        snprintf(msg, msgsize, "out of memory");
+        return -1;
+    }
+    snprintf(full, sizeof full, "%.*s/status", hotd_url_len(url), url);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL *easy = curl_easy_init();
+    curl_easy_setopt(easy, CURLOPT_URL, full);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 5000L);
+    CURLcode code = curl_easy_perform(easy);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(easy);
+    curl_global_cleanup();
+    fclose(body);
+    if (code == CURLE_COULDNT_CONNECT)
+        snprintf(msg, msgsize, "%s: cannot connect — is the device running and reachable?", url);
+    else if (code != CURLE_OK)
+        snprintf(msg, msgsize, "%s: %s — is the device running and reachable?", url,
+                 err[0] ? err : curl_easy_strerror(code));
+    else if (status != 200 || !len)
+        snprintf(msg, msgsize, "%s: GET /status answered HTTP %ld", url, status);
+    if (code != CURLE_OK || status != 200 || !len) {
+        free(text);
+        return -1;
+    }
+    *json = text;
+    return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    const char *urls[MAX_URLS];
+    size_t nurls = 0;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(help, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--url") && i + 1 < argc && nurls < MAX_URLS) {
+            urls[nurls++] = argv[++i];
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else {
+            fprintf(stderr, "hotd status: unexpected argument '%s'\n\n%s", argv[i], help);
+            return 2;
+        }
+    }
+    if (nurls == 0) {
+        const char *env = getenv("HOTRELOAD_URL");
+        urls[nurls++] = env && *env ? env : "http://127.0.0.1:8080";
+    }
+    int rc = 0;
+    for (size_t i = 0; i < nurls; i++) {
+        char *text = NULL, msg[512];
+        if (hotd_get_status(urls[i], &text, msg, sizeof msg) != 0) {
+            fprintf(stderr, "hotd status: %s\n", msg);
+            rc = 1;
+            continue;
+        }
+        if (json) {
+            fputs(text, stdout);
+            if (!*text || text[strlen(text) - 1] != '\n')
+                putchar('\n');
+        } else {
+            if (i)
+                putchar('\n');
+            rc |= show(urls[i], text);
+        }
+        free(text);
+    }
+    return rc;
+}

@@ -1,0 +1,435 @@
+/* hotd watch (hotd --watch): on every save, rebuild the module through the
+ * project's own build and push it to the devices. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "hotd.h"
+
+#define MAX_MODULES 32 /* one bit each in a watched directory's mask */
+#define MAX_URLS 16
+#define MAX_DIRS 4096  /* inotify's default per-user limit is 8192 watches */
+
+static struct {
+    const char *build, *urls[MAX_URLS];
+    char build_real[PATH_MAX], *mods[MAX_MODULES];
+    size_t nurls, nmods, ndirs;
+    long debounce_ms;
+    bool verbose, color;
+    int ifd, sfd;
+    sigset_t oldmask;
+    char *pushed[MAX_MODULES]; /* the image each module last pushed: no-op pushes are skipped */
+    size_t pushed_len[MAX_MODULES];
+    struct { int wd; unsigned mods; char *path; } dirs[MAX_DIRS];
+} w;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: hotd watch [--build DIR] [--url URL]... [--module NAME]... [--debounce MS]\n"
+            "                  [--push-now] [--verbose]          (or: hotd --watch ...)\n\n"
+            "After every save of a module's sources or headers (the directories in\n"
+            "DIR/modules/NAME.watch), rebuild it (cmake --build DIR --target NAME_image) and push\n"
+            "DIR/modules/NAME.img. A failed build or a refused module leaves the device running\n"
+            "its current module. Ctrl-C stops.\n\n"
+            "  --build DIR     build directory (default $HOTRELOAD_BUILD, else ./build)\n"
+            "  --url URL       a device, repeatable (default $HOTRELOAD_URL, else\n"
+            "                  http://127.0.0.1:8080)\n"
+            "  --module NAME   only this module, repeatable (default: every module)\n"
+            "  --debounce MS   wait this long after the last change (default 300)\n"
+            "  --push-now      build and push once at start\n"
+            "  --verbose       show each change and the whole build output\n");
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static bool ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), m = strlen(end);
+    return n >= m && !strcmp(s + n - m, end);
+}
+
+/* Files editors write next to the one being edited (vim's swap files and
+ * its 4913 write test, backups, emacs lock files): never a reason to build. */
+static bool ignored(const char *name)
+{
+    return !strcmp(name, "4913") || name[0] == '#' || !strncmp(name, ".#", 2) ||
+           ends_with(name, "~") || ends_with(name, ".swp") || ends_with(name, ".swx");
+}
+
+static int find_wd(int wd)
+{
+    for (size_t i = 0; i < w.ndirs; i++)
+        if (w.dirs[i].wd == wd)
+            return (int)i;
+    return -1;
+}
+
+/* Watch `path` and every directory below it, except build trees: the build
+ * writes there, and each of its writes would start another build. */
+static void add_tree(const char *path, unsigned mods)
+{
+    char real[PATH_MAX], sub[PATH_MAX + 256];
+    if (!realpath(path, real) || !strcmp(real, w.build_real))
+        return;
+    snprintf(sub, sizeof sub, "%s/CMakeCache.txt", real);
+    if (access(sub, F_OK) == 0)
+        return;
+    int wd = inotify_add_watch(w.ifd, real, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
+    int i = wd < 0 ? -1 : find_wd(wd);
+    if (wd < 0 || (i < 0 && w.ndirs == MAX_DIRS)) {
+        fprintf(stderr, "hotd watch: cannot watch %s: %s\n", real,
+                wd < 0 ? strerror(errno) : "too many directories");
+        return;
+    }
+    if (i >= 0 && (w.dirs[i].mods | mods) == w.dirs[i].mods)
+        return; /* already watched for these modules */
+    if (i < 0) {
+        i = (int)w.ndirs++;
+        w.dirs[i].wd = wd;
+        w.dirs[i].path = strdup(real);
+        if (w.verbose)
+            printf("watching %s\n", real);
+    }
+    w.dirs[i].mods |= mods;
+    DIR *dir = opendir(real);
+    struct dirent *e;
+    struct stat st;
+    while (dir && (e = readdir(dir))) {
+        if (e->d_name[0] == '.') /* ., .. and hidden trees such as .git */
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", real, e->d_name);
+        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            add_tree(sub, mods);
+    }
+    if (dir)
+        closedir(dir);
+}
+
+/* The modules (--module, else every DIR/modules/NAME.watch), then watch the
+ * directories each one's NAME.watch lists. */
+static int load_modules(void)
+{
+    char path[PATH_MAX + 64], line[PATH_MAX];
+    snprintf(path, sizeof path, "%s/modules", w.build);
+    DIR *dir = w.nmods ? NULL : opendir(path);
+    struct dirent *e;
+    while (dir && (e = readdir(dir)))
+        if (ends_with(e->d_name, ".watch") && e->d_name[0] != '.' && w.nmods < MAX_MODULES)
+            w.mods[w.nmods++] = strndup(e->d_name, strlen(e->d_name) - 6);
+    if (dir)
+        closedir(dir);
+    if (!w.nmods) {
+        fprintf(stderr, "hotd watch: no modules in %s (*.watch): configure the project "
+                        "with cmake first, or give --build\n", path);
+        return -1;
+    }
+    for (size_t m = 0; m < w.nmods; m++) {
+        snprintf(path, sizeof path, "%s/modules/%s.watch", w.build, w.mods[m]);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            fprintf(stderr, "hotd watch: %s: %s (is '%s' a module of this build?)\n", path,
+                    strerror(errno), w.mods[m]);
+            return -1;
+        }
+        while (fgets(line, sizeof line, f))
+            if ((line[strcspn(line, "\n")] = 0, line[0]))
+                add_tree(line, 1u << m);
+        fclose(f);
+    }
+    return 0;
+}
+
+/* Drain the inotify queue; returns the modules whose files changed. */
+static unsigned read_events(void)
+{
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    char path[PATH_MAX + 256];
+    unsigned dirty = 0;
+    ssize_t n;
+    while ((n = read(w.ifd, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            int i = find_wd(ev->wd);
+            p += sizeof *ev + ev->len;
+            if (i < 0 || !ev->len || ignored(ev->name))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", w.dirs[i].path, ev->name);
+            if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+                add_tree(path, w.dirs[i].mods); /* and build: files may be in it already */
+            if (w.verbose)
+                printf("changed: %s\n", path);
+            dirty |= w.dirs[i].mods;
+        }
+    }
+    return dirty;
+}
+
+/* What the compiler said: the error and warning lines, with the source and
+ * caret lines under them. `all`: everything when no line matched (a CMake
+ * or make failure says what happened in its own words). */
+static void show_diagnostics(char *out, bool all)
+{
+    bool shown = false, context = false;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        bool err = strcasestr(line, "error:"), warn = !err && strcasestr(line, "warning:");
+        if (err || warn)
+            printf("%s%s%s\n", !w.color ? "" : err ? "\033[31m" : "\033[33m", line,
+                   w.color ? "\033[0m" : "");
+        else if (context && line[0] == ' ')
+            printf("%s\n", line);
+        context = err || warn || (context && line[0] == ' ');
+        shown |= err || warn;
+    }
+    if (!shown && all)
+        printf("%s\n", out);
+}
+
+/* cmake --build DIR --target NAME_image, its output captured. Returns 0 built,
+ * 1 failed, -1 a signal came (the build is stopped). */
+static int build(const char *name, double *ms)
+{
+    char target[128];
+    int pfd[2], status = 0;
+    snprintf(target, sizeof target, "%s_image", name);
+    double t0 = now_ms();
+    if (pipe(pfd) < 0)
+        return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &w.oldmask, NULL); /* exec keeps blocked signals blocked */
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        close(pfd[0]);
+        execlp("cmake", "cmake", "--build", w.build, "--target", target, (char *)NULL);
+        fprintf(stderr, "hotd watch: cannot run cmake: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(pfd[1]);
+    size_t len = 0, cap = 65536;
+    char *out = malloc(cap);
+    bool stopped = false;
+    while (pid > 0 && out) {
+        struct pollfd fds[2] = {{pfd[0], POLLIN, 0}, {w.sfd, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        if ((stopped = fds[1].revents & POLLIN)) {
+            kill(pid, SIGTERM);
+            break;
+        }
+        if (len + 4096 > cap && !(out = realloc(out, cap *= 2)))
+            abort();
+        ssize_t n = read(pfd[0], out + len, cap - len - 1);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(pfd[0]);
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    *ms = now_ms() - t0;
+    int rc = stopped ? -1 : pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    if (out && rc >= 0) {
+        out[len] = 0;
+        if (w.verbose)
+            fputs(out, stdout);
+        else
+            show_diagnostics(out, rc == 1); /* a good build's warnings too */
+    }
+    if (rc == 1)
+        printf("%s: build failed: the device keeps running its current module\n", name);
+    free(out);
+    return rc;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) != (size_t)n)
+        n = -1;
+    if (f)
+        fclose(f);
+    if (n < 0)
+        free(buf);
+    *len = (size_t)n;
+    return n < 0 ? NULL : buf;
+}
+
+/* The module's generation in a GET /status document, or -1. */
+static long generation(const char *json, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "\"name\":\"%s\"", name);
+    const char *p = strstr(json, key);
+    p = p ? strstr(p, "\"generation\":") : NULL;
+    return p ? strtol(p + 13, NULL, 10) : -1;
+}
+
+static void push(size_t m, double built_ms)
+{
+    const char *name = w.mods[m];
+    char path[PATH_MAX + 64], msg[256];
+    struct hotd_key key;
+    size_t len;
+    snprintf(path, sizeof path, "%s/modules/%s.img", w.build, name);
+    char *img = read_all(path, &len);
+    if (hotd_load_key(w.build, &key, msg, sizeof msg) < 0 || !img) {
+        printf("%s: built %.0f ms, not pushed: %s\n", name, built_ms, img ? msg : path);
+        free(img);
+        return;
+    }
+    /* Saving a file unchanged or editing a comment builds the same image: the
+     * device runs it already, a push would only bump its generation. */
+    if (w.pushed[m] && w.pushed_len[m] == len && !memcmp(w.pushed[m], img, len)) {
+        printf("%s: built %.0f ms, image unchanged: not pushed\n", name, built_ms);
+        free(img);
+        return;
+    }
+    struct hotd_push_result *res = calloc(w.nurls, sizeof *res);
+    if (!res)
+        abort();
+    bool all_ok = hotd_push(w.urls, w.nurls, &key, name, img, len, true, true, res) == 0;
+    for (size_t i = 0; i < w.nurls; i++) {
+        const struct hotd_push_result *r = &res[i];
+        const char *on = w.color ? "\033[31m" : "", *off = w.color ? "\033[0m" : "";
+        long gen = r->ok ? generation(r->status_json, name) : -1;
+        printf("%s%s: built %.0f ms, ", r->ok ? "" : on, name, built_ms);
+        if (r->ok)
+            printf("upload %.0f ms, device %.0f ms", r->upload_ms, r->device_ms);
+        else if (r->http_status)
+            printf("push failed (HTTP %d): %s", r->http_status, r->message);
+        else
+            printf("push failed: the device did not answer%s%s", r->message[0] ? ": " : "",
+                   r->message);
+        if (gen >= 0)
+            printf(" — generation %ld", gen);
+        if (!r->ok) /* a refusal leaves the previous module running (docs/http.md) */
+            printf("%s%s%s%s", off, r->advice[0] ? " — " : "", r->advice,
+                   r->http_status ? " — the device keeps running its current module" : "");
+        printf(w.nurls > 1 ? " (%s)\n" : "\n", w.urls[i]);
+    }
+    free(res);
+    free(w.pushed[m]);
+    w.pushed[m] = all_ok ? img : NULL; /* after a failure the next build pushes again */
+    w.pushed_len[m] = len;
+    if (!all_ok)
+        free(img);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    bool push_now = false;
+    w.build = getenv("HOTRELOAD_BUILD") ? getenv("HOTRELOAD_BUILD") : "build";
+    w.debounce_ms = 300;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long long n;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            w.verbose = true;
+        } else if (!strcmp(a, "--push-now")) {
+            push_now = true;
+        } else if (v && !strcmp(a, "--build")) {
+            w.build = argv[++i];
+        } else if (v && !strcmp(a, "--url") && w.nurls < MAX_URLS) {
+            w.urls[w.nurls++] = argv[++i];
+        } else if (v && !strcmp(a, "--module") && w.nmods < MAX_MODULES) {
+            w.mods[w.nmods++] = argv[++i];
+        } else if (v && !strcmp(a, "--debounce") && !hotd_parse_u64(v, &n) && n < 60000) {
+            w.debounce_ms = (long)n;
+            i++;
+        } else {
+            fprintf(stderr, "hotd watch: bad argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!w.nurls)
+        w.urls[w.nurls++] = getenv("HOTRELOAD_URL") ? getenv("HOTRELOAD_URL")
+                                                    : "http://127.0.0.1:8080";
+    if (!realpath(w.build, w.build_real)) {
+        fprintf(stderr, "hotd watch: build directory %s: %s\n", w.build, strerror(errno));
+        return 1;
+    }
+    w.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    /* Signals arrive on a descriptor, so one poll waits for edits and Ctrl-C.
+     * A shell starting us with & ignores SIGINT, and an ignored signal never
+     * reaches the descriptor: take the default back (blocked, it never runs). */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sigprocmask(SIG_BLOCK, &mask, &w.oldmask);
+    w.sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    w.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w.sfd < 0 || w.ifd < 0) {
+        fprintf(stderr, "hotd watch: %s\n", strerror(errno));
+        return 1;
+    }
+    if (load_modules() < 0)
+        return 1;
+    printf("watching %zu module%s (", w.nmods, w.nmods == 1 ? "" : "s");
+    for (size_t m = 0; m < w.nmods; m++)
+        printf("%s%s", m ? ", " : "", w.mods[m]);
+    printf(") in %zu director%s; pushing to %s%s\n", w.ndirs, w.ndirs == 1 ? "y" : "ies",
+           w.urls[0], w.nurls > 1 ? " and more" : "");
+
+    unsigned dirty = push_now ? ~0u >> (32 - w.nmods) : 0;
+    double deadline = now_ms();
+    for (;;) {
+        double left = deadline - now_ms();
+        struct pollfd fds[2] = {{w.ifd, POLLIN, 0}, {w.sfd, POLLIN, 0}};
+        if (poll(fds, 2, !dirty ? -1 : left > 0 ? (int)left + 1 : 0) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents & POLLIN)
+            break;
+        unsigned changed = fds[0].revents & POLLIN ? read_events() : 0;
+        if (changed) {
+            dirty |= changed;
+            deadline = now_ms() + (double)w.debounce_ms; /* after the *last* event */
+        } else if (dirty && now_ms() >= deadline) {
+            /* Edits made during the build wait in the inotify queue: next cycle. */
+            for (size_t m = 0; m < w.nmods; m++) {
+                double ms;
+                int rc = dirty & (1u << m) ? build(w.mods[m], &ms) : 1;
+                if (rc < 0)
+                    goto out;
+                if (rc == 0)
+                    push(m, ms);
+            }
+            dirty = 0;
+        }
+    }
+out:
+    if (w.verbose)
+        printf("stopped\n");
+    return 0;
+}

@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""hotd push and hotd status against real simulated devices (tests/device/fw.c).
+
+Makes a build-directory-like folder (hotreload.key, modules/main.img), runs
+one or three device firmwares with the same key, and drives them with hotd:
+pushes of new versions (the device must print the new value), a fleet push
+with one device down, a wrong key, a module built for another firmware, and
+the status table and JSON.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}", flush=True)
+
+
+class Device:
+    def __init__(self, fw, storage, keyfile):
+        env = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage)
+        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines, self.errs = [], []
+        self.cond = threading.Condition()
+        for stream, sink in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errs)):
+            threading.Thread(target=self._read, args=(stream, sink), daemon=True).start()
+        self.port = int(self.wait(r"listening on (\d+)").group(1))
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _read(self, stream, sink):
+        for line in stream:
+            with self.cond:
+                sink.append(line.rstrip("\n"))
+                self.cond.notify_all()
+
+    def wait(self, regex, timeout=10, after=0):
+        end = time.time() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[after:]:
+                    m = re.search(regex, line)
+                    if m:
+                        return m
+                left = end - time.time()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(f"no line matching {regex!r}; last: {self.lines[-3:]} "
+                                         f"stderr: {self.errs[-3:]}")
+                self.cond.wait(left)
+
+    def value(self):
+        """What the running module answers now (a heartbeat after this call)."""
+        n = len(self.lines)
+        return int(self.wait(r"value=(-?\d+)", after=n).group(1))
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def make_build(root, name, key, module):
+    """A folder shaped like a build directory: hotreload.key, modules/main.img."""
+    build = os.path.join(root, name)
+    os.makedirs(os.path.join(build, "modules"), exist_ok=True)
+    with open(os.path.join(build, "hotreload.key"), "w") as f:
+        f.write(key.hex() + "\n")
+    shutil.copy(module, os.path.join(build, "modules", "main.img"))
+    return build
+
+
+def hotd(args, *rest, env=None):
+    r = subprocess.run([args.hotd, *rest], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60, env=dict(os.environ, **(env or {})))
+    return r.returncode, r.stdout, r.stderr
+
+
+def line_for(out, url):
+    for line in out.splitlines():
+        if line.startswith(url + ":"):
+            return line
+    return ""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hotd", required=True)
+    ap.add_argument("--fw", required=True)
+    ap.add_argument("--modules", required=True)
+    args = ap.parse_args()
+    mod = lambda name: os.path.join(args.modules, name)
+    tmp = tempfile.mkdtemp(prefix="hotd_push_")
+    devices = []
+    try:
+        key = os.urandom(32)
+        rawkey = os.path.join(tmp, "raw.key")
+        with open(rawkey, "wb") as f:
+            f.write(key)
+        build = make_build(tmp, "build", key, mod("dev_v1.o"))
+
+        def start_device(i):
+            storage = os.path.join(tmp, f"store{i}")
+            os.makedirs(storage)
+            d = Device(args.fw, storage, rawkey)
+            devices.append(d)
+            return d
+
+        # Usage.
+        rc, out, _ = hotd(args, "push", "--help")
+        check(rc == 0 and "--url" in out, "push --help")
+        rc, out, _ = hotd(args, "status", "--help")
+        check(rc == 0 and "--json" in out, "status --help")
+        rc, _, err = hotd(args, "push", "--bogus")
+        check(rc == 2, f"unknown option is a usage error (rc {rc}): {err}")
+        rc, _, err = hotd(args, "push", "--build", os.path.join(tmp, "nokey"),
+                          mod("dev_v1.o"))
+        check(rc == 1 and "no key at" in err and "build the project first" in err,
+              f"missing key named: {err}")
+
+        # One device: push v1, then v2 through $HOTRELOAD_BUILD and $HOTRELOAD_URL.
+        dev = start_device(0)
+        rc, out, err = hotd(args, "push", "--build", build, "--url", dev.url)
+        line = line_for(out, dev.url)
+        check(rc == 0 and re.search(r": ok, module 'main' generation 1 \(upload \d+ ms, "
+                                    r"device \d+ ms\)$", line), f"push v1: {out} {err}")
+        dev.wait(r"value=1 ")
+        check(dev.value() == 1, "device runs v1")
+        shutil.copy(mod("dev_v2.o"), os.path.join(build, "modules", "main.img"))
+        rc, out, err = hotd(args, "push", env={"HOTRELOAD_BUILD": build,
+                                               "HOTRELOAD_URL": dev.url})
+        check(rc == 0 and "generation 2" in line_for(out, dev.url), f"push v2: {out} {err}")
+        dev.wait(r"value=2 ")
+        check(dev.value() == 2, "device runs v2")
+
+        # Status: the table names the module and its sections; --json parses.
+        rc, out, err = hotd(args, "status", "--url", dev.url)
+        check(rc == 0 and "module main: loaded, generation 2" in out and ".text" in out
+              and re.search(r"\.text\s+0x[0-9a-f]+\s+\d+", out), f"status table: {out} {err}")
+        rc, out, err = hotd(args, "status", "--url", dev.url, "--json")
+        try:
+            doc = json.loads(out)
+            m = doc["modules"][0]
+            check(rc == 0 and m["name"] == "main" and m["generation"] == 2 and
+                  any(s["name"] == ".text" for s in m["sections"]), f"status json: {doc}")
+        except (ValueError, KeyError, IndexError) as e:
+            check(False, f"status --json parses: {e}: {out}")
+        rc, out, err = hotd(args, "push", "--build", build, "--url", dev.url, "--json")
+        try:
+            res = json.loads(out)
+            check(rc == 0 and res[0]["ok"] and res[0]["http_status"] == 200 and
+                  "generation 3" in res[0]["message"], f"push --json: {res}")
+        except (ValueError, KeyError, IndexError) as e:
+            check(False, f"push --json parses: {e}: {out}")
+
+        # Wrong key: 403 and the key advice; the device keeps its module.
+        other = make_build(tmp, "otherkey", os.urandom(32), mod("dev_v1.o"))
+        rc, out, err = hotd(args, "push", "--build", other, "--url", dev.url, "--json")
+        res = json.loads(out or "[{}]")[0]
+        check(rc == 1 and res.get("http_status") == 403 and "hotreload.key" in res.get("advice", ""),
+              f"wrong key: {out} {err}")
+        rc, out, err = hotd(args, "push", "--build", other, "--url", dev.url)
+        line = line_for(out, dev.url)
+        check(rc == 1 and ": failed: " in line and "check that hotd uses the key" in line,
+              f"wrong key line: {out}")
+        check(dev.value() == 2, "device still runs v2 after a wrong key")
+
+        # A module built for another firmware: 409 and "rebuild and reflash".
+        rc, out, err = hotd(args, "push", "--build", build, "--url", dev.url, "--name", "main",
+                            mod("dev_other_fw.o"))
+        line = line_for(out, dev.url)
+        check(rc == 1 and "firmware" in line and "rebuild and reflash" in line,
+              f"other firmware: {out} {err}")
+        check(dev.value() == 2, "device still runs v2 after another firmware's module")
+
+        # Several modules in the build: name one.
+        shutil.copy(mod("dev_v1.o"), os.path.join(build, "modules", "extra.img"))
+        rc, out, err = hotd(args, "push", "--build", build, "--url", dev.url)
+        check(rc == 2 and "extra" in err and "main" in err, f"several modules listed: {err}")
+        os.remove(os.path.join(build, "modules", "extra.img"))
+
+        # Fleet: three devices, one push.
+        shutil.copy(mod("dev_v1.o"), os.path.join(build, "modules", "main.img"))
+        fleet = [start_device(i) for i in (1, 2, 3)]
+        urls = [a for d in fleet for a in ("--url", d.url)]
+        rc, out, err = hotd(args, "push", "--build", build, *urls)
+        check(rc == 0 and all(": ok, module 'main' generation 1" in line_for(out, d.url)
+                              for d in fleet), f"fleet push: {out} {err}")
+        for d in fleet:
+            d.wait(r"value=1 ")
+            check(d.value() == 1, f"fleet device {d.port} runs v1")
+
+        # One of them down: its line says so, the others are updated, exit status 1.
+        down = fleet[1]
+        down.stop(signal.SIGKILL)
+        shutil.copy(mod("dev_v2.o"), os.path.join(build, "modules", "main.img"))
+        rc, out, err = hotd(args, "push", "--build", build, *urls)
+        line = line_for(out, down.url)
+        check(rc == 1, f"exit status with a device down: {rc}")
+        check(": failed: connection refused" in line and "is the device running" in line,
+              f"down device's line: {line!r}")
+        for d in (fleet[0], fleet[2]):
+            check("generation 2" in line_for(out, d.url), f"{d.url} updated: {out}")
+            d.wait(r"value=2 ")
+            check(d.value() == 2, f"fleet device {d.port} runs v2")
+    except AssertionError as e:
+        check(False, str(e))
+    finally:
+        for d in devices:
+            d.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"hotd_push: {passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
