@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "client.h"
 #include "elfsyms.h"
 #include "hotd.h"
 
@@ -366,4 +369,40 @@ int cmd_abi(int argc, char **argv)
     }
     fputs(help, stderr);
     return 2;
+}
+
+/* The firmware build-id a device reports in its status, as hex. */
+static int device_firmware(const char *url, char *id, size_t size)
+{
+    char *json = NULL, msg[256];
+    if (hotd_get_status(url, &json, msg, sizeof msg) != 0)
+        return -1;
+    const char *p = strstr(json, "\"firmware\":\"");
+    size_t n = p ? strspn(p + 12, "0123456789abcdef") : 0;
+    if (n && n < size)
+        snprintf(id, size, "%.*s", (int)n, p + 12);
+    free(json);
+    return n && n < size ? 0 : -1;
+}
+
+int hotd_abi_gate(const char *build, const char *name, const char *const *urls, size_t n,
+                  char *report, size_t size)
+{
+    char module[4096], record[4096], id[130];
+    snprintf(module, sizeof module, "%s/modules/%s.debug.o", build, name);
+    report[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (device_firmware(urls[i], id, sizeof id) != 0)
+            continue; /* unreachable: the push itself reports it */
+        snprintf(record, sizeof record, "%s/modules/%s.abi.d/%s.abi", build, name, id);
+        if (access(record, R_OK) != 0 || access(module, R_OK) != 0)
+            continue; /* firmware not built here: the device checks the build-id */
+        char part[4096];
+        if (hotd_abi_check(module, record, part, sizeof part) == 1) {
+            snprintf(report, size, "%s: the interface of module '%s' changed since the "
+                     "firmware on the device was built:\n%s", urls[i], name, part);
+            return 1;
+        }
+    }
+    return 0;
 }

@@ -44,7 +44,8 @@ static int copy_file(const char *from, const char *to, char *msg, size_t msgsize
 
 /* Append a section named FWID_SECTION holding `id`; libelf lays the file out
  * again on elf_update. */
-static int add_fwid(Elf *elf, const unsigned char *id, size_t len, char *msg, size_t msgsize)
+static int add_fwid(Elf *elf, const unsigned char *id, size_t len, void *keep[2], char *msg,
+                    size_t msgsize)
 {
     size_t shstrndx;
     if (elf_getshdrstrndx(elf, &shstrndx) != 0) {
@@ -66,11 +67,10 @@ static int add_fwid(Elf *elf, const unsigned char *id, size_t len, char *msg, si
         snprintf(msg, msgsize, "cannot read the section name table");
         return -1;
     }
-    /* libelf keeps pointing at these buffers until elf_end: they live as
-     * long as the process (hotd bind exits right after). */
+    /* libelf reads these buffers until elf_end; the caller frees them then. */
     size_t off = old->d_size;
-    char *names = malloc(off + sizeof FWID_SECTION);
-    unsigned char *copy = malloc(len);
+    char *names = keep[0] = malloc(off + sizeof FWID_SECTION);
+    unsigned char *copy = keep[1] = malloc(len);
     if (!names || !copy) {
         snprintf(msg, msgsize, "out of memory");
         return -1;
@@ -179,9 +179,10 @@ int cmd_bind(int argc, char **argv)
     Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_RDWR, NULL) : NULL;
     GElf_Ehdr eh;
     int rc = 1;
+    void *keep[2] = {NULL, NULL};
     if (!elf || !gelf_getehdr(elf, &eh) || eh.e_type != ET_REL)
         snprintf(msg, sizeof msg, "%s: not a relocatable ELF module (ET_REL)", in);
-    else if (add_fwid(elf, id, idlen, msg, sizeof msg) == 0 &&
+    else if (add_fwid(elf, id, idlen, keep, msg, sizeof msg) == 0 &&
              (!absolute || make_absolute(elf, &fw, msg, sizeof msg) == 0)) {
         if (elf_update(elf, ELF_C_WRITE) < 0)
             snprintf(msg, sizeof msg, "writing %s: %s", out, elf_errmsg(-1));
@@ -190,6 +191,8 @@ int cmd_bind(int argc, char **argv)
     }
     if (elf)
         elf_end(elf);
+    free(keep[0]);
+    free(keep[1]);
     if (fd >= 0)
         close(fd);
     symtab_free(&fw);

@@ -257,8 +257,9 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
         curl_easy_getinfo(d->easy, CURLINFO_TOTAL_TIME, &total);
         if (d->upload_done_s < 0) /* no progress call after the last byte */
             curl_easy_getinfo(d->easy, CURLINFO_STARTTRANSFER_TIME, &d->upload_done_s);
-        r->upload_ms = (d->upload_done_s - pre) * 1e3;
-        r->device_ms = (total - d->upload_done_s) * 1e3;
+        /* curl's clocks are taken at different points: never report < 0. */
+        r->upload_ms = d->upload_done_s > pre ? (d->upload_done_s - pre) * 1e3 : 0;
+        r->device_ms = total > d->upload_done_s ? (total - d->upload_done_s) * 1e3 : 0;
         r->http_status = (int)status;
         read_answer(p, d);
         d->phase = r->ok && p->reload ? AFTER : DONE;

@@ -9,10 +9,12 @@
 
 #include "client.h"
 #include "hotd.h"
+#include "serial.h"
 
 static const char help[] =
     "usage: hotd push [MODULE] [--build DIR] [--url URL]... [--name NAME]\n"
     "                 [--no-reload] [--quiet] [--json]\n"
+    "       hotd push [MODULE] --serial DEV|tcp:HOST:PORT [--baud N] [...]\n"
     "\n"
     "Upload a built module and reload it on the device(s), signed with the build's\n"
     "key (DIR/hotreload.key).\n"
@@ -22,6 +24,11 @@ static const char help[] =
     "  --build DIR   the build directory (default: $HOTRELOAD_BUILD, else ./build)\n"
     "  --url URL     a device (default: $HOTRELOAD_URL, else http://127.0.0.1:8080);\n"
     "                several --url push to all of them concurrently\n"
+    "  --serial DEV  push over the device's serial console (docs/serial.md)\n"
+    "                instead of HTTP: a tty (DEV) or tcp:HOST:PORT (a UART exposed\n"
+    "                as a socket, as QEMU does); default: $HOTRELOAD_SERIAL when set\n"
+    "                and no --url is given\n"
+    "  --baud N      the tty's baud rate (default 115200)\n"
     "  --name NAME   the module's name on the device (default: MODULE's file name\n"
     "                without its extension)\n"
     "  --no-reload   store only; the device loads it at its next start or reload\n"
@@ -62,8 +69,8 @@ static int only_module(const char *dir, char *path, size_t size)
     for (struct dirent *e; (e = readdir(d));) {
         if (!has_suffix(e->d_name, ".img"))
             continue;
-        if (count++ == 0)
-            snprintf(path, size, "%s/%s", mods, e->d_name);
+        if (count++ == 0 && snprintf(path, size, "%s/%s", mods, e->d_name) >= (int)size)
+            count--; /* a path too long to use is no candidate */
         size_t used = strlen(names);
         snprintf(names + used, sizeof names - used, "  %.*s\n", (int)strlen(e->d_name) - 4,
                  e->d_name);
@@ -147,7 +154,8 @@ static void print_lines(const struct hotd_push_result *r, size_t n, bool quiet)
 int cmd_push(int argc, char **argv)
 {
     const char *build = getenv("HOTRELOAD_BUILD"), *module = NULL, *name = NULL;
-    const char *urls[MAX_URLS];
+    const char *urls[MAX_URLS], *serial = NULL;
+    unsigned baud = HOTD_SERIAL_BAUD;
     size_t nurls = 0;
     bool reload = true, quiet = false, json = false;
     for (int i = 1; i < argc; i++) {
@@ -162,6 +170,14 @@ int cmd_push(int argc, char **argv)
             if (nurls == MAX_URLS)
                 return usage_error("too many --url");
             urls[nurls++] = argv[++i];
+        } else if (!strcmp(a, "--serial") && more) {
+            serial = argv[++i];
+        } else if (!strcmp(a, "--baud") && more) {
+            char *end;
+            unsigned long b = strtoul(argv[++i], &end, 10);
+            if (*end || b == 0 || b > 4000000)
+                return usage_error("--baud wants a rate in bits per second");
+            baud = (unsigned)b;
         } else if (!strcmp(a, "--name") && more) {
             name = argv[++i];
         } else if (!strcmp(a, "--no-reload")) {
@@ -180,6 +196,13 @@ int cmd_push(int argc, char **argv)
     }
     if (!build || !*build)
         build = "build";
+    if (serial && nurls)
+        return usage_error("--serial and --url exclude each other");
+    const char *serial_env = getenv("HOTRELOAD_SERIAL");
+    if (!serial && nurls == 0 && serial_env && *serial_env)
+        serial = serial_env;
+    if (serial)
+        urls[nurls++] = serial; /* the result line names the line */
     if (nurls == 0) {
         const char *env = getenv("HOTRELOAD_URL");
         urls[nurls++] = env && *env ? env : "http://127.0.0.1:8080";
@@ -203,6 +226,14 @@ int cmd_push(int argc, char **argv)
         name = modname;
     }
 
+    /* An exported function whose interface changed would be called the old
+     * way by the device's firmware: refuse before anything is sent. */
+    char report[4096];
+    if (hotd_abi_gate(build, name, urls, serial ? 0 : nurls, report, sizeof report) == 1) {
+        fprintf(stderr, "hotd push: %snot pushed: rebuild and reflash the firmware\n", report);
+        return 1;
+    }
+
     struct hotd_key key;
     if (hotd_load_key(build, &key, msg, sizeof msg) != 0) {
         fprintf(stderr, "hotd push: %s\n", msg);
@@ -220,11 +251,21 @@ int cmd_push(int argc, char **argv)
         fprintf(stderr, "hotd push: out of memory\n");
         return 1;
     }
-    int failed = hotd_push(urls, nurls, &key, name, img, len, reload, !quiet && !json, results);
+    int failed = serial ? hotd_serial_push(serial, baud, &key, name, img, len, reload,
+                                           !quiet && !json, results)
+                        : hotd_push(urls, nurls, &key, name, img, len, reload, !quiet && !json,
+                                    results);
     if (json)
         print_json(results, nurls);
     else
         print_lines(results, nurls, quiet);
+    /* Tell the gdb helper where the module now is (the first device that took it). */
+    char cmd[2048];
+    for (size_t i = 0; i < nurls; i++)
+        if (results[i].ok && reload && results[i].status_json[0]) {
+            hotd_gdb_command(build, name, results[i].status_json, cmd, sizeof cmd);
+            break;
+        }
     free(results);
     free(img);
     return failed ? 1 : 0;

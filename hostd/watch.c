@@ -307,6 +307,14 @@ static void push(size_t m, double built_ms)
         free(img);
         return;
     }
+    char report[4096];
+    if (hotd_abi_gate(w.build, name, (const char *const *)w.urls, w.nurls, report,
+                      sizeof report) == 1) {
+        printf("%s: built %.0f ms, not pushed: %srebuild and reflash the firmware\n", name,
+               built_ms, report);
+        free(img);
+        return;
+    }
     struct hotd_push_result *res = calloc(w.nurls, sizeof *res);
     if (!res)
         abort();
@@ -329,6 +337,11 @@ static void push(size_t m, double built_ms)
             printf("%s%s%s%s", off, r->advice[0] ? " — " : "", r->advice,
                    r->http_status ? " — the device keeps running its current module" : "");
         printf(w.nurls > 1 ? " (%s)\n" : "\n", w.urls[i]);
+        /* The gdb helper picks up BUILD/modules/NAME.gdb (first device's addresses). */
+        char cmd[2048];
+        if (r->ok && i == 0 && hotd_gdb_command(w.build, name, r->status_json, cmd,
+                                                sizeof cmd) == 0 && w.verbose)
+            printf("  gdb: %s\n", cmd);
     }
     free(res);
     free(w.pushed[m]);

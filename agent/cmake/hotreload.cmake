@@ -103,13 +103,17 @@ function(hotreload_add_module)
     DEPENDS ${name} $<TARGET_OBJECTS:${name}>
     COMMAND_EXPAND_LISTS VERBATIM
     COMMENT "Linking reloadable module ${name}.o")
+  # hotd rewrites a generated file only when its contents change (so the
+  # firmware is not rebuilt for nothing); the stamp tells make it ran.
   add_custom_command(
-    OUTPUT ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c ${gen}/${name}_imports.ld
+    OUTPUT ${gen}/${name}_stubs.stamp
+    BYPRODUCTS ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c ${gen}/${name}_imports.ld
     COMMAND hotd stubs ${gen}/${name}.o --name ${name} --arch ${arch} --out-dir ${gen}
+    COMMAND ${CMAKE_COMMAND} -E touch ${gen}/${name}_stubs.stamp
     DEPENDS ${gen}/${name}.o hotd
     VERBATIM
     COMMENT "Generating stubs for module ${name}")
-  add_custom_target(${name}_stubs DEPENDS ${gen}/${name}_stubs.S)
+  add_custom_target(${name}_stubs DEPENDS ${gen}/${name}_stubs.stamp)
 
   # NAME.watch: the directories `hotd watch` watches for this module, one
   # absolute path a line, so hotd need not parse CMake. Directories inside the

@@ -358,6 +358,7 @@ void hr_console_feed(struct hr_console *c, const void *data, size_t len)
             c->frame_need = 4; /* until the header says more */
             c->frame_at = c->now;
             c->line_len = 0;
+            c->line_long = false; /* noise before a frame is no command */
         } else {
             line_byte(c, (char)p[i]); /* "abort", or noise between frames */
         }

@@ -1,0 +1,396 @@
+/* hotd console: a readline console on the device's serial console
+ * (docs/serial.md), every code address the device prints decoded.
+ *
+ * One loop polls the terminal and the serial line. Commands go out as typed;
+ * the device answers each with exactly one ok/error line (after indented
+ * lines for multi-line answers), in order, so a FIFO of the commands sent
+ * says which command a reply belongs to. The console sends some of its own:
+ * `status` (the placement of the modules, for decoding) and `symbols` (names
+ * for completion), at start and after every reload it sees; their replies
+ * are not shown. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "client.h"
+#include "decode.h"
+#include "hotd.h"
+#include "serial.h"
+
+static const char help[] =
+    "usage: hotd console --serial tcp:HOST:PORT|DEVICE [--build DIR] [--firmware FW.elf]\n"
+    "                    [--firmware-bias ADDR] [--url URL] [--timeout SECONDS]\n"
+    "\n"
+    "A console on the device's serial console: history (~/.hotd_history), completion\n"
+    "of the device's commands and of the module's symbols, device output shown as it\n"
+    "comes. Every code address the device prints is followed by <function+offset at\n"
+    "file:line>: module addresses from BUILD/modules/NAME.debug.o at the addresses the\n"
+    "device placed it (refreshed after each reload), firmware addresses from FW.elf\n"
+    "(--firmware-bias: its load address when it is position-independent).\n"
+    "When stdin is not a terminal, commands are read from it one per line, each sent\n"
+    "after the previous one's answer; the console exits after the last answer.\n"
+    "\n"
+    "  --serial S     tcp:HOST:PORT, or a serial device (115200 8N1, raw)\n"
+    "  --build DIR    the build directory (default: $HOTRELOAD_BUILD, else ./build)\n"
+    "  --url URL      fetch the status over HTTP instead of the serial line\n"
+    "  --timeout S    how long to wait for an answer (default 10)\n";
+
+static const char *const commands[] = {"help", "status", "reload", "unload", "symbols",
+                                       "confirm", "nonce", "quit", NULL};
+
+#define QMAX 32
+
+struct console {
+    int fd;
+    bool interactive;
+    struct hotd_decoder *dec;
+    const char *url;
+    char in[16384];         /* a device line being received (a status is long) */
+    size_t inlen;
+    struct {
+        char cmd[16];       /* the command's first word */
+        bool internal;
+    } q[QMAX];              /* commands sent, waiting for their ok/error */
+    size_t qhead, qlen;
+    time_t since;           /* when the oldest command started waiting */
+    char **syms, **next_syms; /* completion names; those of a `symbols` in progress */
+    size_t nsyms, nnext;
+};
+
+static struct console con;
+static volatile sig_atomic_t interrupted;
+static bool quit;
+
+/* Show a line without breaking the prompt: clear the line being edited,
+ * print, and let readline draw prompt and text again below it. */
+static void show(const char *s)
+{
+    if (con.interactive)
+        rl_clear_visible_line();
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    if (con.interactive) {
+        rl_on_new_line();
+        rl_redisplay();
+    }
+}
+
+static void show_decoded(const char *s)
+{
+    char *d = hotd_decode_line(con.dec, s);
+    show(d ? d : s);
+    free(d);
+}
+
+static void send_cmd(const char *line, bool internal)
+{
+    if (con.qlen == QMAX) {
+        show("hotd console: too many commands waiting for an answer; not sent");
+        return;
+    }
+    if (!con.qlen)
+        con.since = time(NULL);
+    size_t i = (con.qhead + con.qlen++) % QMAX;
+    snprintf(con.q[i].cmd, sizeof con.q[i].cmd, "%.*s", (int)strcspn(line, " \t"), line);
+    con.q[i].internal = internal;
+    dprintf(con.fd, "%.256s\n", line); /* the device takes lines of at most 256 */
+}
+
+/* After a reload the module sits elsewhere and may export other names. */
+static void refresh(void)
+{
+    if (con.url) {
+        char *json = NULL, msg[512];
+        if (hotd_get_status(con.url, &json, msg, sizeof msg) != 0 ||
+            hotd_decoder_set_status(con.dec, json, msg, sizeof msg) != 0) {
+            char line[600];
+            snprintf(line, sizeof line, "hotd console: status: %s", msg);
+            show(line);
+        }
+        free(json);
+    } else {
+        send_cmd("status", true);
+    }
+    send_cmd("symbols", true);
+}
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void add_symbol(const char *line)
+{
+    size_t len = strcspn(line, " ");
+    char **v = realloc(con.next_syms, (con.nnext + 1) * sizeof *v);
+    if (!v || !len)
+        return;
+    con.next_syms = v;
+    if ((v[con.nnext] = strndup(line, len)))
+        con.nnext++;
+}
+
+static void on_device_line(char *line)
+{
+    size_t len = strlen(line);
+    if (len && line[len - 1] == '\r')
+        line[--len] = '\0';
+    if (!len)
+        return;
+    bool pending = con.qlen > 0, internal = pending && con.q[con.qhead].internal;
+    const char *cmd = pending ? con.q[con.qhead].cmd : "";
+    bool done = !strncmp(line, "ok", 2) || !strncmp(line, "error", 5);
+    if (pending && !strncmp(line, "  ", 2)) {
+        if (!strcmp(cmd, "symbols"))
+            add_symbol(line + 2);
+        if (!internal)
+            show_decoded(line);
+        return;
+    }
+    if (pending && done) {
+        if (!strcmp(cmd, "status") && !strncmp(line, "ok ", 3)) {
+            char msg[256];
+            if (hotd_decoder_set_status(con.dec, line + 3, msg, sizeof msg) != 0 && internal) {
+                char text[300];
+                snprintf(text, sizeof text, "hotd console: the device's status: %s", msg);
+                show(text);
+            }
+        }
+        if (!strcmp(cmd, "symbols") && !strncmp(line, "ok", 2)) {
+            free_names(con.syms, con.nsyms);
+            con.syms = con.next_syms, con.nsyms = con.nnext;
+        } else {
+            free_names(con.next_syms, con.nnext);
+        }
+        con.next_syms = NULL, con.nnext = 0;
+        con.qhead = (con.qhead + 1) % QMAX;
+        con.qlen--;
+        con.since = time(NULL);
+        /* A status is JSON: decoding would put text inside its strings. */
+        if (!strcmp(cmd, "status") && !internal)
+            show(line);
+        else if (!internal || strncmp(line, "ok", 2))
+            show_decoded(line);
+        if (!strncmp(line, "ok reloaded", 11) || !strncmp(line, "ok unloaded", 11))
+            refresh();
+        return;
+    }
+    show_decoded(line);
+    /* A reload asked over HTTP shows up only in the device's log. */
+    if (strstr(line, "hotreload: module '") && strstr(line, " running"))
+        refresh();
+}
+
+/* Returns -1 when the line closed. */
+static int read_device(void)
+{
+    char buf[4096];
+    ssize_t n = read(con.fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    if (n <= 0)
+        return -1;
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == '\n' || con.inlen == sizeof con.in - 1) {
+            con.in[con.inlen] = '\0';
+            con.inlen = 0;
+            on_device_line(con.in);
+            if (buf[i] != '\n')
+                con.in[con.inlen++] = buf[i];
+        } else {
+            con.in[con.inlen++] = buf[i];
+        }
+    }
+    return 0;
+}
+
+static void on_user_line(char *line)
+{
+    if (!line) { /* Ctrl-D */
+        quit = true;
+        if (con.interactive)
+            rl_callback_handler_remove();
+        return;
+    }
+    char *s = line + strspn(line, " \t");
+    if (*s && con.interactive)
+        add_history(s);
+    if (!strcmp(s, "quit") || !strcmp(s, "exit"))
+        quit = true;
+    else if (*s)
+        send_cmd(s, false);
+    free(line);
+}
+
+/* The first word is a command; after it, the module's symbol names. */
+static bool completing_command;
+
+static char *complete_name(const char *text, int state)
+{
+    static size_t i;
+    const char *const *v = completing_command ? commands : (const char *const *)con.syms;
+    size_t n = completing_command ? sizeof commands / sizeof *commands - 1 : con.nsyms;
+    if (!state)
+        i = 0;
+    for (size_t len = strlen(text); i < n; i++)
+        if (!strncmp(v[i], text, len))
+            return strdup(v[i++]);
+    return NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+    (void)end;
+    rl_attempted_completion_over = 1;
+    completing_command = start == 0;
+    return rl_completion_matches(text, complete_name);
+}
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Non-interactive: send the next line from stdin when nothing waits. */
+static char *stdin_buf;
+static size_t stdin_len;
+static bool stdin_eof;
+
+static void pump_stdin(void)
+{
+    while (!con.qlen && !quit) {
+        char *nl = stdin_buf ? memchr(stdin_buf, '\n', stdin_len) : NULL;
+        if (!nl)
+            return;
+        char *l = strndup(stdin_buf, (size_t)(nl - stdin_buf));
+        stdin_len -= (size_t)(nl + 1 - stdin_buf);
+        memmove(stdin_buf, nl + 1, stdin_len);
+        on_user_line(l);
+    }
+}
+
+static int loop(double timeout)
+{
+    while (!quit && !interrupted) {
+        if (!con.interactive) {
+            pump_stdin();
+            if (stdin_eof && !stdin_len && !con.qlen)
+                break;
+        }
+        struct pollfd p[2] = {{.fd = con.fd, .events = POLLIN},
+                              {.fd = STDIN_FILENO, .events = stdin_eof ? 0 : POLLIN}};
+        int r = poll(p, 2, 100);
+        if (r < 0 && errno != EINTR)
+            return 1;
+        if (r > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_device() < 0) {
+            show("hotd console: the device closed the line");
+            return 1;
+        }
+        if (r > 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+            if (con.interactive) {
+                rl_callback_read_char();
+            } else {
+                char buf[4096];
+                ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+                if (n <= 0) { /* the end; a last line without its newline gets one */
+                    stdin_eof = true;
+                    n = stdin_len && stdin_buf[stdin_len - 1] != '\n' ? (buf[0] = '\n', 1) : 0;
+                }
+                char *grown = n > 0 ? realloc(stdin_buf, stdin_len + (size_t)n) : stdin_buf;
+                if (n > 0 && grown) {
+                    stdin_buf = grown;
+                    memcpy(stdin_buf + stdin_len, buf, (size_t)n);
+                    stdin_len += (size_t)n;
+                }
+            }
+        }
+        /* A reply that never comes must not hang a script. */
+        if (con.qlen && difftime(time(NULL), con.since) > timeout) {
+            char text[128];
+            snprintf(text, sizeof text, "hotd console: no answer to '%s' after %.0f s",
+                     con.q[con.qhead].cmd, timeout);
+            show(text);
+            if (!con.interactive)
+                return 1;
+            con.qhead = (con.qhead + 1) % QMAX, con.qlen--;
+            con.since = time(NULL);
+        }
+    }
+    return 0;
+}
+
+int cmd_console(int argc, char **argv)
+{
+    const char *serial = NULL, *firmware = NULL, *build = getenv("HOTRELOAD_BUILD");
+    unsigned long long bias = 0, secs = 10;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(help, stdout);
+            return 0;
+        } else if (v && !strcmp(a, "--serial"))
+            serial = argv[++i];
+        else if (v && !strcmp(a, "--build"))
+            build = argv[++i];
+        else if (v && !strcmp(a, "--firmware"))
+            firmware = argv[++i];
+        else if (v && !strcmp(a, "--url"))
+            con.url = argv[++i];
+        else if (!(v && !strcmp(a, "--firmware-bias") && !hotd_parse_u64(argv[++i], &bias)) &&
+                 !(v && !strcmp(a, "--timeout") && !hotd_parse_u64(argv[++i], &secs))) {
+            fprintf(stderr, "hotd console: unexpected argument '%s'\n\n%s", a, help);
+            return 2;
+        }
+    }
+    if (!serial) {
+        fprintf(stderr, "hotd console: --serial is required\n\n%s", help);
+        return 2;
+    }
+    char msg[512];
+    con.dec = hotd_decoder_new(build && *build ? build : "build", firmware, bias, msg, sizeof msg);
+    if (!con.dec || (con.fd = hotd_serial_open(serial, HOTD_SERIAL_BAUD, msg, sizeof msg)) < 0) {
+        fprintf(stderr, "hotd console: %s\n", msg);
+        hotd_decoder_free(con.dec);
+        return 1;
+    }
+    con.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    signal(SIGINT, on_sigint);
+    signal(SIGPIPE, SIG_IGN);
+    char history[4096] = "";
+    if (con.interactive) {
+        const char *home = getenv("HOME");
+        if (home)
+            snprintf(history, sizeof history, "%s/.hotd_history", home);
+        read_history(history);
+        rl_catch_signals = 0;
+        rl_attempted_completion_function = complete;
+        rl_callback_handler_install("hotd> ", on_user_line);
+    }
+    refresh();
+    int rc = loop((double)secs);
+    if (con.interactive) {
+        rl_callback_handler_remove();
+        fputc('\n', stdout);
+        if (*history)
+            write_history(history);
+    }
+    close(con.fd);
+    hotd_decoder_free(con.dec);
+    free_names(con.syms, con.nsyms);
+    free_names(con.next_syms, con.nnext);
+    free(stdin_buf);
+    return rc;
+}

@@ -1,0 +1,31 @@
+/* hotd's side of the serial console (docs/serial.md): opening the line and
+ * the framed, signed upload. */
+#ifndef HOTD_SERIAL_H
+#define HOTD_SERIAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+
+#define HOTD_SERIAL_BAUD 115200u
+
+/* Open a serial line: "tcp:HOST:PORT" (a socket, as QEMU exposes a UART) or
+ * a tty device put in raw mode, 8N1 at `baud`. The fd, or -1 with a message. */
+int hotd_serial_open(const char *spec, unsigned baud, char *msg, size_t msgsize);
+
+/* Upload a module over the line `spec` (see hotd_serial_open): nonce, signed
+ * `upload`, frames with resend on nak or silence, then `reload` unless
+ * `reload` is false. Fills `r` like hotd_push (r->url = spec, http_status 0)
+ * and returns 0 when the device took the module, 1 when not. A progress
+ * line on stderr when `progress` and stderr is a tty. */
+int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key,
+                     const char *module, const void *img, size_t len, bool reload,
+                     bool progress, struct hotd_push_result *r);
+
+/* CRC-32 as zlib's crc32(0, data, len): IEEE 802.3, reflected, the frames'
+ * checksum. */
+uint32_t hotd_crc32(const void *data, size_t len);
+
+#endif

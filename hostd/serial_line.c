@@ -1,0 +1,136 @@
+/* Opening a serial line for hotd: a tty in raw mode, or a TCP socket
+ * ("tcp:HOST:PORT", how QEMU and test bridges expose a UART). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "serial.h"
+
+static int open_tcp(const char *hostport, char *msg, size_t msgsize)
+{
+    char host[256];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport || !colon[1] || (size_t)(colon - hostport) >= sizeof host) {
+        snprintf(msg, msgsize, "tcp:%s: expected tcp:HOST:PORT", hostport);
+        return -1;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - hostport), hostport);
+    /* "[::1]:5555": the brackets only delimit the address. */
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0) {
+        snprintf(msg, msgsize, "tcp:%s: %s", hostport, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, err = 0;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+            err = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(msg, msgsize, "tcp:%s: %s", hostport, strerror(err ? err : ECONNREFUSED));
+        return -1;
+    }
+    /* Frames go one at a time and wait for their ack: no Nagle delay. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+static int baud_constant(unsigned baud, speed_t *out)
+{
+    static const struct {
+        unsigned baud;
+        speed_t speed;
+    } rates[] = {
+        {9600, B9600},     {19200, B19200},   {38400, B38400},
+        {57600, B57600},   {115200, B115200}, {230400, B230400},
+#ifdef B460800
+        {460800, B460800}, {921600, B921600}, {1000000, B1000000},
+        {1500000, B1500000}, {2000000, B2000000},
+#endif
+    };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        if (rates[i].baud == baud) {
+            *out = rates[i].speed;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int open_tty(const char *path, unsigned baud, char *msg, size_t msgsize)
+{
+    speed_t speed;
+    if (baud_constant(baud, &speed) != 0) {
+        snprintf(msg, msgsize, "%s: unsupported baud rate %u", path, baud);
+        return -1;
+    }
+    /* O_NONBLOCK so that a modem line without carrier does not hang open();
+     * reads are poll()ed anyway, writes should block: cleared below. */
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    struct termios t;
+    if (fd < 0 || tcgetattr(fd, &t) != 0) {
+        snprintf(msg, msgsize, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    /* Raw: the upload's frames are binary, and no byte may be translated. */
+    t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON |
+                             IXOFF | INPCK);
+    t.c_oflag &= ~(tcflag_t)OPOST;
+    t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB);
+    t.c_cflag |= CS8 | CREAD | CLOCAL;
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    if (cfsetispeed(&t, speed) != 0 || cfsetospeed(&t, speed) != 0 ||
+        tcsetattr(fd, TCSANOW, &t) != 0) {
+        snprintf(msg, msgsize, "%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    tcflush(fd, TCIOFLUSH); /* what the device said before we came is not a reply */
+    return fd;
+}
+
+int hotd_serial_open(const char *spec, unsigned baud, char *msg, size_t msgsize)
+{
+    if (!strncmp(spec, "tcp:", 4))
+        return open_tcp(spec + 4, msg, msgsize);
+    return open_tty(spec, baud ? baud : HOTD_SERIAL_BAUD, msg, msgsize);
+}
+
+uint32_t hotd_crc32(const void *data, size_t len)
+{
+    /* Bitwise: the frames are at most 260 bytes and a UART is slower than
+     * this loop by orders of magnitude, so a table buys nothing. */
+    const uint8_t *p = data;
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/python3
+"""hotd push --serial against a real simulated device's console (docs/serial.md).
+
+The firmware (tests/device/fw.c) speaks the console protocol on its
+stdin/stdout. This test puts a TCP bridge in front of it, the way QEMU exposes
+a UART: hotd connects to tcp:127.0.0.1:PORT, the bridge copies the socket to
+the firmware's stdin and the firmware's stdout to the socket, and keeps the
+stdout lines (the firmware prints "value=N" there, beside the replies). The
+bridge can damage one byte of one frame, or drop a whole frame, to drive the
+nak and the timeout resend paths end to end.
+"""
+import argparse
+import hashlib
+import hmac
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+passed = failed = 0
+FRAME = 1 + 4 + 256 + 4  # a full frame on the wire
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}", flush=True)
+
+
+class SerialDevice:
+    """device_fw with its console on a TCP socket."""
+
+    def __init__(self, fw, storage, keyfile):
+        os.makedirs(storage, exist_ok=True)
+        env = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage)
+        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, bufsize=0)
+        self.lines = []
+        self.cond = threading.Condition()
+        self.conn = None
+        self.damage = None  # ("flip" | "drop", offset into the frames, length)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.port = self.listener.getsockname()[1]
+        self.spec = f"tcp:127.0.0.1:{self.port}"
+        threading.Thread(target=self._from_fw, daemon=True).start()
+        threading.Thread(target=self._accept, daemon=True).start()
+        self.wait(r"listening on \d+")
+
+    def _from_fw(self):
+        partial = b""
+        while True:
+            data = os.read(self.proc.stdout.fileno(), 4096)
+            if not data:
+                break
+            conn = self.conn
+            if conn:
+                try:
+                    conn.sendall(data)
+                except OSError:
+                    pass
+            partial += data
+            *done, partial = partial.split(b"\n")
+            with self.cond:
+                self.lines.extend(d.decode(errors="replace") for d in done)
+                self.cond.notify_all()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.conn = conn
+            self._to_fw(conn)
+            self.conn = None
+            conn.close()
+
+    def _to_fw(self, conn):
+        """Socket to stdin; after an "upload" line the bytes are frames, where
+        the armed damage (if any) applies once."""
+        line, frames_at = b"", None
+        while True:
+            try:
+                data = conn.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            out = bytearray()
+            for b in data:
+                if frames_at is None:
+                    line += bytes([b])
+                    if b == 0x0A:
+                        frames_at = 0 if line.startswith(b"upload ") else None
+                        line = b""
+                    out.append(b)
+                    continue
+                kind, start, length = self.damage or ("", -1, 0)
+                if start <= frames_at < start + length:
+                    if kind == "flip":
+                        out.append(b ^ 0x5A)
+                    # "drop": nothing reaches the device
+                    if frames_at == start + length - 1:
+                        self.damage = None
+                else:
+                    out.append(b)
+                frames_at += 1
+            try:
+                self.proc.stdin.write(bytes(out))
+            except OSError:
+                return
+
+    def wait(self, regex, timeout=10, after=0):
+        end = time.time() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[after:]:
+                    m = re.search(regex, line)
+                    if m:
+                        return m
+                left = end - time.time()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(f"no line matching {regex!r}; last: {self.lines[-3:]}")
+                self.cond.wait(left)
+
+    def value(self):
+        n = len(self.lines)
+        return int(self.wait(r"^value=(-?\d+)", after=n).group(1))
+
+    def saw(self, regex, after=0):
+        with self.cond:
+            return any(re.search(regex, line) for line in self.lines[after:])
+
+    def stop(self):
+        self.listener.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def make_build(root, name, key, module):
+    build = os.path.join(root, name)
+    os.makedirs(os.path.join(build, "modules"), exist_ok=True)
+    with open(os.path.join(build, "hotreload.key"), "w") as f:
+        f.write(key.hex() + "\n")
+    shutil.copy(module, os.path.join(build, "modules", "main.img"))
+    return build
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hotd", required=True)
+    ap.add_argument("--fw", required=True)
+    ap.add_argument("--modules", required=True)
+    args = ap.parse_args()
+    mod = lambda name: os.path.join(args.modules, name)
+    tmp = tempfile.mkdtemp(prefix="hotd_serial_")
+    dev = None
+
+    def hotd(*rest, env=None):
+        r = subprocess.run([args.hotd, *rest], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=60, env=dict(os.environ, **(env or {})))
+        return r.returncode, r.stdout, r.stderr
+
+    try:
+        key = os.urandom(32)
+        rawkey = os.path.join(tmp, "raw.key")
+        with open(rawkey, "wb") as f:
+            f.write(key)
+        build = make_build(tmp, "build", key, mod("dev_v1.o"))
+        dev = SerialDevice(args.fw, os.path.join(tmp, "store"), rawkey)
+        check(os.path.getsize(mod("dev_v1.o")) > 4 * 256, "modules span several frames")
+
+        # v1 over the serial line: the device runs it.
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build)
+        check(rc == 0 and out.startswith(f"{dev.spec}: ok, module 'main' generation 1"),
+              f"v1 push: rc={rc} {out!r} {err!r}")
+        dev.wait(r"^value=1 ")
+        check(dev.value() == 1, "device runs v1")
+
+        # v2, with one byte of frame 2's payload damaged on the way: the
+        # device naks it, hotd resends, the module arrives intact.
+        shutil.copy(mod("dev_v2.o"), os.path.join(build, "modules", "main.img"))
+        mark = len(dev.lines)
+        dev.damage = ("flip", FRAME + 5 + 40, 1)
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build)
+        check(rc == 0 and "generation 2" in out, f"v2 push with a damaged frame: {out!r} {err!r}")
+        check(dev.saw(r"^nak 2 crc mismatch", mark), "the device nak'ed the damaged frame")
+        dev.wait(r"^value=2 ")
+        check(dev.value() == 2, "device runs v2")
+
+        # A whole frame lost: no answer, hotd resends it after its timeout.
+        mark = len(dev.lines)
+        dev.damage = ("drop", 2 * FRAME, FRAME)
+        t0 = time.time()
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--no-reload")
+        check(rc == 0 and "stored module 'main'" in out, f"lost frame resent: {out!r} {err!r}")
+        check(time.time() - t0 >= 0.9, "the lost frame waited for the frame timeout")
+        check(dev.damage is None, "the bridge dropped the frame")
+
+        # Frame 2's length field damaged: "bad frame length", resent.
+        mark = len(dev.lines)
+        dev.damage = ("flip", FRAME + 4, 1)
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build)
+        check(rc == 0 and "generation 3" in out, f"damaged header: {out!r} {err!r}")
+        check(dev.saw(r"^nak 2 bad frame length", mark), "the device nak'ed the bad length")
+
+        # Another client left an upload half done: the device ignores commands
+        # until it ends, so hotd aborts it and goes on.
+        with socket.create_connection(("127.0.0.1", dev.port)) as s:
+            s.sendall(b"nonce\n")
+            reply = b""
+            s.settimeout(10)
+            end = time.time() + 10
+            while not re.search(rb"^ok (\S+) (\d+)$", reply, re.M):
+                if time.time() > end:
+                    raise AssertionError(f"no nonce answer: {reply[-300:]!r}")
+                reply += s.recv(4096)
+            nonce, last = re.findall(rb"^ok (\S+) (\d+)$", reply, re.M)[-1]
+            body = open(mod("dev_v1.o"), "rb").read()
+            sha = hashlib.sha256(body).hexdigest()
+            counter = str(int(last) + 1)
+            msg = f"HR1\nSERIAL\nupload main\n{nonce.decode()}\n{counter}\n{sha}".encode()
+            mac = hmac.new(key, msg, hashlib.sha256).hexdigest()
+            mark = len(dev.lines)
+            s.sendall(f"upload main {len(body)} {sha} HR1 counter={counter}, mac={mac}\n".encode())
+            dev.wait(r"^ack 0$", after=mark)
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--no-reload")
+        check(rc == 0 and "stored module 'main'" in out, f"after a half upload: {out!r} {err!r}")
+        check(dev.saw(r"^error upload aborted", mark), "hotd aborted the stale upload")
+
+        # HOTRELOAD_SERIAL as the default target.
+        rc, out, err = hotd("push", "--build", build, env={"HOTRELOAD_SERIAL": dev.spec})
+        check(rc == 0 and out.startswith(f"{dev.spec}: ok, module 'main' generation 4"),
+              f"HOTRELOAD_SERIAL: {out!r} {err!r}")
+
+        # A wrong key: the device's own words, advice, exit 1, v2 kept.
+        other = make_build(tmp, "other", os.urandom(32), mod("dev_v1.o"))
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", other)
+        check(rc == 1 and f"{dev.spec}: failed: authentication failed" in out
+              and "check that hotd uses the key" in out, f"wrong key: {out!r} {err!r}")
+        check(dev.value() == 2, "device still runs v2 after a wrong key")
+
+        # A module for another firmware: refused after the upload, advice given.
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--name", "main",
+                            mod("dev_other_fw.o"))
+        check(rc == 1 and "firmware" in out and "rebuild and reflash" in out,
+              f"other firmware: {out!r} {err!r}")
+        check(dev.value() == 2, "device still runs v2 after another firmware's module")
+
+        # --json carries the serial result too.
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--json")
+        check(rc == 0 and '"ok":true' in out and dev.spec in out, f"--json: {out!r}")
+
+        # Usage: --serial and --url together; nothing listening.
+        rc, out, err = hotd("push", "--serial", dev.spec, "--url", "http://127.0.0.1:1",
+                            "--build", build)
+        check(rc == 2 and "exclude" in err, f"--serial with --url: {rc} {err!r}")
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        dead = f"tcp:127.0.0.1:{s.getsockname()[1]}"
+        s.close()
+        rc, out, err = hotd("push", "--serial", dead, "--build", build)
+        check(rc == 1 and f"{dead}: failed: " in out and "refused" in out.lower(),
+              f"nothing listening: {out!r}")
+        check("--serial" in hotd("push", "--help")[1], "push --help names --serial")
+    except AssertionError as e:
+        check(False, str(e))
+    finally:
+        if dev:
+            dev.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"hotd_serial: {passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
