@@ -9,10 +9,8 @@ running (the firmware prints what the module answers every tick).
 """
 import argparse
 import hashlib
-import hmac
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -23,51 +21,14 @@ import threading
 import time
 import zlib
 
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hrtest  # noqa: E402
+from hrtest import check  # noqa: E402
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
-
-
-class Device:
+class Device(hrtest.Device):
     def __init__(self, fw, storage, keyfile, env=None, args=()):
-        e = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage, **(env or {}))
-        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile, *args], env=e,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines, self.errs = [], []
-        self.cond = threading.Condition()
-        for stream, sink in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errs)):
-            threading.Thread(target=self._read, args=(stream, sink), daemon=True).start()
-        m = self.wait(r"listening on (\d+)")
-        self.port = int(m.group(1))
-
-    def _read(self, stream, sink):
-        for line in stream:
-            with self.cond:
-                sink.append(line.rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait(self, regex, timeout=10, stream="out", after=0):
-        sink = self.lines if stream == "out" else self.errs
-        end = time.time() + timeout
-        with self.cond:
-            while True:
-                for line in sink[after:]:
-                    m = re.search(regex, line)
-                    if m:
-                        return m
-                left = end - time.time()
-                if left <= 0 or self.proc.poll() is not None:
-                    raise AssertionError(f"no line matching {regex!r}; last: {sink[-5:]} "
-                                         f"stderr: {self.errs[-5:]}")
-                self.cond.wait(left)
+        super().__init__(fw, storage, keyfile, env=env, args=args, console=True)
 
     def value(self):
         """What the running module answers now (a heartbeat after this call)."""
@@ -84,15 +45,7 @@ class Device:
         return n
 
     def url(self, target):
-        return f"http://127.0.0.1:{self.port}{target}"
-
-    def stop(self, sig=signal.SIGTERM):
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+        return self.http + target
 
 
 def curl(dev, method, target, body=None, headers=(), timeout=20):
@@ -125,9 +78,8 @@ class Signer:
         if counter is None:
             self.counter += 1
             counter = self.counter
-        msg = "\n".join(["HR1", method, target, nonce, str(counter),
-                         hashlib.sha256(body).hexdigest()]).encode()
-        mac = hmac.new(key or self.key, msg, hashlib.sha256).hexdigest()
+        mac = hrtest.hr1_mac(key or self.key, method, target, nonce, counter,
+                             hashlib.sha256(body).hexdigest())
         return f"Authorization: HR1 counter={counter}, mac={mac}"
 
 
@@ -150,8 +102,7 @@ def serial_upload(dev, key, counter, body):
     """The framed upload of docs/serial.md, with one frame damaged on the way."""
     m = dev.wait(r"^ok ([0-9a-f]{32}) (\d+)$", after=dev.console("nonce\n"))
     sha = hashlib.sha256(body).hexdigest()
-    msg = "\n".join(["HR1", "SERIAL", "upload main", m.group(1), str(counter), sha]).encode()
-    mac = hmac.new(key, msg, hashlib.sha256).hexdigest()
+    mac = hrtest.hr1_mac(key, "SERIAL", "upload main", m.group(1), counter, sha)
     at = dev.console(f"upload main {len(body)} {sha} HR1 counter={counter}, mac={mac}\n")
     dev.wait(r"^ack 0$", after=at)
     naks = 0
@@ -192,9 +143,7 @@ def main():
     mod = lambda name: open(os.path.join(a.modules, name + ".o"), "rb").read()
     v1, v2 = mod("dev_v1"), mod("dev_v2")
     work = tempfile.mkdtemp(prefix="hr-device-")
-    key = os.urandom(32)
-    keyfile = os.path.join(work, "key")
-    open(keyfile, "wb").write(key)
+    key, keyfile = hrtest.raw_key(work, "key")
     signer = Signer(key)
 
     dev = Device(a.fw, work, keyfile)
@@ -317,8 +266,7 @@ def main():
     check(st["image"]["confirmed"] and st["pending"] is False,
           f"the previous good module runs and nothing is pending: {st}")
     check(dev.stop() == 0, "clean stop")
-    print(f"device_test: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return hrtest.summary("device_test")
 
 
 if __name__ == "__main__":

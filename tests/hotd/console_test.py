@@ -16,104 +16,32 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
-import threading
-import time
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hrtest  # noqa: E402
+from hrtest import check  # noqa: E402
 
 
-class Lines:
-    """Lines read from a stream by a thread, waited for by regex."""
-
-    def __init__(self, stream, forward=None):
-        self.lines, self.cond, self.forward = [], threading.Condition(), forward
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream):
-        for raw in iter(stream.readline, b""):
-            if self.forward:
-                self.forward(raw)
-            with self.cond:
-                self.lines.append(raw.decode(errors="replace").rstrip("\r\n"))
-                self.cond.notify_all()
-
+class Lines(hrtest.Lines):
     def wait(self, regex, after=0, timeout=15):
-        end = time.time() + timeout
-        with self.cond:
-            while True:
-                for i, line in enumerate(self.lines[after:], after):
-                    m = re.search(regex, line)
-                    if m:
-                        return i, m
-                if time.time() >= end:
-                    raise AssertionError(f"no line matching {regex!r}; last: {self.lines[-5:]}")
-                self.cond.wait(end - time.time())
+        return self.expect(regex, timeout, after)
 
 
-class Device:
+class Device(hrtest.ConsoleBridge):
     """device_fw with its console (stdin, stdout + stderr) on a TCP port."""
 
     def __init__(self, fw, storage, keyfile):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.serial_port = self.listener.getsockname()[1]
-        self.client, self.lock = None, threading.Lock()
-        env = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage)
-        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        self.out = Lines(self.proc.stdout, self._to_client)
-        self.err = Lines(self.proc.stderr, self._to_client)
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.proc = hrtest.start_fw(fw, storage, keyfile, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.out = Lines(self.proc.stdout, self.forward)
+        self.err = Lines(self.proc.stderr, self.forward)
+        self.start_bridge()
         port = self.out.wait(r"listening on (\d+)")[1].group(1)
         self.url = f"http://127.0.0.1:{port}"
-
-    def _to_client(self, raw):
-        # Whole lines, one at a time: the two streams share the "wire".
-        with self.lock:
-            if self.client:
-                try:
-                    self.client.sendall(raw)
-                except OSError:
-                    self.client = None
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.client = conn
-            while True:
-                data = conn.recv(4096)
-                if not data:
-                    break
-                self.proc.stdin.write(data)
-                self.proc.stdin.flush()
-            with self.lock:
-                self.client = None
-
-    def stop(self):
-        self.listener.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def function_spans(source):
@@ -179,14 +107,8 @@ def main():
         r = subprocess.run([args.hotd, "console"], capture_output=True, text=True)
         check(r.returncode == 2 and "--serial" in r.stderr, "console without --serial")
 
-        key = os.urandom(32)
-        rawkey = os.path.join(tmp, "raw.key")
-        with open(rawkey, "wb") as f:
-            f.write(key)
-        build = os.path.join(tmp, "build")
-        os.makedirs(os.path.join(build, "modules"))
-        with open(os.path.join(build, "hotreload.key"), "w") as f:
-            f.write(key.hex() + "\n")
+        key, rawkey = hrtest.raw_key(tmp)
+        build = hrtest.make_build(tmp, "build", key)
 
         def install(name):
             for dest in ("main.img", "main.debug.o"):
@@ -256,8 +178,7 @@ def main():
         if dev:
             dev.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"hotd_console: {passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return hrtest.summary("hotd_console")
 
 
 if __name__ == "__main__":

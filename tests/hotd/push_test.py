@@ -13,84 +13,29 @@ import os
 import re
 import shutil
 import signal
-import subprocess
+import sys
 import tempfile
-import threading
-import time
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hrtest  # noqa: E402
+from hrtest import check, make_build  # noqa: E402
 
 
-class Device:
+class Device(hrtest.Device):
+    TAIL = 3
+
     def __init__(self, fw, storage, keyfile):
-        env = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage)
-        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines, self.errs = [], []
-        self.cond = threading.Condition()
-        for stream, sink in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errs)):
-            threading.Thread(target=self._read, args=(stream, sink), daemon=True).start()
-        self.port = int(self.wait(r"listening on (\d+)").group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def _read(self, stream, sink):
-        for line in stream:
-            with self.cond:
-                sink.append(line.rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait(self, regex, timeout=10, after=0):
-        end = time.time() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[after:]:
-                    m = re.search(regex, line)
-                    if m:
-                        return m
-                left = end - time.time()
-                if left <= 0 or self.proc.poll() is not None:
-                    raise AssertionError(f"no line matching {regex!r}; last: {self.lines[-3:]} "
-                                         f"stderr: {self.errs[-3:]}")
-                self.cond.wait(left)
+        super().__init__(fw, storage, keyfile)
+        self.url = self.http
 
     def value(self):
         """What the running module answers now (a heartbeat after this call)."""
         n = len(self.lines)
         return int(self.wait(r"value=(-?\d+)", after=n).group(1))
 
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def make_build(root, name, key, module):
-    """A folder shaped like a build directory: hotreload.key, modules/main.img."""
-    build = os.path.join(root, name)
-    os.makedirs(os.path.join(build, "modules"), exist_ok=True)
-    with open(os.path.join(build, "hotreload.key"), "w") as f:
-        f.write(key.hex() + "\n")
-    shutil.copy(module, os.path.join(build, "modules", "main.img"))
-    return build
-
 
 def hotd(args, *rest, env=None):
-    r = subprocess.run([args.hotd, *rest], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True, timeout=60, env=dict(os.environ, **(env or {})))
-    return r.returncode, r.stdout, r.stderr
+    return hrtest.run(args.hotd, *rest, env=env)
 
 
 def line_for(out, url):
@@ -110,10 +55,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hotd_push_")
     devices = []
     try:
-        key = os.urandom(32)
-        rawkey = os.path.join(tmp, "raw.key")
-        with open(rawkey, "wb") as f:
-            f.write(key)
+        key, rawkey = hrtest.raw_key(tmp)
         build = make_build(tmp, "build", key, mod("dev_v1.o"))
 
         def start_device(i):
@@ -226,8 +168,7 @@ def main():
         for d in devices:
             d.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"hotd_push: {passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return hrtest.summary("hotd_push")
 
 
 if __name__ == "__main__":

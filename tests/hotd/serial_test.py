@@ -11,154 +11,74 @@ nak and the timeout resend paths end to end.
 """
 import argparse
 import hashlib
-import hmac
 import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hrtest  # noqa: E402
+from hrtest import check, make_build  # noqa: E402
+
 FRAME = 1 + 4 + 256 + 4  # a full frame on the wire
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
-
-
-class SerialDevice:
+class SerialDevice(hrtest.ConsoleBridge):
     """device_fw with its console on a TCP socket."""
 
     def __init__(self, fw, storage, keyfile):
+        super().__init__()
         os.makedirs(storage, exist_ok=True)
-        env = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage)
-        self.proc = subprocess.Popen([fw, "--port", "0", "--key", keyfile], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, bufsize=0)
-        self.lines = []
-        self.cond = threading.Condition()
-        self.conn = None
+        self.proc = hrtest.start_fw(fw, storage, keyfile, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.damage = None  # ("flip" | "drop", offset into the frames, length)
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(1)
-        self.port = self.listener.getsockname()[1]
-        self.spec = f"tcp:127.0.0.1:{self.port}"
-        threading.Thread(target=self._from_fw, daemon=True).start()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.port = self.serial_port
+        self.out = hrtest.Lines(self.proc.stdout, self.forward,
+                                alive=lambda: self.proc.poll() is None)
+        self.lines = self.out.lines
+        self.start_bridge()
         self.wait(r"listening on \d+")
 
-    def _from_fw(self):
-        partial = b""
-        while True:
-            data = os.read(self.proc.stdout.fileno(), 4096)
-            if not data:
-                break
-            conn = self.conn
-            if conn:
-                try:
-                    conn.sendall(data)
-                except OSError:
-                    pass
-            partial += data
-            *done, partial = partial.split(b"\n")
-            with self.cond:
-                self.lines.extend(d.decode(errors="replace") for d in done)
-                self.cond.notify_all()
+    def connected(self):
+        self.line, self.frames_at = b"", None
 
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.conn = conn
-            self._to_fw(conn)
-            self.conn = None
-            conn.close()
-
-    def _to_fw(self, conn):
-        """Socket to stdin; after an "upload" line the bytes are frames, where
-        the armed damage (if any) applies once."""
-        line, frames_at = b"", None
-        while True:
-            try:
-                data = conn.recv(4096)
-            except OSError:
-                return
-            if not data:
-                return
-            out = bytearray()
-            for b in data:
-                if frames_at is None:
-                    line += bytes([b])
-                    if b == 0x0A:
-                        frames_at = 0 if line.startswith(b"upload ") else None
-                        line = b""
-                    out.append(b)
-                    continue
-                kind, start, length = self.damage or ("", -1, 0)
-                if start <= frames_at < start + length:
-                    if kind == "flip":
-                        out.append(b ^ 0x5A)
-                    # "drop": nothing reaches the device
-                    if frames_at == start + length - 1:
-                        self.damage = None
-                else:
-                    out.append(b)
-                frames_at += 1
-            try:
-                self.proc.stdin.write(bytes(out))
-            except OSError:
-                return
+    def to_fw(self, data):
+        """After an "upload" line the bytes are frames, where the armed damage
+        (if any) applies once."""
+        out = bytearray()
+        for b in data:
+            if self.frames_at is None:
+                self.line += bytes([b])
+                if b == 0x0A:
+                    self.frames_at = 0 if self.line.startswith(b"upload ") else None
+                    self.line = b""
+                out.append(b)
+                continue
+            kind, start, length = self.damage or ("", -1, 0)
+            if start <= self.frames_at < start + length:
+                if kind == "flip":
+                    out.append(b ^ 0x5A)
+                # "drop": nothing reaches the device
+                if self.frames_at == start + length - 1:
+                    self.damage = None
+            else:
+                out.append(b)
+            self.frames_at += 1
+        return bytes(out)
 
     def wait(self, regex, timeout=10, after=0):
-        end = time.time() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[after:]:
-                    m = re.search(regex, line)
-                    if m:
-                        return m
-                left = end - time.time()
-                if left <= 0 or self.proc.poll() is not None:
-                    raise AssertionError(f"no line matching {regex!r}; last: {self.lines[-3:]}")
-                self.cond.wait(left)
+        return self.out.expect(regex, timeout, after, tail=3)[1]
 
     def value(self):
         n = len(self.lines)
         return int(self.wait(r"^value=(-?\d+)", after=n).group(1))
 
     def saw(self, regex, after=0):
-        with self.cond:
-            return any(re.search(regex, line) for line in self.lines[after:])
-
-    def stop(self):
-        self.listener.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def make_build(root, name, key, module):
-    build = os.path.join(root, name)
-    os.makedirs(os.path.join(build, "modules"), exist_ok=True)
-    with open(os.path.join(build, "hotreload.key"), "w") as f:
-        f.write(key.hex() + "\n")
-    shutil.copy(module, os.path.join(build, "modules", "main.img"))
-    return build
+        return self.out.saw(regex, after)
 
 
 def main():
@@ -172,15 +92,10 @@ def main():
     dev = None
 
     def hotd(*rest, env=None):
-        r = subprocess.run([args.hotd, *rest], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=60, env=dict(os.environ, **(env or {})))
-        return r.returncode, r.stdout, r.stderr
+        return hrtest.run(args.hotd, *rest, env=env)
 
     try:
-        key = os.urandom(32)
-        rawkey = os.path.join(tmp, "raw.key")
-        with open(rawkey, "wb") as f:
-            f.write(key)
+        key, rawkey = hrtest.raw_key(tmp)
         build = make_build(tmp, "build", key, mod("dev_v1.o"))
         dev = SerialDevice(args.fw, os.path.join(tmp, "store"), rawkey)
         check(os.path.getsize(mod("dev_v1.o")) > 4 * 256, "modules span several frames")
@@ -234,8 +149,7 @@ def main():
             body = open(mod("dev_v1.o"), "rb").read()
             sha = hashlib.sha256(body).hexdigest()
             counter = str(int(last) + 1)
-            msg = f"HR1\nSERIAL\nupload main\n{nonce.decode()}\n{counter}\n{sha}".encode()
-            mac = hmac.new(key, msg, hashlib.sha256).hexdigest()
+            mac = hrtest.hr1_mac(key, "SERIAL", "upload main", nonce.decode(), counter, sha)
             mark = len(dev.lines)
             s.sendall(f"upload main {len(body)} {sha} HR1 counter={counter}, mac={mac}\n".encode())
             dev.wait(r"^ack 0$", after=mark)
@@ -284,8 +198,7 @@ def main():
         if dev:
             dev.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"hotd_serial: {passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return hrtest.summary("hotd_serial")
 
 
 if __name__ == "__main__":

@@ -12,65 +12,29 @@ usage: watch_test.py HOTRELOAD_SOURCE_DIR [HOTD]
 (HOTD defaults to the hotd built inside the example's build.)
 """
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hrtest  # noqa: E402
+from hrtest import check  # noqa: E402
 
 
-class Proc:
+class Proc(hrtest.Lines):
     """A background process whose output lines are collected as they come."""
 
     def __init__(self, argv, **kw):
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, **kw)
-        self.lines = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
+        super().__init__(self.proc.stdout)
 
     def wait(self, regex, timeout=30, after=0):
         """The first match of regex in a line from index `after` on, or None."""
-        end = time.time() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[after:]:
-                    m = re.search(regex, line)
-                    if m:
-                        return m
-                left = end - time.time()
-                if left <= 0:
-                    return None
-                self.cond.wait(min(left, 0.2))
-
-    def mark(self):
-        with self.cond:
-            return len(self.lines)
-
-    def text(self, after=0):
-        with self.cond:
-            return "\n".join(self.lines[after:])
+        found = self.search(regex, timeout, after)
+        return found[1] if found else None
 
     def stop(self):
         if self.proc.poll() is None:
@@ -171,16 +135,15 @@ def main():
             rc = None
         check(rc == 0, f"SIGINT stops hotd watch with status 0 (got {rc})")
     finally:
-        if failed and watch:
+        if hrtest.failed and watch:
             print("--- hotd watch output:\n" + watch.text())
-        if failed and dev:
+        if hrtest.failed and dev:
             print("--- device output (tail):\n" + "\n".join(dev.text().splitlines()[-20:]))
         for p in (watch, dev):
             if p:
                 p.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"hotd_watch: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return hrtest.summary("hotd_watch")
 
 
 if __name__ == "__main__":
