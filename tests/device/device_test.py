@@ -135,6 +135,18 @@ def raw_request(dev, data, read=True):
     return reply
 
 
+def wait_confirmed(dev, timeout=10):
+    """Until the running module's stored image is marked confirmed."""
+    end = time.time() + timeout
+    while time.time() < end:
+        st = curl(dev, "GET", "/status")[1]["modules"][0]
+        if st.get("stored", {}).get("state") == "confirmed" and \
+                st.get("image", {}).get("seq") == st["stored"].get("seq"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fw", required=True)
@@ -172,7 +184,7 @@ def main():
     check(any(s["name"] == ".text" for s in st.get("sections", [])), "status lists sections")
     # Let v2 be confirmed (confirm_after_ms = 300): an upload may reuse the storage slot of a
     # module that is not confirmed yet, keeping the last good one (docs/ARCHITECTURE.md).
-    time.sleep(0.4)
+    check(wait_confirmed(dev), "v2 was confirmed after running confirm_after_ms")
 
     def still_v2(what):
         check(dev.value()[0] == 2, f"v2 still running after {what}")
@@ -241,7 +253,7 @@ def main():
     check(dev.value()[0] == 2, "a serial upload alone does not reload")
     dev.wait(r"^ok reloaded module 'main'", after=dev.console("reload\n"))
     check(dev.value()[0] == 1, "v1 runs after the console's reload")
-    time.sleep(0.4)  # v1 confirmed (confirm_after_ms = 300)
+    check(wait_confirmed(dev), "v1 was confirmed after running confirm_after_ms")
     check(dev.stop() == 0, "clean stop")
 
     # SIGKILL in the middle of storing a module: the previous good one loads.
