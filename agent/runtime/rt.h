@@ -3,6 +3,7 @@
 #define HR_RT_H
 
 #include "hotreload.h"
+#include "hotreload/debug.h"
 #include "hotreload/loader.h"
 #include "runtime.h"
 #include "storage.h"
@@ -55,6 +56,7 @@ struct hr_rt {
     char nonce[33];
     uint64_t counter_last;
     bool uploading;
+    struct hr_module *debug_mods[HOTRELOAD_DEBUG_MAX_OBJECTS]; /* per descriptor entry */
     uint32_t unloaded_calls;
     char unloaded_last[HR_NAME_MAX * 2];
 };
@@ -88,6 +90,12 @@ enum hr_arch hr_rt_native_arch(void);
 int hr_rt_resolve(void *ctx, const char *name, hr_addr_t *addr);
 /* Reload `m` from its newest stored image. */
 hotreload_err_t hr_rt_reload_stored(struct hr_rt_module *m);
+
+/* The debug descriptor (debug.c): a module placed and not yet run; a module
+ * about to be freed (its memory still intact). */
+void hr_debug_added(const char *name, struct hr_module *mod, uint32_t generation,
+                    const uint8_t *build_id, uint32_t build_id_len);
+void hr_debug_removing(struct hr_module *mod);
 
 /* A tiny JSON writer (status.c). */
 struct hr_json {

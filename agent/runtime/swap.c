@@ -186,6 +186,7 @@ void hr_rt_retire(struct hr_rt_module *m)
     char why[HR_MSG_MAX];
     if (run_array(m->mod, true, why, sizeof why))
         hr_rt_log("hotreload: module '%s': destructor failed: %s", m->name, why);
+    hr_debug_removing(m->mod);
     hr_module_free(m->mod);
     m->mod = NULL;
 }
@@ -207,11 +208,17 @@ hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t siz
         hr_module_free(next);
         return err;
     }
+    /* Placed and relocated, not run yet: a debugger can set its breakpoints
+     * in the new code before the constructors execute. */
+    uint8_t bid[HR_FWID_MAX];
+    uint32_t bidlen = note_build_id(image, size, bid);
+    hr_debug_added(m->name, next, m->generation + 1, bid, bidlen);
     char carried[HR_PERSIST_REPORT], dropped[HR_PERSIST_REPORT];
     memcpy(carried, m->carried, sizeof carried);
     memcpy(dropped, m->dropped, sizeof dropped);
     carry_persistent(m, next);
     if (run_array(next, false, msg, sizeof msg)) {
+        hr_debug_removing(next);
         hr_module_free(next);
         memcpy(m->carried, carried, sizeof carried);
         memcpy(m->dropped, dropped, sizeof dropped);
@@ -228,13 +235,15 @@ hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t siz
     m->generation++;
     m->image_seq = image_seq;
     hr_sha256(image, size, m->image_sha);
-    m->build_id_len = note_build_id(image, size, m->build_id);
+    m->build_id_len = bidlen;
+    memcpy(m->build_id, bid, sizeof bid);
     m->loaded_at_ms = hr_rt.pf->now_ms(hr_rt.pf->ctx);
     m->confirmed = image_seq == 0;
     run_hooks(false);
     if (old) {
         if (run_array(old, true, msg, sizeof msg))
             hr_rt_log("hotreload: module '%s': old destructor failed: %s", m->name, msg);
+        hr_debug_removing(old); /* before the memory can be reused */
         hr_module_free(old);
     }
     hr_rt_log("hotreload: module '%s' generation %u running%s%s%s", m->name, m->generation,

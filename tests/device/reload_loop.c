@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hotreload.h"
+#include "hotreload/debug.h"
 
 /* The module's functions, called through the stubs `hotd stubs` generated
  * (main_stubs.S, main_symtab.c): before a module is loaded they reach
@@ -66,6 +67,32 @@ static struct blob slurp(const char *path)
     return b;
 }
 
+/* The debug descriptor's objects for `module`; the one with the highest
+ * generation in *latest. */
+static int debug_objects(const char *module, const struct hotreload_debug_object **latest)
+{
+    int n = 0;
+    *latest = NULL;
+    for (int i = 0; i < HOTRELOAD_DEBUG_MAX_OBJECTS; i++) {
+        const struct hotreload_debug_object *o = &hotreload_debug.objects[i];
+        if (!o->nsections || strcmp(o->module, module) != 0)
+            continue;
+        n++;
+        if (!*latest || o->generation > (*latest)->generation)
+            *latest = o;
+    }
+    return n;
+}
+
+/* Does the descriptor place `addr` inside the module's .text? */
+static bool in_text(const struct hotreload_debug_object *o, const void *addr)
+{
+    for (uint32_t i = 0; o && i < o->nsections; i++)
+        if (!strcmp(o->sections[i].name, ".text"))
+            return (uint64_t)(uintptr_t)addr - o->sections[i].addr < o->sections[i].size;
+    return false;
+}
+
 static void pre(void *ctx) { hooks_pre += *(int *)ctx; }
 static void post(void *ctx) { hooks_post += *(int *)ctx; }
 
@@ -112,11 +139,22 @@ int main(int argc, char **argv)
     CHECK(mod_calls() == 1001 && mod_calls() == 2002, "v1 counting");
     CHECK(hooks_pre == 1 && hooks_post == 1, "hooks ran %d/%d times", hooks_pre, hooks_post);
     CHECK(fw_fini_calls == 0, "no destructor runs at a load");
+    const struct hotreload_debug_object *dbg;
+    CHECK(hotreload_debug.version == HOTRELOAD_DEBUG_VERSION, "debug descriptor version");
+    CHECK(debug_objects("main", &dbg) == 1 && dbg->generation == 1 &&
+          in_text(dbg, hotreload_lookup("main", "mod_value")),
+          "the debug descriptor shows v1 where it runs");
+    CHECK(hotreload_debug.action == HOTRELOAD_DEBUG_CONSISTENT && hotreload_debug.changes == 2,
+          "ADD then CONSISTENT announced (%u changes)", hotreload_debug.changes);
 
     CHECK(hotreload_load_from_buffer(&cfg, v2.data, v2.size) == HOTRELOAD_OK, "load v2: %s",
           hotreload_last_error());
     CHECK(mod_value() == 2, "v2 answers %ld", mod_value());
     CHECK(fw_fini_calls == 1, "v1's destructor ran when it was retired (%d)", fw_fini_calls);
+    CHECK(debug_objects("main", &dbg) == 1 && dbg->generation == 2 &&
+          in_text(dbg, hotreload_lookup("main", "mod_value")) && hotreload_debug.changes == 6,
+          "the descriptor swapped v1 for v2 (ADD, CONSISTENT, DELETE, CONSISTENT: %u)",
+          hotreload_debug.changes);
     /* kept carried (2 -> 3), fresh started over (0 -> 1) */
     CHECK(mod_calls() == 3001, "persistent carried, fresh reset: %ld", mod_calls() - 1);
     CHECK(hotreload_lookup("main", "mod_value") != NULL, "lookup of a function");
@@ -126,7 +164,11 @@ int main(int argc, char **argv)
 
     refused(&cfg, slurp(argv[3]), HOTRELOAD_ERR_INVALID, "no_such_firmware_function", 2);
     refused(&cfg, slurp(argv[4]), HOTRELOAD_ERR_INVALID, "mod_calls", 2);
+    uint32_t changes = hotreload_debug.changes;
     refused(&cfg, slurp(argv[5]), HOTRELOAD_ERR_INIT, "constructor", 2);
+    CHECK(hotreload_debug.changes == changes + 4 && debug_objects("main", &dbg) == 1 &&
+          dbg->generation == 2, "a module whose constructor trapped was announced and "
+          "withdrawn before it was freed");
     refused(&cfg, slurp(argv[6]), HOTRELOAD_ERR_FIRMWARE, "rebuild the module", 2);
 
     /* A second module beside it, looked up by name (no stubs). */
@@ -149,6 +191,7 @@ int main(int argc, char **argv)
     CHECK(hotreload_unload(&cfg) == HOTRELOAD_OK, "unload");
     CHECK(fw_fini_calls == 3, "destructors at unload (%d, want 3: v1, aux, v2)", fw_fini_calls);
     CHECK(mod_value() == 0, "after unload the stub reaches the unloaded handler");
+    CHECK(debug_objects("main", &dbg) == 0, "nothing in the descriptor after unload");
     hotreload_status_json(status, sizeof status);
     CHECK(strstr(status, "\"unloaded_last\":\"mod_value\""), "status names the call: %s",
           status);
