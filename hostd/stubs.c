@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,7 @@ static void gen_stubs(FILE *f, enum arch arch, const char *name, const struct mo
             arches[arch].name, name, table);
     fprintf(f, " *\n%s */\n\n", arch_notes[arch]);
     fprintf(f, "\t.section .text.hotreload_stubs,\"ax\",@progbits\n");
+    fprintf(f, ".Lhr_stubs_start:\n");
     if (m->nexports && (arch == RV32 || arch == RV64))
         fprintf(f, "\t.option push\n\t.option norelax\n");
     if (m->nexports && (arch == XTENSA || arch == XTENSA_WIN))
@@ -168,6 +170,21 @@ static void gen_stubs(FILE *f, enum arch arch, const char *name, const struct mo
     }
     if (m->nexports && (arch == RV32 || arch == RV64))
         fprintf(f, "\t.option pop\n");
+    /* Where the stubs are, for the gdb helper: a stub carries the name of the
+     * module function it reaches, and a breakpoint on that name must stop in
+     * the module, not once more in the stub. Data, not a code label, so that
+     * no extra name shows up in backtraces. Form 1 holds offsets from each
+     * field, final at link time (no dynamic relocation in a PIE firmware,
+     * readable from the ELF before it runs); Xtensa's assembler has no such
+     * difference across sections, so form 2 holds the (32-bit) addresses. */
+    bool pcrel = arch != XTENSA && arch != XTENSA_WIN;
+    fprintf(f, "\n.Lhr_stubs_end:\n\t.section .rodata.hotreload_stubs,\"a\"\n"
+               "\t.globl\thotreload_stubs_%s\n\t.type\thotreload_stubs_%s, @object\n"
+               "\t.p2align 2\nhotreload_stubs_%s:\n\t.4byte\t%d\n"
+               "\t.4byte\t.Lhr_stubs_start%s\n\t.4byte\t.Lhr_stubs_end%s\n"
+               "\t.size\thotreload_stubs_%s, .-hotreload_stubs_%s\n",
+            name, name, name, pcrel ? 1 : 2, pcrel ? " - ." : "", pcrel ? " - ." : "", name,
+            name);
     /* Stubs need no executable stack; without this note ld assumes they do. */
     fprintf(f, "\n\t.section .note.GNU-stack,\"\",@progbits\n");
 }

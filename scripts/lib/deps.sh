@@ -7,7 +7,11 @@ HOTRELOAD_PACKAGES=(
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-xtensa-lx106 binutils-xtensa-lx106
   python3 python3-pyelftools
-  openssl curl
+  openssl curl gdb
+  # the bare-metal targets on QEMU, and gdb for them
+  qemu-system-misc gdb-multiarch
+  # fuzzing (libFuzzer) with clang
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 
 # Install whichever of the given packages are missing; silent when none are.
