@@ -19,10 +19,13 @@ that function follows along:
 Nothing here assumes an architecture: the descriptor is read from raw
 memory with the target's pointer size, alignment and byte order.
 """
+import atexit
 import os
 import re
 import shlex
+import shutil
 import struct
+import tempfile
 
 import gdb
 
@@ -211,7 +214,8 @@ class State:
         self.bp = None
         self.stubs = None        # (notify address, [(start, end)] of the stubs), None: not read
         self.applied_files = {}  # hotd command file -> mtime applied
-        self.no_descriptor_said = False
+        self.files_only = False  # `hotreload follow files`
+        self.snapshots = None    # folder of the symbol files' private copies
 
     def search_dirs(self):
         dirs = list(self.paths)
@@ -258,12 +262,32 @@ def _run(cmd):
 # ---------------------------------------------------------------- symbol work
 
 
+def snapshot(path, build_id):
+    """A private copy of the symbol file, named by its build-id. The build
+    rewrites NAME.debug.o in place for the next version while gdb still reads
+    the running one's debug information from it; the copy never changes."""
+    if state.snapshots is None:
+        state.snapshots = tempfile.mkdtemp(prefix="hotreload-gdb-")
+        atexit.register(shutil.rmtree, state.snapshots, True)
+    d = os.path.join(state.snapshots, build_id.hex())
+    copy = os.path.join(d, os.path.basename(path))
+    if not os.path.exists(copy):
+        os.makedirs(d, exist_ok=True)
+        shutil.copyfile(path, copy + ".part")
+        if elf_build_id(copy + ".part") != build_id:   # rewritten meanwhile
+            os.unlink(copy + ".part")
+            return None
+        os.replace(copy + ".part", copy)
+    return copy
+
+
 def add_object(obj):
     key = text_addr(obj)
     if key is None or key in state.loaded:
         return
-    path = state.find_file(obj["build_id"])
-    entry = dict(obj, file=path, text=key)
+    found = state.find_file(obj["build_id"])
+    path = snapshot(found, obj["build_id"]) if found else None
+    entry = dict(obj, file=path, source=found, text=key)
     state.loaded[key] = entry
     if not path:
         say("no unstripped module with build-id %s for '%s' (generation %d) in %s"
@@ -401,10 +425,11 @@ def apply_command_file(path, quiet=False):
         # shadow the new ones.
         for key in [k for k, e in state.loaded.items() if e["module"] == name]:
             remove_key(key)
-        _run(line)
-        state.loaded[text] = {"slot": -1, "module": name, "generation": 0,
-                              "build_id": elf_build_id(sym) or b"", "sections": secs,
-                              "file": sym, "text": text}
+        bid = elf_build_id(sym) or b""
+        snap = (snapshot(sym, bid) if bid else None) or sym
+        _run(" ".join(shlex.quote(w) for w in ["add-symbol-file", snap] + words[2:]))
+        state.loaded[text] = {"slot": -1, "module": name, "generation": 0, "build_id": bid,
+                              "sections": secs, "file": snap, "source": sym, "text": text}
         if not quiet:
             say("applied %s" % line)
     disable_stub_locations()
@@ -469,7 +494,7 @@ def at_safe_point():
     try:
         if not gdb.selected_inferior().pid:
             return
-        if state.bp is not None:
+        if following_descriptor():
             if state.pending:
                 apply_pending()
         else:
@@ -490,9 +515,13 @@ def on_exited(event):
         remove_key(key)
 
 
+def following_descriptor():
+    return state.bp is not None and state.bp.enabled and not state.files_only
+
+
 def on_new_objfile(event):
     state.stubs = None
-    if state.bp is not None:
+    if state.bp is not None or state.files_only:
         return
     try:
         gdb.parse_and_eval("&" + NOTIFY)
@@ -505,7 +534,7 @@ def on_new_objfile(event):
 
 
 class HotreloadPrefix(gdb.Command):
-    """Follow hot reloads of modules: hotreload status | sync | path DIR | apply FILE."""
+    """Follow hot reloads of modules: hotreload status | sync | path DIR | apply FILE | follow MODE."""
 
     def __init__(self):
         super().__init__("hotreload", gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)
@@ -522,14 +551,15 @@ device's debug descriptor announced them."""
     def invoke(self, arg, from_tty):
         gdb.write("search path: %s\n" % (os.pathsep.join(state.search_dirs()) or "(none)"))
         gdb.write("following: %s\n" % (
-            "the device's notify breakpoint" if state.bp else "hotd's command files"))
+            "the device's notify breakpoint" if following_descriptor()
+            else "hotd's command files (hotreload apply)"))
         if not state.loaded:
             gdb.write("no modules loaded\n")
         for key in sorted(state.loaded):
             e = state.loaded[key]
             gdb.write("module %s generation %d build-id %s\n"
                       % (e["module"], e["generation"], e["build_id"].hex()))
-            gdb.write("  symbols: %s\n" % (e["file"] or "(none found)"))
+            gdb.write("  symbols: %s\n" % (e.get("source") or e["file"] or "(none found)"))
             for name, addr, size in e["sections"]:
                 gdb.write("  %-24s 0x%x size 0x%x\n" % (name, addr, size))
 
@@ -590,7 +620,42 @@ path are applied by themselves at each stop."""
             pass
 
 
+class HotreloadFollow(gdb.Command):
+    """How gdb learns of reloads: `hotreload follow descriptor` (the default when the
+firmware has hotreload_debug_notify: a breakpoint there, breakpoints safe across
+reloads) or `hotreload follow files` (for targets where that breakpoint cannot
+be used: the add-symbol-file commands hotd writes to NAME.gdb in the search
+path are applied at each stop; a reload is then learnt of after the fact)."""
+
+    def __init__(self):
+        super().__init__("hotreload follow", gdb.COMMAND_DATA)
+
+    def complete(self, text, word):
+        return [w for w in ("descriptor", "files") if w.startswith(word or "")]
+
+    def invoke(self, arg, from_tty):
+        mode = arg.strip()
+        if mode == "files":
+            state.files_only = True
+            if state.bp is not None and state.bp.is_valid():
+                state.bp.enabled = False
+            state.pending = []
+        elif mode == "descriptor":
+            state.files_only = False
+            if state.bp is not None and state.bp.is_valid():
+                state.bp.enabled = True
+            else:
+                on_new_objfile(None)
+            if state.bp is None:
+                raise gdb.GdbError("hotreload follow: the firmware has no %s" % NOTIFY)
+        elif mode:
+            raise gdb.GdbError("usage: hotreload follow descriptor|files")
+        gdb.write("hotreload: following %s\n" % (
+            "the debug descriptor" if following_descriptor() else "hotd's command files"))
+
+
 HotreloadPrefix()
+HotreloadFollow()
 HotreloadStatus()
 HotreloadSync()
 HotreloadPath()

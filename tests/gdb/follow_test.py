@@ -4,7 +4,9 @@ sys.argv = [_, SOURCE_ROOT, MODULE_DIR, HOTD, WORK_DIR]; the inferior is
 fw_gdb --key KEY counter_01.img ... counter_20.img, which stores and reloads
 each image the way an upload does, then calls counter_step and
 counter_report once. Odd versions are built from mod/v1/counter.c, even ones
-from mod/v2/counter.c (every function moved, other results); the posix
+from mod/v2/counter.c (every function moved, other results), and each
+is copied over one counter.debug.o before it is loaded, as a rebuild
+rewrites that file in place; the posix
 port's first-fit placement puts each version where the one before the
 previous was, so every reload from the third on lands on the very address
 an earlier version occupied (checked, not assumed).
@@ -22,6 +24,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,6 +63,14 @@ def line_of(path, text):
             if text in line:
                 return n
     raise SystemExit("no '%s' in %s" % (text, path))
+
+
+def function_at(pc):
+    """The function symbol whose code holds pc (None without debug info)."""
+    b = gdb.block_for_pc(pc)
+    while b is not None and b.function is None:
+        b = b.superblock
+    return b.function if b else None
 
 
 def shape(version):
@@ -157,7 +168,11 @@ try:
     gdb.execute("source %s/gdb/hotreload.gdb" % ROOT)
     gdb.execute("source %s/gdb/hotreload.gdb" % ROOT)   # twice: harmless
     import hotreload_gdb as H
-    gdb.execute("hotreload path %s" % MODDIR)
+    # One NAME.debug.o, rewritten in place for each version as the build does.
+    live = tempfile.mkdtemp(dir=WORK, prefix="live-")
+    live_debug = os.path.join(live, "counter.debug.o")
+    shutil.copyfile(IMAGES[0].replace(".img", ".debug.o"), live_debug)
+    gdb.execute("hotreload path %s" % live)
     check("hotreload status" in run("help hotreload"), "help hotreload lists status")
     for sub in ("status", "sync", "path", "apply"):
         check(len(run("help hotreload " + sub).strip()) > 40, "help hotreload " + sub)
@@ -195,13 +210,13 @@ try:
               and caller.find_sal().symtab.filename.endswith("fw_gdb.c")
               and caller.older() is not None and caller.older().name() == "main",
               "%s: bt is counter_step <- run_module <- main (no stub frame)" % tag)
-        b = gdb.block_for_pc(pc)
-        objfile = b.function.symtab.objfile.filename if b and b.function else ""
-        want = os.path.basename(image).replace(".img", ".debug.o")
-        check(objfile.endswith(want), "%s: symbols from %s (%s)" % (tag, want, objfile))
-        others = [o.filename for o in gdb.objfiles()
-                  if "counter_" in o.filename and not o.filename.endswith(want)]
-        check(not others, "%s: no other version's symbols loaded (%s)" % (tag, others))
+        fn = function_at(pc)
+        objfile = fn.symtab.objfile.filename if fn else ""
+        want = H.elf_build_id(image.replace(".img", ".debug.o"))
+        check(objfile and H.elf_build_id(objfile) == want,
+              "%s: symbols from this version's counter.debug.o (%s)" % (tag, objfile))
+        copies = [o.filename for o in gdb.objfiles() if "counter" in os.path.basename(o.filename)]
+        check(len(copies) == 1, "%s: no other version's symbols loaded (%s)" % (tag, copies))
         check(value("x") == 7, "%s: argument x prints 7" % tag)
         check(value("counter_version") == k, "%s: module global counter_version == %d" % (tag, k))
         total_before = value("counter_total")
@@ -228,6 +243,8 @@ try:
             fw_triple = value("(unsigned long long)&fw_triple")
         memory_equals(gdb.selected_inferior().pid, obj, relocated(image, obj, fw_triple),
                       "%s stopped" % tag)
+        if k < len(IMAGES):   # the next build, written over the running one's file
+            shutil.copyfile(IMAGES[k].replace(".img", ".debug.o"), live_debug)
         gdb.execute("continue")
 
     new = user_stops_since(mark)
@@ -273,6 +290,40 @@ try:
           % (secs, want))
     # -- after the session: the last version's code is exactly what the loader made
     memory_equals(pid, final, code, "after detach")
+
+    # -- following hotd's command files instead of the descriptor: push over
+    # HTTP (hotd writes BUILD/modules/counter.gdb), attach, and the helper
+    # applies the file at that stop; again after a second push.
+    build = tempfile.mkdtemp(dir=WORK, prefix="push-build-")
+    os.mkdir(os.path.join(build, "modules"))
+    with open(KEY, "rb") as f, open(os.path.join(build, "hotreload.key"), "w") as out:
+        out.write(f.read().hex() + "\n")   # hotd reads the key the device has, in hex
+    gdb.execute("hotreload follow files")
+    gdb.execute("hotreload path %s/modules" % build)
+    for k, first in ((1, "counter_step"), (2, "counter_padding")):
+        for ext in (".img", ".debug.o"):
+            shutil.copy(IMAGES[k - 1].replace(".img", ext),
+                        os.path.join(build, "modules", "counter" + ext))
+        r = subprocess.run([HOTD, "push", "counter", "--build", build,
+                            "--url", "http://127.0.0.1:%d" % port], capture_output=True, text=True)
+        check(r.returncode == 0, "hotd push of version %d: %s%s" % (k, r.stdout, r.stderr))
+        cmdfile = os.path.join(build, "modules", "counter.gdb")
+        with open(cmdfile) as f:
+            words = f.read().split()
+        check(words[:2] == ["add-symbol-file", os.path.realpath(
+            os.path.join(build, "modules", "counter.debug.o"))], "hotd wrote %s" % cmdfile)
+        text = int(words[2], 0)
+        gdb.execute("attach %d" % pid)
+        fn = function_at(text)
+        check(fn is not None and fn.name == first
+              and fn.symtab.objfile.filename.endswith("counter.debug.o"),
+              "files mode, push %d: the helper applied counter.gdb (%s at 0x%x)"
+              % (k, fn.name if fn else None, text))
+        loaded = [o.filename for o in gdb.objfiles() if "counter" in os.path.basename(o.filename)]
+        check(len(loaded) == 1, "files mode, push %d: one copy of the module's symbols (%s)"
+              % (k, loaded))
+        check("0x%x" % text in run("hotreload status"), "hotreload status shows the applied copy")
+        gdb.execute("detach")
     os.kill(pid, signal.SIGTERM)
 except Exception as e:  # noqa: BLE001 - any error is a failure of the test
     import traceback

@@ -1,8 +1,8 @@
 /* The firmware gdb follows (tests/gdb/follow_test.py): module "counter",
  * called through the stubs `hotd stubs` generated. Each image given is
  * stored and reloaded the way an upload is (hotreload_update_partition, then
- * hotreload_reload at the safe point), then called once. Afterwards it waits,
- * serving GET /status, until SIGTERM.
+ * hotreload_reload at the safe point), then called once. Afterwards it serves
+ * HTTP (GET /status, uploads) and reloads at its safe point until SIGTERM.
  *
  *   fw_gdb --key FILE IMAGE...      (storage: $HOTRELOAD_STORAGE_DIR) */
 #define _POSIX_C_SOURCE 200809L
@@ -109,8 +109,10 @@ int main(int argc, char **argv)
     }
     fw_done();
     struct timespec tick = {0, 10 * 1000000L};
-    while (!stop)
+    while (!stop) {
+        hotreload_poll(); /* uploads over HTTP from here on */
         nanosleep(&tick, NULL);
+    }
     hotreload_server_stop();
     hotreload_unload(&cfg);
     return 0;
