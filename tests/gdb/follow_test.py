@@ -37,6 +37,7 @@ ROOT, MODDIR, HOTD, WORK = sys.argv[1:5]
 IMAGES = sorted(glob.glob(os.path.join(MODDIR, "counter_??.img")))
 KEY = os.path.join(WORK, "test.key")
 passed = failed = 0
+fw_pid = 0
 
 
 def check(cond, what):
@@ -190,6 +191,7 @@ try:
     texts = {}
     mark = 0
     gdb.execute("run --key %s %s > %s 2>&1" % (KEY, " ".join(IMAGES), fw_out))
+    fw_pid = gdb.selected_inferior().pid
     for k in range(1, len(IMAGES) + 1):
         image = IMAGES[k - 1]
         tag = "v%d" % k
@@ -324,11 +326,15 @@ try:
               % (k, loaded))
         check("0x%x" % text in run("hotreload status"), "hotreload status shows the applied copy")
         gdb.execute("detach")
-    os.kill(pid, signal.SIGTERM)
 except Exception as e:  # noqa: BLE001 - any error is a failure of the test
     import traceback
     traceback.print_exc()
     check(False, "exception: %r" % e)
+if fw_pid:   # detached by now, or about to be killed with gdb's inferior
+    try:
+        os.kill(fw_pid, signal.SIGTERM)
+    except OSError:
+        pass
 print("gdb_follow: %d passed, %d failed" % (passed, failed), flush=True)
 try:
     if gdb.selected_inferior().pid:
