@@ -1,0 +1,100 @@
+/* The few <string.h> functions the loader core and the runtime use, for
+ * targets built without a C library (bare-metal RISC-V, the Xtensa test
+ * firmware). Simple byte loops: module loading is not bound by them, and
+ * gcc may turn a loop back into a call to the function being defined
+ * unless told not to (-fno-builtin / -fno-tree-loop-distribute-patterns,
+ * which the ports compiling this file pass). */
+#include <stddef.h>
+#include <string.h>
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (d < s) {
+        while (n--)
+            *d++ = *s++;
+    } else {
+        while (n--)
+            d[n] = s[n];
+    }
+    return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+    unsigned char *d = dst;
+    while (n--)
+        *d++ = (unsigned char)c;
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
+void *memchr(const void *p, int c, size_t n)
+{
+    const unsigned char *s = p;
+    for (; n; n--, s++)
+        if (*s == (unsigned char)c)
+            return (void *)s;
+    return NULL;
+}
+
+size_t strlen(const char *s)
+{
+    const char *p = s;
+    while (*p)
+        p++;
+    return (size_t)(p - s);
+}
+
+int strcmp(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+    for (; n; n--, a++, b++) {
+        if (*a != *b || !*a)
+            return (unsigned char)*a - (unsigned char)*b;
+    }
+    return 0;
+}
+
+char *strchr(const char *s, int c)
+{
+    for (;; s++) {
+        if (*s == (char)c)
+            return (char *)s;
+        if (!*s)
+            return NULL;
+    }
+}
+
+size_t strcspn(const char *s, const char *reject)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (strchr(reject, s[n]))
+            break;
+    return n;
+}
