@@ -372,14 +372,20 @@ def stub_ranges():
                 ranges.append((at + 4 + a, at + 8 + b))
             elif form == 2:
                 ranges.append((a & 0xFFFFFFFF, b & 0xFFFFFFFF))
-    except (gdb.error, gdb.MemoryError):
+    except (gdb.error, gdb.MemoryError) as e:
         return []
     state.stubs = (where, ranges)
     return ranges
 
 
-def disable_stub_locations(bp=None):
-    ranges = stub_ranges()
+def disable_stub_locations(bp=None, refresh=True):
+    """Disable user breakpoint locations inside the stubs. refresh=False uses
+    only what is known already: it runs from gdb's breakpoint events, where no
+    command may run."""
+    if refresh:
+        ranges = stub_ranges()
+    else:
+        ranges = state.stubs[1] if state.stubs else []
     if not ranges:
         return
     for b in [bp] if bp else gdb.breakpoints():
@@ -390,9 +396,11 @@ def disable_stub_locations(bp=None):
                 loc.enabled = False
 
 
-def on_breakpoint_changed(bp):
+def on_breakpoint_created(bp):
+    # A user's `break NAME` at a prompt or in a script: the stub location goes
+    # now if the stubs are known, else at the next stop.
     if bp.number > 0:
-        disable_stub_locations(bp)
+        disable_stub_locations(bp, refresh=False)
 
 
 # ---------------------------------------------------------------- hotd's command files
@@ -492,19 +500,31 @@ def install():
 def at_safe_point():
     """Each stop and each prompt: the inferior stands still."""
     try:
-        if not gdb.selected_inferior().pid:
+        thread = gdb.selected_thread()
+        if not gdb.selected_inferior().pid or thread is None or not thread.is_stopped():
             return
         if following_descriptor():
             if state.pending:
                 apply_pending()
         else:
             apply_new_command_files()
+        disable_stub_locations()
     except gdb.error as e:
         say(str(e))
 
 
 def on_stop(event):
-    at_safe_point()
+    # gdb.execute here would also run the stopping breakpoint's commands
+    # (ours end in `continue`) in the middle of this handler. The notify
+    # breakpoint's commands apply its changes themselves; after a stop with
+    # other commands the work waits until gdb has finished stopping.
+    bps = getattr(event, "breakpoints", ())
+    if state.bp is not None and state.bp in bps:
+        return
+    if any(b.commands for b in bps):
+        gdb.post_event(at_safe_point)
+    else:
+        at_safe_point()
 
 
 def on_exited(event):
@@ -664,6 +684,5 @@ gdb.events.stop.connect(on_stop)
 gdb.events.before_prompt.connect(at_safe_point)
 gdb.events.exited.connect(on_exited)
 gdb.events.new_objfile.connect(on_new_objfile)
-gdb.events.breakpoint_created.connect(on_breakpoint_changed)
-gdb.events.breakpoint_modified.connect(on_breakpoint_changed)
+gdb.events.breakpoint_created.connect(on_breakpoint_created)
 on_new_objfile(None)

@@ -185,6 +185,17 @@ try:
     check("pending" in out, "break counter.c:%d is pending before any module: %s" % (line, out))
     bp_line = gdb.breakpoints()[-1]
     bp_done = gdb.Breakpoint("fw_done")
+
+    class Counting(gdb.Breakpoint):
+        """A user's breakpoint that never stops (a gdb.Breakpoint whose stop()
+        says no): its hits change breakpoints while gdb decides whether to
+        stop, where the helper must run no command."""
+        calls = 0
+
+        def stop(self):
+            Counting.calls += 1
+            return False
+    Counting("run_module")
     gdb.events.stop.connect(on_stop)
     fw_out = os.path.join(WORK, "fw_gdb.out")
     fw_triple = None
@@ -257,6 +268,7 @@ try:
           "internal stops: %d (want %d)" % (internal, 1 + 2 * (len(IMAGES) - 1)))
     check(bp_name.hit_count == 20 and bp_line.hit_count == 20,
           "each user breakpoint hit 20 times (%d, %d)" % (bp_name.hit_count, bp_line.hit_count))
+    check(Counting.calls == 20, "a non-stopping breakpoint counted 20 calls (%d)" % Counting.calls)
     stub_locs = [l for l in bp_name.locations if not l.enabled]
     check(len(stub_locs) == 1, "the firmware stub's location of counter_step is disabled")
     reused = [k for k in texts if k > 2 and texts[k] == texts[k - 2]]
