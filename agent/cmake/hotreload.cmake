@@ -3,7 +3,7 @@
 #
 #   hotreload_add_module(NAME greet SOURCES greet.c [INCLUDE_DIRS ...]
 #                        [COMPILE_DEFINITIONS ...] [COMPILE_OPTIONS ...] [LINK_LIBRARIES ...])
-#   hotreload_link_firmware(my_firmware MODULES greet [PORT posix])
+#   hotreload_link_firmware(my_firmware MODULES greet [PORT posix|rv32-virt])
 #
 # For a module NAME the build makes, in ${CMAKE_CURRENT_BINARY_DIR}/modules/:
 #   NAME.o            the module as one relocatable object (ld -r), with a build-id
@@ -33,6 +33,25 @@ function(_hotreload_arch out)
     message(FATAL_ERROR "hotreload: no stubs for processor '${p}'")
   endif()
   set(${out} ${a} PARENT_SCOPE)
+endfunction()
+
+# hotd runs at build time: (command, dependency). A native build has it as
+# a target; a cross build (firmware for a device) cannot build host tools
+# and uses one built before, HOTRELOAD_HOTD.
+function(_hotreload_hotd out_cmd out_dep)
+  if(TARGET hotd)
+    set(${out_cmd} hotd PARENT_SCOPE)
+    set(${out_dep} hotd PARENT_SCOPE)
+    return()
+  endif()
+  find_program(HOTRELOAD_HOTD hotd)
+  if(NOT HOTRELOAD_HOTD)
+    message(FATAL_ERROR "hotreload: this build needs hotd and cannot build it (a cross build "
+            "makes no host tools): build it first (cmake -S <hotreload> -B build && cmake "
+            "--build build --target hotd) and pass -DHOTRELOAD_HOTD=<build>/hostd/hotd")
+  endif()
+  set(${out_cmd} ${HOTRELOAD_HOTD} PARENT_SCOPE)
+  set(${out_dep} ${HOTRELOAD_HOTD} PARENT_SCOPE)
 endfunction()
 
 # The per-project key that signs uploads: made once per build directory and
@@ -75,6 +94,7 @@ function(hotreload_add_module)
   set(gen ${CMAKE_CURRENT_BINARY_DIR}/modules)
   file(MAKE_DIRECTORY ${gen})
   _hotreload_arch(arch)
+  _hotreload_hotd(hotd hotd_dep)
 
   # The module's code is an ordinary object library: the usual commands
   # (target_include_directories, target_link_libraries, ...) apply to it.
@@ -108,9 +128,9 @@ function(hotreload_add_module)
   add_custom_command(
     OUTPUT ${gen}/${name}_stubs.stamp
     BYPRODUCTS ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c ${gen}/${name}_imports.ld
-    COMMAND hotd stubs ${gen}/${name}.o --name ${name} --arch ${arch} --out-dir ${gen}
+    COMMAND ${hotd} stubs ${gen}/${name}.o --name ${name} --arch ${arch} --out-dir ${gen}
     COMMAND ${CMAKE_COMMAND} -E touch ${gen}/${name}_stubs.stamp
-    DEPENDS ${gen}/${name}.o hotd
+    DEPENDS ${gen}/${name}.o ${hotd_dep}
     VERBATIM
     COMMENT "Generating stubs for module ${name}")
   add_custom_target(${name}_stubs DEPENDS ${gen}/${name}_stubs.stamp)
@@ -154,11 +174,19 @@ function(hotreload_link_firmware fw)
   endif()
   enable_language(ASM)
   _hotreload_key(key_c)
+  _hotreload_hotd(hotd hotd_dep)
   target_sources(${fw} PRIVATE ${key_c})
   target_link_libraries(${fw} PRIVATE hotreload_${F_PORT})
   target_link_options(${fw} PRIVATE -Wl,--build-id=sha1)
-  # Modules import firmware symbols by name on the simulated device (dlsym).
-  set_target_properties(${fw} PROPERTIES ENABLE_EXPORTS ON)
+  get_target_property(absolute hotreload_${F_PORT} HOTRELOAD_BIND_ABSOLUTE)
+  if(absolute)
+    # No symbol lookup on the device: imports become the firmware's addresses.
+    set(bind_opts --absolute)
+  else()
+    # Modules import firmware symbols by name on the simulated device (dlsym).
+    set(bind_opts "")
+    set_target_properties(${fw} PROPERTIES ENABLE_EXPORTS ON)
+  endif()
   foreach(name ${F_MODULES})
     get_target_property(gen ${name} HOTRELOAD_GEN)
     file(MAKE_DIRECTORY ${gen}/${name}.abi.d)
@@ -171,9 +199,10 @@ function(hotreload_link_firmware fw)
     # Bind the module to this firmware: its build-id goes in .hotreload.fwid
     # (hotd bind); the upload image is the same without debug info.
     add_custom_command(OUTPUT ${gen}/${name}.debug.o ${gen}/${name}.img
-      COMMAND hotd bind ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}> -o ${gen}/${name}.debug.o
+      COMMAND ${hotd} bind ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
+              -o ${gen}/${name}.debug.o ${bind_opts}
       COMMAND ${CMAKE_OBJCOPY} --strip-debug ${gen}/${name}.debug.o ${gen}/${name}.img
-      DEPENDS ${gen}/${name}.o $<TARGET_FILE:${fw}> hotd
+      DEPENDS ${gen}/${name}.o $<TARGET_FILE:${fw}> ${hotd_dep}
       VERBATIM
       COMMENT "Binding module ${name} to ${fw}")
     add_custom_target(${name}_image ALL DEPENDS ${gen}/${name}.img)
@@ -181,7 +210,7 @@ function(hotreload_link_firmware fw)
     # build-id: hotd refuses to push a module whose interface differs from
     # the one the device's firmware expects.
     add_custom_command(TARGET ${fw} POST_BUILD
-      COMMAND hotd abi record ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
+      COMMAND ${hotd} abi record ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
               --dir ${gen}/${name}.abi.d
       VERBATIM)
     add_dependencies(${name}_image ${fw})

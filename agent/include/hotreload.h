@@ -75,7 +75,8 @@ hotreload_err_t hotreload_load_from_buffer(const hotreload_config_t *config, con
 /* Replace the running module with the stored one. The new module is loaded,
  * relocated, synced and constructed first; only then: pre-hooks, switch,
  * post-hooks, old module's destructors, old module freed. On any error
- * before the switch the old module keeps running. */
+ * before the switch the old module keeps running; hooks run under the trap
+ * guard, and a trapping post-hook switches back to the old module. */
 hotreload_err_t hotreload_reload(const hotreload_config_t *config);
 /* Run the module's destructors and free it; stubs then report calls. */
 hotreload_err_t hotreload_unload(const hotreload_config_t *config);

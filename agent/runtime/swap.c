@@ -169,12 +169,64 @@ static uint32_t note_build_id(const void *image, size_t size, uint8_t out[HR_FWI
     return descsz;
 }
 
-static void run_hooks(bool pre)
+static void call_hook(void *arg)
+{
+    const struct hr_hook *h = arg;
+    h->fn(h->ctx);
+}
+
+/* Hooks are the application's, but they call into modules (a post-hook
+ * typically into the new one): run them under the trap guard, as
+ * constructors are. Returns non-zero if one trapped. */
+static int run_hooks(bool pre, char *why, size_t whysize)
 {
     const struct hr_hook *hooks = pre ? hr_rt.pre : hr_rt.post;
-    for (int i = 0; i < HR_MAX_HOOKS; i++)
-        if (hooks[i].fn)
-            hooks[i].fn(hooks[i].ctx);
+    for (int i = 0; i < HR_MAX_HOOKS; i++) {
+        char trap[96] = "";
+        if (hooks[i].fn && hr_rt.pf->guarded_call(hr_rt.pf->ctx, call_hook, (void *)&hooks[i],
+                                                  trap, sizeof trap)) {
+            hr_fmt(why, whysize, "%s-reload hook %d trapped: %s", pre ? "pre" : "post", i, trap);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The running copy as the module's record describes it: kept across the
+ * switch so that a post-hook that traps can switch back. */
+struct running {
+    struct hr_module *mod;
+    int table;
+    uint32_t generation, image_seq, build_id_len;
+    uint8_t image_sha[32], build_id[HR_FWID_MAX];
+    uint64_t loaded_at_ms;
+    bool confirmed;
+};
+
+static void save_running(const struct hr_rt_module *m, struct running *r)
+{
+    r->mod = m->mod;
+    r->table = m->table;
+    r->generation = m->generation;
+    r->image_seq = m->image_seq;
+    r->build_id_len = m->build_id_len;
+    memcpy(r->image_sha, m->image_sha, sizeof r->image_sha);
+    memcpy(r->build_id, m->build_id, sizeof r->build_id);
+    r->loaded_at_ms = m->loaded_at_ms;
+    r->confirmed = m->confirmed;
+}
+
+static void restore_running(struct hr_rt_module *m, const struct running *r)
+{
+    m->mod = r->mod;
+    m->table = r->table;
+    m->generation = r->generation;
+    m->image_seq = r->image_seq;
+    m->build_id_len = r->build_id_len;
+    memcpy(m->image_sha, r->image_sha, sizeof m->image_sha);
+    memcpy(m->build_id, r->build_id, sizeof m->build_id);
+    m->loaded_at_ms = r->loaded_at_ms;
+    m->confirmed = r->confirmed;
 }
 
 void hr_rt_retire(struct hr_rt_module *m)
@@ -225,7 +277,16 @@ hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t siz
         return hr_rt_fail(HOTRELOAD_ERR_INIT, "module '%s': constructor failed, the previous "
                           "module keeps running: %s", m->name, msg);
     }
-    run_hooks(true);
+    if (run_hooks(true, msg, sizeof msg)) {
+        hr_debug_removing(next);
+        hr_module_free(next);
+        memcpy(m->carried, carried, sizeof carried);
+        memcpy(m->dropped, dropped, sizeof dropped);
+        return hr_rt_fail(HOTRELOAD_ERR_INIT, "module '%s': %s; the previous module keeps "
+                          "running", m->name, msg);
+    }
+    struct running was;
+    save_running(m, &was);
     struct hr_module *old = m->mod;
     if (m->symtab) {
         m->table ^= 1;
@@ -239,7 +300,21 @@ hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t siz
     memcpy(m->build_id, bid, sizeof bid);
     m->loaded_at_ms = hr_rt.pf->now_ms(hr_rt.pf->ctx);
     m->confirmed = image_seq == 0;
-    run_hooks(false);
+    if (run_hooks(false, msg, sizeof msg)) {
+        /* The old module is intact (not retired yet) and its table unchanged. */
+        restore_running(m, &was);
+        if (m->symtab)
+            *m->symtab->table_ptr = old ? m->symtab->tables[m->table] : m->symtab->unloaded;
+        memcpy(m->carried, carried, sizeof carried);
+        memcpy(m->dropped, dropped, sizeof dropped);
+        char why[160];
+        if (run_array(next, true, why, sizeof why))
+            hr_rt_log("hotreload: module '%s': destructor failed: %s", m->name, why);
+        hr_debug_removing(next);
+        hr_module_free(next);
+        return hr_rt_fail(HOTRELOAD_ERR_INIT, "module '%s': %s; switched back to the previous "
+                          "module", m->name, msg);
+    }
     if (old) {
         if (run_array(old, true, msg, sizeof msg))
             hr_rt_log("hotreload: module '%s': old destructor failed: %s", m->name, msg);

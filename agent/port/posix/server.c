@@ -22,7 +22,11 @@
 #include "rt.h"
 
 #define MAX_CONNECTIONS 8
-#define IO_TIMEOUT_S 5 /* a peer silent this long is dropped (slow-loris) */
+#define IO_TIMEOUT_S 5 /* a peer silent this long is dropped */
+/* A peer trickling bytes is never silent for IO_TIMEOUT_S (slow-loris):
+ * reading a request ends READ_GRACE_MS after the accept plus 1 ms per byte
+ * received, i.e. past the first 5 s the request must average 1000 bytes/s. */
+#define READ_GRACE_MS 5000u
 
 /* The configuration, copied: the caller's strings and key need not outlive
  * start(). Shared by reference with the connection threads, which may
@@ -48,7 +52,15 @@ static struct {
 struct conn {
     int fd;
     struct shared *sh;
+    uint64_t accepted_ms, received;
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
 
 static void shared_put(struct shared *sh)
 {
@@ -60,11 +72,19 @@ static void shared_put(struct shared *sh)
 
 static int sock_read(void *ctx, void *buf, size_t len)
 {
-    int fd = *(int *)ctx;
+    struct conn *c = ctx;
     for (;;) {
-        ssize_t n = recv(fd, buf, len, 0);
-        if (n >= 0)
+        uint64_t now = now_ms(), end = c->accepted_ms + READ_GRACE_MS + c->received;
+        if (now >= end)
+            return -1; /* answered 408, as a read timeout */
+        uint64_t left = end - now < IO_TIMEOUT_S * 1000u ? end - now : IO_TIMEOUT_S * 1000u;
+        struct timeval tv = {(time_t)(left / 1000u), (suseconds_t)(left % 1000u * 1000u)};
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssize_t n = recv(c->fd, buf, len, 0);
+        if (n >= 0) {
+            c->received += (uint64_t)n;
             return (int)n;
+        }
         if (errno != EINTR)
             return -1; /* EAGAIN here is SO_RCVTIMEO expiring */
     }
@@ -72,7 +92,7 @@ static int sock_read(void *ctx, void *buf, size_t len)
 
 static int sock_write(void *ctx, const void *buf, size_t len)
 {
-    int fd = *(int *)ctx;
+    int fd = ((struct conn *)ctx)->fd;
     const char *p = buf;
     while (len) {
         ssize_t n = send(fd, p, len, MSG_NOSIGNAL); /* a gone peer is no SIGPIPE */
@@ -120,7 +140,7 @@ static void close_gracefully(int fd)
 static void *connection(void *arg)
 {
     struct conn *c = arg;
-    struct hr_http_conn hc = {&c->fd, sock_read, sock_write};
+    struct hr_http_conn hc = {c, sock_read, sock_write};
     char summary[400];
     int one = 1;
     set_timeouts(c->fd, IO_TIMEOUT_S);
@@ -138,7 +158,8 @@ static void *connection(void *arg)
 
 static void reject(int fd, const char *why)
 {
-    struct hr_http_conn hc = {&fd, sock_read, sock_write};
+    struct conn c = {fd, NULL, now_ms(), 0};
+    struct hr_http_conn hc = {&c, sock_read, sock_write};
     set_timeouts(fd, 1);
     hr_http_reject(&hc, 503, why);
     shutdown(fd, SHUT_WR);
@@ -178,6 +199,8 @@ static void *accept_loop(void *arg)
         if (c) {
             c->fd = fd;
             c->sh = sh;
+            c->accepted_ms = now_ms();
+            c->received = 0;
             atomic_fetch_add(&sh->refs, 1);
         }
         if (!c || pthread_create(&t, &attr, connection, c) != 0) {

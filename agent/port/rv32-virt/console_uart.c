@@ -1,0 +1,78 @@
+/* The serial console (agent/runtime/console.c, docs/serial.md) on the
+ * UART, served from the application's main loop: no threads, no
+ * interrupts. hotreload_console_poll reads what the UART holds and feeds
+ * it on; a command that waits for the application's safe point (reload,
+ * unload) is served at once, because the loop calling the poll is that
+ * safe point (platform.c, rv_sleep_ms). */
+#include <stdint.h>
+
+#include "../../runtime/console.h"
+#include "rv32_virt.h"
+#include "virt.h"
+
+static struct hr_console console;
+static int started;
+
+static void out(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    hr_rv32_uart_write(data, len);
+}
+
+int hotreload_console_start_uart(const hotreload_server_config_t *config)
+{
+    if (started)
+        return -1;
+    struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
+    cfg.write = out;
+    if (config) {
+        cfg.auth_key = config->auth_key;
+        cfg.auth_key_len = config->auth_key_len;
+        cfg.auth_disabled = config->auth_disabled;
+        if (config->max_module_size)
+            cfg.max_module_size = config->max_module_size;
+        if (config->reload_timeout_ms)
+            cfg.reload_timeout_ms = config->reload_timeout_ms;
+    }
+    hr_console_init(&console, &cfg);
+    hr_console_tick(&console, hr_rv32_now_ms());
+    started = 1;
+    return 0;
+}
+
+/* Bytes come in bursts (a command line, an upload frame of up to 265
+ * bytes) through a 16-byte FIFO that QEMU refills as it drains: once
+ * something arrived, keep reading until the line has been quiet for a
+ * moment, rather than returning for every 16 bytes. The waits in between
+ * are wfi (the FIFO's interrupt at 14 bytes, or soon after the last byte,
+ * wakes it): a CPU spinning on the UART's status register would keep QEMU
+ * from refilling the FIFO. Bounded, so a host that never stops sending
+ * cannot starve the application's loop. */
+#define QUIET_TICKS (2u * (VIRT_MTIME_HZ / 1000))
+#define BURST_TICKS (50u * (VIRT_MTIME_HZ / 1000))
+
+void hotreload_console_poll(void)
+{
+    if (!started)
+        return;
+    uint8_t buf[64];
+    uint64_t start = virt_mtime(), last = 0;
+    hr_rv32_in_console = 1;
+    hr_console_tick(&console, hr_rv32_now_ms());
+    for (;;) {
+        size_t n = 0;
+        int c;
+        while (n < sizeof buf && (c = hr_rv32_uart_getc()) >= 0)
+            buf[n++] = (uint8_t)c;
+        if (n) {
+            last = virt_mtime();
+            hr_console_feed(&console, buf, n);
+            continue;
+        }
+        uint64_t now = virt_mtime();
+        if (!last || now - last >= QUIET_TICKS || now - start >= BURST_TICKS)
+            break;
+        hr_rv32_idle_until(last + QUIET_TICKS);
+    }
+    hr_rv32_in_console = 0;
+}

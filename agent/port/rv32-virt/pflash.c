@@ -1,0 +1,149 @@
+/* Module storage on QEMU virt's first CFI flash (pflash unit 0, 32 MiB at
+ * 0x20000000), so stored modules survive a restart when QEMU is given a file
+ * for it: -drive if=pflash,unit=0,format=raw,file=F, F exactly 32 MiB.
+ * Without one the flash is there but forgotten at exit.
+ *
+ * Given that drive, QEMU starts the CPU at the flash's first word instead of
+ * at the -kernel entry: the first 256 KiB block is the boot block, holding
+ * `lui t0, 0x80000; jr t0` (the bytes b7 02 00 80 67 80 02 00; the README and
+ * scripts/qemu-rv32 make the file), and is never erased here. (Unit 1 would
+ * not do: QEMU then takes it for supervisor firmware and loads no kernel.)
+ *
+ * Intel command set: program a word, erase a 256 KiB block, back to
+ * read-array mode after each, where the flash reads as memory (`map`).
+ * QEMU's flash overwrites on a program; real flash only clears bits. The
+ * driver ANDs each word with what is there, so the partition behaves like
+ * real flash and the runtime's storage rules are exercised as on a device.
+ *
+ * Partitions are 2 MiB windows after the boot block, handed out in the
+ * order their names are first opened: keep the order in which a firmware
+ * registers its modules the same from boot to boot. */
+#include <stdint.h>
+#include <string.h>
+
+#include "hotreload/port.h"
+#include "virt.h"
+
+#define PART_SIZE 0x200000u
+#define PARTS ((VIRT_FLASH_SIZE - VIRT_FLASH_SECTOR) / PART_SIZE)
+#define NAME_MAX 32
+/* A command in both 16-bit halves: the bank is two 16-bit chips side by side. */
+#define CMD(c) ((uint32_t)(c) * 0x00010001u)
+#define ST_READY 0x80u
+#define ST_ERRORS 0x3au /* erase, program, voltage, lock */
+
+static char names[PARTS][NAME_MAX];
+
+static volatile uint32_t *word(uint32_t addr)
+{
+    return (volatile uint32_t *)(uintptr_t)addr;
+}
+
+static int finish(volatile uint32_t *w)
+{
+    uint32_t st;
+    while (!((st = *w) & ST_READY))
+        ;
+    if (st & ST_ERRORS)
+        *w = CMD(0x50); /* clear the status for the next command */
+    *w = CMD(0xff);     /* read array: the flash reads as memory again */
+    return st & ST_ERRORS ? -1 : 0;
+}
+
+static int program(uint32_t addr, uint32_t v)
+{
+    volatile uint32_t *w = word(addr);
+    uint32_t now = *w & v;
+    if (now == *w)
+        return 0;
+    *w = CMD(0x40);
+    *w = now;
+    if (finish(w) != 0 || *w != now)
+        return -1; /* e.g. a read-only drive */
+    return 0;
+}
+
+static int in_range(uint32_t off, uint32_t len)
+{
+    return off <= PART_SIZE && len <= PART_SIZE - off;
+}
+
+static int fl_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    uint32_t base = (uint32_t)(uintptr_t)ctx;
+    if (!in_range(off, len))
+        return -1;
+    memcpy(buf, (const void *)(uintptr_t)(base + off), len);
+    return 0;
+}
+
+static int fl_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
+{
+    uint32_t base = (uint32_t)(uintptr_t)ctx;
+    const uint8_t *src = buf;
+    if (!in_range(off, len))
+        return -1;
+    while (len) {
+        uint32_t a = (base + off) & ~3u, at = (base + off) & 3u;
+        uint32_t n = 4 - at < len ? 4 - at : len;
+        uint32_t v = 0xffffffffu; /* bytes not written keep their bits */
+        for (uint32_t i = 0; i < n; i++)
+            v &= ~(0xffu << 8 * (at + i)) | (uint32_t)src[i] << 8 * (at + i);
+        if (program(a, v) != 0)
+            return -1;
+        src += n;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int fl_erase(void *ctx, uint32_t off, uint32_t len)
+{
+    uint32_t base = (uint32_t)(uintptr_t)ctx;
+    if (!in_range(off, len) || (off | len) % VIRT_FLASH_SECTOR)
+        return -1;
+    for (uint32_t b = base + off; b < base + off + len; b += VIRT_FLASH_SECTOR) {
+        volatile uint32_t *w = word(b);
+        *w = CMD(0x20);
+        *w = CMD(0xd0);
+        if (finish(w) != 0 || *w != 0xffffffffu)
+            return -1;
+    }
+    return 0;
+}
+
+static const void *fl_map(void *ctx, uint32_t off, uint32_t len)
+{
+    uint32_t base = (uint32_t)(uintptr_t)ctx;
+    return in_range(off, len) ? (const void *)(uintptr_t)(base + off) : NULL;
+}
+
+static void fl_unmap(void *ctx, const void *view, uint32_t len)
+{
+    (void)ctx;
+    (void)view;
+    (void)len;
+}
+
+int hr_rv32_storage_open(const char *name, struct hr_storage *out)
+{
+    size_t n = strlen(name);
+    if (n >= NAME_MAX)
+        return -1;
+    for (uint32_t i = 0; i < PARTS; i++) {
+        if (names[i][0] && strcmp(names[i], name) != 0)
+            continue;
+        memcpy(names[i], name, n + 1);
+        out->ctx = (void *)(uintptr_t)(VIRT_FLASH0 + VIRT_FLASH_SECTOR + i * PART_SIZE);
+        out->size = PART_SIZE;
+        out->erase_size = VIRT_FLASH_SECTOR;
+        out->read = fl_read;
+        out->write = fl_write;
+        out->erase = fl_erase;
+        out->map = fl_map;
+        out->unmap = fl_unmap;
+        return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Instructions per relocation on rv32, counted by QEMU.
+
+    rv32.py --root SOURCE_ROOT --work DIR
+
+Cross-builds bench/rv32 (the benchmark modules in a bare-metal firmware on
+the rv32-virt port) in DIR and boots it in qemu-system-riscv32 with
+-icount shift=0, where the instret counter the firmware reads around
+hr_module_load is exact. Without the port, its cross compiler or QEMU it
+prints one row saying what is missing. Prints JSON lines for bench/run.py.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+QEMU = ["qemu-system-riscv32", "-M", "virt", "-cpu", "rv32,a=off,f=off,d=off", "-m", "64M",
+        "-display", "none", "-monitor", "none", "-bios", "none", "-serial", "stdio",
+        "-icount", "shift=0"]
+
+
+def missing(why):
+    print(json.dumps({"id": "rv32_reloc", "value": None, "unit": "insn/reloc",
+                      "notes": "not available: " + why}))
+    sys.exit(0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--quick", action="store_true")  # the counts are exact: nothing to cut
+    a = ap.parse_args()
+    if not os.path.exists(os.path.join(a.root, "agent", "port", "rv32-virt", "CMakeLists.txt")):
+        missing("rv32 port missing (agent/port/rv32-virt)")
+    for tool in ("qemu-system-riscv32", "riscv64-unknown-elf-gcc"):
+        if not shutil.which(tool):
+            missing("%s not found" % tool)
+    os.makedirs(a.work, exist_ok=True)
+    log = os.path.join(a.work, "build.log")
+    with open(log, "w") as out:
+        for cmd in (["cmake", "-S", os.path.join(a.root, "bench", "rv32"), "-B", a.work,
+                     "-DHOTRELOAD_DIR=" + a.root],
+                    ["cmake", "--build", a.work, "-j%d" % (os.cpu_count() or 2)]):
+            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                with open(log) as f:
+                    missing("the rv32 build failed: " + f.read()[-400:].replace("\n", " "))
+    try:
+        r = subprocess.run(QEMU + ["-kernel", os.path.join(a.work, "bench_rv32")],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        missing("QEMU did not finish in 300 s")
+    rows = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"bench-rv32 (\w+) (relocs=.*)", line)
+        if m:
+            rows[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", m.group(2))}
+        elif line.startswith("bench-rv32 ") and " error " in line:
+            missing("the firmware says: " + line)
+    if r.returncode != 0 or "bench-rv32 done" not in r.stdout or not rows:
+        missing("QEMU run failed (status %d): %s" % (r.returncode, (r.stdout + r.stderr)[-400:]))
+    qemu = subprocess.run(["qemu-system-riscv32", "--version"], capture_output=True,
+                          text=True).stdout.splitlines()[0]
+    for name, v in rows.items():
+        print(json.dumps({"info": "module", "arch": "rv32", "name": name,
+                          "file_bytes": v["image"], "text": v["text"], "rodata": v["rodata"],
+                          "data": v["data"], "sdata": v["sdata"], "bss": v["bss"],
+                          "relocations": v["relocs"]}))
+    for name, v in rows.items():
+        print(json.dumps({
+            "id": "rv32_reloc_%s" % name, "value": round(v["load"] / v["relocs"], 1),
+            "spread": 0, "unit": "insn/reloc",
+            "notes": "hr_module_load from RAM: %d instructions for %d relocations (image %d B); "
+                     "hr_module_free: %d; instret under %s -icount shift=0, agent -Os, "
+                     "modules -O2" % (v["load"], v["relocs"], v["image"], v["free"], qemu)}))
+    if "medium" in rows and "large" in rows:
+        m, l = rows["medium"], rows["large"]
+        print(json.dumps({
+            "id": "rv32_reloc_marginal",
+            "value": round((l["load"] - m["load"]) / (l["relocs"] - m["relocs"]), 1),
+            "spread": 0, "unit": "insn/reloc",
+            "notes": "instructions per extra relocation, large against medium module (the "
+                     "fixed cost of a load taken out; symbols and exports grow with them)"}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+/* The QEMU RISC-V example's firmware: calls the reloadable library every
+ * second and prints what it answers on the UART, serves the console on the
+ * same UART, and reloads at its safe point, the end of each loop. */
+#include "greet.h"
+#include "hotreload.h"
+#include "rv32_virt.h"
+
+extern const struct hotreload_symtab hotreload_symtab_greet;
+extern const uint8_t hotreload_auth_key[32];
+extern const size_t hotreload_auth_key_len;
+
+static uint32_t generation;
+
+static void after_reload(void *ctx)
+{
+    (void)ctx;
+    hr_rv32_printf("-- module switched (%u) --\n", (unsigned)++generation);
+}
+
+int main(void)
+{
+    hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
+    cfg.module = "greet";
+    cfg.symtab = &hotreload_symtab_greet;
+    cfg.confirm_after_ms = 2000;
+
+    hotreload_server_config_t srv = HOTRELOAD_SERVER_CONFIG_DEFAULT();
+    srv.auth_key = hotreload_auth_key;
+    srv.auth_key_len = hotreload_auth_key_len;
+
+    hr_rv32_puts("qemu-riscv32 example: booting\n");
+    if (hotreload_console_start_uart(&srv) != 0)
+        return 1;
+    hotreload_register_post_hook(after_reload, NULL);
+    if (hotreload_load(&cfg) != HOTRELOAD_OK)
+        hr_rv32_puts("no module loaded yet: push one\n");
+    hr_rv32_puts("device up: console on this UART\n");
+
+    uint64_t next = hr_rv32_now_ms();
+    for (;;) {
+        uint64_t now = hr_rv32_now_ms();
+        if (now >= next) {
+            /* Without a module the stubs reach handlers that report the call and return 0. */
+            const char *text = greeting();
+            hr_rv32_printf("%s | 6 (op) 7 = %d | count %u\n", text ? text : "(no module)",
+                           arithmetic(6, 7), counter_next());
+            next = now + 1000;
+        }
+        hotreload_console_poll();
+        hotreload_poll();
+        now = hr_rv32_now_ms();
+        if (now < next)
+            hr_rv32_idle((uint32_t)(next - now));
+    }
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""The QEMU RISC-V example (examples/qemu-riscv32) in real QEMU, driven by hotd.
+
+Boots the example firmware with an empty flash, pushes its module over the
+UART (hotd push --serial tcp:...), sees it run, follows it into module code
+with gdb through the command file hotd wrote, pushes an edited module and
+sees the new behaviour with the persistent count carried on. Then modules the
+device must refuse: an import the firmware lacks, a truncated image, a module
+bound to another firmware, a constructor that traps; each is refused with its
+reason and the running module goes on. Last, a restart from the same flash
+file: the confirmed module is loaded at boot.
+"""
+import argparse
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hrtest  # noqa: E402
+from hrtest import check  # noqa: E402
+
+import rv32  # noqa: E402
+
+V1 = r"^Hello from the rv32 module \| 6 \(op\) 7 = 13 \| count (\d+)$"
+V2 = r"^Edited while running \| 6 \(op\) 7 = 42 \| count (\d+)$"
+
+
+class Modules:
+    """Test modules compiled and bound the way the build does it."""
+
+    def __init__(self, args, work):
+        self.args, self.work = args, work
+        self.cflags = shlex.split(args.cflags) + [
+            "-mno-relax", "-O2", "-g", "-fno-common",
+            "-I", os.path.join(args.src, "examples", "qemu-riscv32", "include"),
+            "-I", os.path.join(args.src, "agent", "include")]
+
+    def build(self, name):
+        """tests/qemu/mod/NAME.c as a relocatable NAME.o, as hotreload_add_module links it."""
+        src = os.path.join(self.args.src, "tests", "qemu", "mod", name + ".c")
+        obj = os.path.join(self.work, name + ".c.o")
+        out = os.path.join(self.work, name + ".o")
+        subprocess.run([self.args.cc, *self.cflags, "-c", src, "-o", obj], check=True)
+        subprocess.run([self.args.cc, *self.cflags, "-nostdlib", "-r", "-Wl,--build-id=sha1",
+                        obj, "-o", out], check=True)
+        return out
+
+    def bind(self, obj, fw, absolute=True, suffix=""):
+        out = obj[:-2] + suffix + ".img"
+        rc, o, e = hrtest.run(self.args.hotd, "bind", obj, "--firmware", fw, "-o", out,
+                              *(["--absolute"] if absolute else []))
+        check(rc == 0, f"hotd bind {os.path.basename(obj)}: {o} {e}")
+        return out
+
+
+def push(args, dev, image=None, name=None):
+    rest = [image] if image else ["greet"]
+    if name:
+        rest += ["--name", name]
+    t0 = time.time()
+    rc, out, err = hrtest.run(args.hotd, "push", *rest, "--build", args.example,
+                              "--serial", dev.spec)
+    return rc, out + err, time.time() - t0
+
+
+def gdb_follow(args, dev):
+    """Stop in module code at its instruction-bus address, with the symbols
+    hotd's command file gives gdb."""
+    gdb = shutil.which("gdb-multiarch")
+    if not gdb:
+        print("gdb check skipped: gdb-multiarch not found")
+        return
+    cmdfile = os.path.join(args.example, "modules", "greet.gdb")
+    r = subprocess.run([gdb, "-nx", "-batch", "-ex", f"target remote 127.0.0.1:{dev.gdb_port}",
+                        "-x", cmdfile, "-ex", "break greet.c:arithmetic", "-ex", "continue",
+                        "-ex", "x/i $pc", "-ex", "next", "-ex", "detach",
+                        os.path.join(args.example, "qemu_firmware")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    check(re.search(r"Breakpoint 1, arithmetic \(a=6, b=7\) at .*greet\.c", r.stdout) and
+          re.search(r"=> 0x4[0-9a-f]{7} <arithmetic", r.stdout),
+          f"gdb stops in module code at its alias address:\n{r.stdout}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qemu", required=True)
+    ap.add_argument("--hotd", required=True)
+    ap.add_argument("--example", required=True, help="the example's build directory")
+    ap.add_argument("--other-fw", required=True, help="another rv32 firmware (fw_torture)")
+    ap.add_argument("--cc", required=True)
+    ap.add_argument("--cflags", required=True)
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    fw = os.path.join(args.example, "qemu_firmware")
+    flash = os.path.join(args.work, "flash.bin")
+    rv32.flash_image(flash)
+
+    mods = Modules(args, args.work)
+    v2 = mods.bind(mods.build("greet_v2"), fw)
+    bad_import = mods.bind(mods.build("bad_import"), fw, absolute=False)
+    bad_ctor = mods.bind(mods.build("bad_ctor"), fw)
+    other_fw = mods.bind(mods.build("greet_v2"), args.other_fw, suffix="-other")
+    truncated = os.path.join(args.work, "truncated.img")
+    with open(v2, "rb") as f, open(truncated, "wb") as t:
+        t.write(f.read()[: os.path.getsize(v2) * 3 // 4])
+
+    dev = rv32.Qemu(args.qemu, fw, os.path.join(args.work, "uart1.log"), flash, gdb=True)
+    try:
+        dev.wait(r"^device up")
+        print(f"boot to 'device up': {time.time() - dev.started:.2f} s (QEMU start included)")
+        check(dev.out.saw(r"^no module loaded yet"), "an empty flash: no module at boot")
+
+        rc, out, took = push(args, dev)
+        check(rc == 0 and "module 'greet' generation 1" in out, f"push v1: {out}")
+        v1 = os.path.join(args.example, "modules", "greet.img")
+        print(f"push + reload of greet.img ({os.path.getsize(v1)} bytes): {took:.2f} s")
+        mark = len(dev.lines)
+        v1_count = int(dev.wait(V1, after=mark).group(1))
+        gdb_follow(args, dev)
+
+        rc, out, took = push(args, dev, v2, "greet")
+        check(rc == 0 and "generation 2" in out, f"push v2: {out}")
+        print(f"push + reload of greet_v2.img ({os.path.getsize(v2)} bytes): {took:.2f} s")
+        count = int(dev.wait(V2, after=len(dev.lines)).group(1))
+        check(count > v1_count, f"the persistent count went on: {v1_count} then {count}")
+        # Confirmed now (not when confirm_after_ms runs out): an upload then
+        # goes to the other slot and the edited module stays stored.
+        r = subprocess.run([args.hotd, "console", "--serial", dev.spec, "--build", args.example],
+                           input="confirm\nsymbols greet\n", stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=60)
+        check("ok confirmed" in r.stdout and
+              re.search(r"^  arithmetic 0x4[0-9a-f]{7} .*func$", r.stdout, re.M),
+              f"hotd console confirm, symbols:\n{r.stdout}")
+
+        refusals = [
+            (bad_import, r"unresolved import 'fw_missing_function'"),
+            (truncated, r"module would not load: .*section headers"),
+            (other_fw, r"wrong firmware: .*module built for firmware [0-9a-f]+, this device "
+                       r"runs [0-9a-f]+"),
+            (bad_ctor, r"constructor failed: .*the previous module keeps running: .*"
+                       r"illegal instruction at pc 0x4[0-9a-f]{7}"),
+        ]
+        for image, why in refusals:
+            rc, out, _ = push(args, dev, image, "greet")
+            check(rc == 1 and re.search(why, out), f"{os.path.basename(image)} refused: {out}")
+            dev.wait(V2, after=len(dev.lines))  # the edited module still answers
+        check(not dev.out.saw(r"fatal trap"), "no fatal trap on the device")
+
+    finally:
+        dev.stop()
+
+    dev = rv32.Qemu(args.qemu, fw, os.path.join(args.work, "uart2.log"), flash)
+    try:
+        dev.wait(r"^device up")
+        check(not dev.out.saw(r"^no module loaded yet"), "the stored module loads at boot")
+        dev.wait(V2)
+    finally:
+        dev.stop()
+    return hrtest.summary("qemu_example")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except AssertionError as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
