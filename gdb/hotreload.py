@@ -216,6 +216,7 @@ class State:
         self.applied_files = {}  # hotd command file -> mtime applied
         self.files_only = False  # `hotreload follow files`
         self.snapshots = None    # folder of the symbol files' private copies
+        self.synced = None       # the process whose descriptor was read whole
 
     def search_dirs(self):
         dirs = list(self.paths)
@@ -504,7 +505,12 @@ def at_safe_point():
         if not gdb.selected_inferior().pid or thread is None or not thread.is_stopped():
             return
         if following_descriptor():
-            if state.pending:
+            missing = any(not e.get("file") for e in state.loaded.values())
+            if state.synced != gdb.selected_inferior().pid or missing:
+                # Attached to a device that already runs modules.
+                state.synced = gdb.selected_inferior().pid
+                sync()
+            elif state.pending:
                 apply_pending()
         else:
             apply_new_command_files()
@@ -531,6 +537,7 @@ def on_exited(event):
     # The process is gone, and so are its module copies.
     state.pending = []
     state.stubs = None
+    state.synced = None
     for key in list(state.loaded):
         remove_key(key)
 
@@ -616,6 +623,9 @@ $HOTRELOAD_DEBUG_PATH is searched too. Without DIR, show the search path."""
                 raise gdb.GdbError("hotreload path: %s is not a directory" % d)
             if d not in state.paths:
                 state.paths.append(d)
+        stub_ranges()   # a safe moment to learn them, before the user's `break`
+        if d and any(not e.get("file") for e in state.loaded.values()):
+            at_safe_point()   # copies still without symbols: look again
         gdb.write("hotreload path: %s\n" % (os.pathsep.join(state.search_dirs()) or "(none)"))
 
 
@@ -686,3 +696,8 @@ gdb.events.exited.connect(on_exited)
 gdb.events.new_objfile.connect(on_new_objfile)
 gdb.events.breakpoint_created.connect(on_breakpoint_created)
 on_new_objfile(None)
+# Sourcing is a command, a safe moment: learn where the stubs are and, when
+# already attached to a device, what it runs (a connection made later is
+# read at the next prompt or stop; scripts can say `hotreload sync`).
+stub_ranges()
+at_safe_point()

@@ -11,6 +11,7 @@ reason and the running module goes on. Last, a restart from the same flash
 file: the confirmed module is loaded at boot.
 """
 import argparse
+import json
 import os
 import re
 import shlex
@@ -85,6 +86,49 @@ def gdb_follow(args, dev):
           f"gdb stops in module code at its alias address:\n{r.stdout}")
 
 
+def gdb_reload(args, dev, image):
+    """Push `image` while gdb-multiarch, with gdb/hotreload.gdb, runs the device:
+    the breakpoint on arithmetic hits in the new copy (tests/qemu/gdb_reload.py)."""
+    gdb = shutil.which("gdb-multiarch")
+    if not gdb:
+        print("gdb reload check skipped: gdb-multiarch not found")
+        rc, out, _ = push(args, dev, image, "greet")
+        return rc, out
+    # gdb finds symbol files by build-id among NAME.debug.o: the bound image
+    # keeps its debug information.
+    debug_dir = os.path.join(args.work, "gdb-symbols")
+    os.makedirs(debug_dir, exist_ok=True)
+    shutil.copy(image, os.path.join(debug_dir, "greet_v2.debug.o"))
+    result = os.path.join(args.work, "gdb_reload.json")
+    pushcmd = [args.hotd, "push", image, "--name", "greet", "--build", args.example,
+               "--serial", dev.spec]
+    r = subprocess.run([gdb, "-nx", "-batch", "-ex",
+                        "python import sys; sys.argv = %r" % (
+                            ["gdb_reload", args.src, str(dev.gdb_port), result,
+                             os.path.join(args.example, "modules"), debug_dir, "--", *pushcmd]),
+                        "-x", os.path.join(args.src, "tests", "qemu", "gdb_reload.py"),
+                        os.path.join(args.example, "qemu_firmware")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=int(os.environ.get("GDB_RELOAD_TIMEOUT", "200")))
+    with open(result) as f:
+        seen = json.load(f)
+    check(seen["error"] is None, f"gdb session: {seen['error']}\n{r.stdout[-3000:]}")
+    stops = seen["stops"]
+    check(stops and stops[0]["function"] == "arithmetic" and stops[0]["generation"] == 1,
+          f"gdb-multiarch stops in arithmetic of generation 1: {stops[:1]}")
+    last = stops[-1] if stops else {}
+    check(last.get("function") == "arithmetic" and last.get("generation") == 2
+          and last.get("caller") == "main" and 0x40000000 <= last.get("pc", 0) < 0x80000000,
+          f"after the reload the breakpoint hits in generation 2's code, called from main: "
+          f"{last}")
+    check(all(s["function"] == "arithmetic" for s in stops),
+          f"no stop but the user's breakpoint ({len(stops)} stops)")
+    check("generation 2" in seen.get("status_after", "") and "greet_v2" in
+          seen.get("status_after", ""), f"hotreload status after: {seen.get('status_after')}")
+    print(f"gdb-multiarch: {len(stops)} stops, the reload seen at stop {len(stops)}")
+    return seen["push"]["rc"], seen["push"]["out"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qemu", required=True)
@@ -125,9 +169,8 @@ def main():
         v1_count = int(dev.wait(V1, after=mark).group(1))
         gdb_follow(args, dev)
 
-        rc, out, took = push(args, dev, v2, "greet")
+        rc, out = gdb_reload(args, dev, v2)
         check(rc == 0 and "generation 2" in out, f"push v2: {out}")
-        print(f"push + reload of greet_v2.img ({os.path.getsize(v2)} bytes): {took:.2f} s")
         count = int(dev.wait(V2, after=len(dev.lines)).group(1))
         check(count > v1_count, f"the persistent count went on: {v1_count} then {count}")
         # Confirmed now (not when confirm_after_ms runs out): an upload then
