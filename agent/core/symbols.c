@@ -59,7 +59,11 @@ enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, const c
         return hr_fail(err, HR_E_FORMAT, "symbol '%s' is defined in section %u, which is not "
                        "loaded", *name, sym.shndx);
     const struct hr_section_info *si = &ld->mod->secs[ld->map[sym.shndx]];
-    if (sym.value > si->size)
+    /* A local symbol may lie past its section's end: GCC's section anchors
+     * (.LANCHORn, every 4 KiB of a large .data) do. Its value is only
+     * arithmetic for relocations, whose sites are checked on their own; a
+     * global one can be an export whose bytes are read, so it must lie inside. */
+    if (sym.value > si->size && sym.bind != HR_STB_LOCAL)
         return hr_fail(err, HR_E_FORMAT, "symbol '%s' (value %#llx) lies outside section %s "
                        "(size %#llx)", *name, (unsigned long long)sym.value, si->name,
                        (unsigned long long)si->size);
