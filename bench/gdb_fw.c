@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "file.h"
 #include "hotreload.h"
 
 long bench_probe(long x);
@@ -35,27 +36,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    void *data = NULL;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (*size = (size_t)ftell(f)) > 0) {
-        rewind(f);
-        data = malloc(*size);
-        if (data && fread(data, 1, *size, f) != *size) {
-            free(data);
-            data = NULL;
-        }
-    }
-    if (f)
-        fclose(f);
-    if (!data) {
-        fprintf(stderr, "gdb_fw: cannot read %s\n", path);
-        exit(2);
-    }
-    return data;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -71,7 +51,7 @@ int main(int argc, char **argv)
     hotreload_load(&cfg); /* registers; nothing stored yet */
     for (long r = 0; r < reps; r++) {
         size_t size;
-        void *img = slurp(argv[2 + r % nimg], &size);
+        void *img = read_file(argv[2 + r % nimg], &size);
         hotreload_err_t err = hotreload_update_partition(&cfg, img, size);
         free(img);
         bench_rep = r;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file.h"
 #include "hotreload/loader.h"
 #include "hotreload/port.h"
 #include "timing.h"
@@ -24,27 +25,6 @@ struct subject {
     const char *so;
     struct hr_load_config cfg;
 };
-
-static void *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    void *data = NULL;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (*size = (size_t)ftell(f)) > 0) {
-        rewind(f);
-        data = malloc(*size);
-        if (data && fread(data, 1, *size, f) != *size) {
-            free(data);
-            data = NULL;
-        }
-    }
-    if (f)
-        fclose(f);
-    if (!data) {
-        fprintf(stderr, "load: cannot read %s\n", path);
-        exit(2);
-    }
-    return data;
-}
 
 static int resolve(void *ctx, const char *name, hr_addr_t *addr)
 {
@@ -187,7 +167,7 @@ int main(int argc, char **argv)
     const struct hr_platform *pf = hr_platform_get();
     for (int i = first; i < argc; i += 4) {
         struct subject s = {.name = argv[i], .so = argv[i + 3]};
-        s.image = slurp(argv[i + 2], &s.size);
+        s.image = read_file(argv[i + 2], &s.size);
         s.cfg = (struct hr_load_config){HR_ARCH_X86_64, pf->mem, resolve, (void *)pf};
         check_same(&s);
         describe(&s, argv[i + 1]);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "hotreload.h"
 #include "hotreload/debug.h"
 #include "hotreload/port.h"
@@ -116,27 +117,6 @@ const struct hr_platform *__wrap_hr_platform_get(void)
     return &counted;
 }
 
-static void *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    void *data = NULL;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (*size = (size_t)ftell(f)) > 0) {
-        rewind(f);
-        data = malloc(*size);
-        if (data && fread(data, 1, *size, f) != *size) {
-            free(data);
-            data = NULL;
-        }
-    }
-    if (f)
-        fclose(f);
-    if (!data) {
-        fprintf(stderr, "peak_ram: cannot read %s\n", path);
-        exit(2);
-    }
-    return data;
-}
-
 /* The placed sections (loader-built GOT and veneers included) the debug
  * descriptor lists for the module. */
 static size_t placed_bytes(const char *module, unsigned *count)
@@ -157,7 +137,7 @@ static size_t placed_bytes(const char *module, unsigned *count)
 static void measure(const char *name, const char *functions, const char *path)
 {
     size_t size;
-    void *img = slurp(path, &size);
+    void *img = read_file(path, &size);
     hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
     cfg.module = name;
     cfg.partition = name;

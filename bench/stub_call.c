@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "file.h"
 #include "hotreload.h"
 #include "timing.h"
 
@@ -38,29 +39,12 @@ static void direct(void *ctx, long iters)
     sink = acc;
 }
 
-static void *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    void *data = NULL;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (*size = (size_t)ftell(f)) > 0) {
-        rewind(f);
-        data = malloc(*size);
-        if (data && fread(data, 1, *size, f) != *size) {
-            free(data);
-            data = NULL;
-        }
-    }
-    if (f)
-        fclose(f);
-    return data;
-}
-
 int main(int argc, char **argv)
 {
     bool quick = bench_quick(argc, argv);
     const char *path = argv[argc - 1];
     size_t size;
-    void *img = argc > 1 ? slurp(path, &size) : NULL;
+    void *img = argc > 1 ? read_file(path, &size) : NULL;
     if (!img) {
         fprintf(stderr, "usage: stub_call [--quick] MODULE.img\n");
         return 2;
