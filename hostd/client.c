@@ -155,24 +155,28 @@ static void advise(struct hotd_push_result *r)
 }
 
 /* The device answered: "ok", and "error" or "message" verbatim. */
-static void read_answer(struct push *p, struct dev *d)
+void hotd_read_answer(struct hotd_push_result *r, const char *body, const char *module,
+                      size_t len)
 {
-    struct hotd_push_result *r = d->r;
     char msg[128];
-    struct json *j = json_parse(d->body.data ? d->body.data : "", msg, sizeof msg);
+    struct json *j = json_parse(body ? body : "", msg, sizeof msg);
     r->ok = r->http_status == 200 && json_get_bool(j, "ok", false);
     const char *text = json_get_str(j, r->ok ? "message" : "error", NULL);
     if (text)
         copy_clean(r->message, sizeof r->message, text);
     else if (r->ok)
-        snprintf(r->message, sizeof r->message, "stored module '%s' (%zu bytes)", p->module,
-                 p->len);
+        snprintf(r->message, sizeof r->message, "stored module '%s' (%zu bytes)", module, len);
     else
         snprintf(r->message, sizeof r->message, "HTTP %d%s%s", r->http_status,
                  j ? "" : ", not a hotreload answer: ", j ? "" : msg);
     if (!r->ok)
         advise(r);
     json_free(j);
+}
+
+static void read_answer(struct push *p, struct dev *d)
+{
+    hotd_read_answer(d->r, d->body.data, p->module, p->len);
 }
 
 static bool is_connection_error(CURLcode c)
@@ -182,28 +186,38 @@ static bool is_connection_error(CURLcode c)
            c == CURLE_OPERATION_TIMEDOUT || c == CURLE_PARTIAL_FILE;
 }
 
+int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
+                   const char *target, const uint8_t sha[32], char *auth)
+{
+    char msg[128];
+    struct json *j = json_parse(status ? status : "", msg, sizeof msg);
+    const char *nonce = json_get_str(j, "nonce", NULL);
+    double last = json_get_num(j, "counter", -1);
+    uint64_t counter = now;
+    /* A counter no device has (2^64 or more) cannot be converted: it is
+     * ignored, and the device's answer names the counter it wants. */
+    if (last >= 0 && last < 18446744073709551616.0 && (uint64_t)last + 1 > counter)
+        counter = (uint64_t)last + 1;
+    int rc = (nonce && hr_auth_sign(key->bytes, key->len, "POST", target, nonce, counter, sha,
+                                    auth) == 0) ? 0 : -1;
+    json_free(j);
+    return rc;
+}
+
 /* Sign the POST with this boot's nonce and a counter above the device's. */
 static void sign_and_send(struct push *p, struct dev *d)
 {
     struct hotd_push_result *r = d->r;
-    char msg[128], target[96], auth[HR_AUTH_VALUE_MAX], line[HR_AUTH_VALUE_MAX + 32];
-    struct json *j = json_parse(d->body.data ? d->body.data : "", msg, sizeof msg);
-    const char *nonce = json_get_str(j, "nonce", NULL);
-    double last = json_get_num(j, "counter", -1);
-    uint64_t counter = (uint64_t)now_ms(CLOCK_REALTIME);
-    if (last >= 0 && (uint64_t)last + 1 > counter)
-        counter = (uint64_t)last + 1;
+    char target[96], auth[HR_AUTH_VALUE_MAX], line[HR_AUTH_VALUE_MAX + 32];
     snprintf(target, sizeof target, "/%s?module=%s", p->reload ? "upload-and-reload" : "upload",
              p->module);
-    if (!nonce || hr_auth_sign(p->key->bytes, p->key->len, "POST", target, nonce, counter,
-                               p->sha, auth) != 0) {
+    if (hotd_sign_push(d->body.data, (uint64_t)now_ms(CLOCK_REALTIME), p->key, target, p->sha,
+                       auth) != 0) {
         snprintf(r->message, sizeof r->message, "GET /status gave no nonce: is this a "
                                                 "hotreload device?");
         d->phase = DONE;
-        json_free(j);
         return;
     }
-    json_free(j);
     curl_slist_free_all(d->headers);
     snprintf(line, sizeof line, "Authorization: %s", auth);
     d->headers = curl_slist_append(NULL, line);

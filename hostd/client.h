@@ -39,6 +39,19 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
 /* GET /status: the JSON text in *json (malloc'd), or -1 with a message. */
 int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize);
 
+/* The parsing half of a push, apart from the network (and fuzzed so,
+ * tests/fuzz). The device's answer to the POST, `body` its text (NULL: none)
+ * and r->http_status already set: fills r->ok, r->message (printable text
+ * only) and r->advice. */
+void hotd_read_answer(struct hotd_push_result *r, const char *body, const char *module,
+                      size_t len);
+/* The Authorization value for POST `target` of a body with SHA-256 `sha`,
+ * from the device's GET /status text: its nonce, and a counter above the
+ * last it accepted and at least `now`. 0, or -1 when the status has no
+ * usable nonce. */
+int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
+                   const char *target, const uint8_t sha[32], char *auth);
+
 /* The length of a device URL without its trailing slashes (the endpoints'
  * paths are appended to it). */
 int hotd_url_len(const char *url);

@@ -167,7 +167,11 @@ int hotd_decoder_set_status(struct hotd_decoder *d, const char *json, char *msg,
         for (const struct json *s = secs->child; dm->sec && s; s = s->next, j++) {
             snprintf(dm->sec[j].name, sizeof dm->sec[j].name, "%s", json_get_str(s, "name", ""));
             dm->sec[j].addr = strtoull(json_get_str(s, "addr", "0"), NULL, 0);
-            dm->sec[j].size = (unsigned long long)json_get_num(s, "size", 0);
+            /* Converting a size no section has (negative, past 64 bits, NaN)
+             * would be undefined: such a section covers nothing. */
+            double size = json_get_num(s, "size", 0);
+            dm->sec[j].size = size > 0 && size < 18446744073709551616.0 ? (unsigned long long)size
+                                                                       : 0;
         }
         if (!dm->sec)
             dm->nsec = 0;

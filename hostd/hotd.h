@@ -26,6 +26,9 @@ int hotd_abi_gate(const char *build, const char *name, const char *const *urls, 
 int cmd_stubs(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+/* Print a device's GET /status text as hotd status does: 0, or 1 with a
+ * message on stderr when it is not a JSON object. */
+int hotd_status_show(const char *url, const char *text);
 int cmd_watch(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 

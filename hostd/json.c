@@ -71,7 +71,12 @@ static char *parse_string(struct parser *ps)
             *o++ = (char)c;
             continue;
         }
-        char e = *ps->p++;
+        char e = *ps->p;
+        if (!e) { /* a backslash ends the text: stay on its NUL */
+            free(out);
+            return (char *)fail(ps, "unterminated string");
+        }
+        ps->p++;
         const char *simple = strchr("\"\\/bfnrt", e);
         unsigned cp;
         if (e && simple) {
@@ -116,10 +121,12 @@ static struct json *parse_container(struct parser *ps, struct json *j, char clos
             if (*ps->p != '"' || !(key = parse_string(ps)))
                 return fail(ps, "expected a member name");
             skip_ws(ps);
-            if (*ps->p++ != ':') {
+            /* Never step past the terminating NUL, not even to fail. */
+            if (*ps->p != ':') {
                 free(key);
                 return fail(ps, "expected ':'");
             }
+            ps->p++;
         }
         struct json *v = parse_value(ps);
         if (!v) {
@@ -134,8 +141,9 @@ static struct json *parse_container(struct parser *ps, struct json *j, char clos
             ps->p++;
             continue;
         }
-        if (*ps->p++ != close)
+        if (*ps->p != close)
             return fail(ps, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+        ps->p++;
         return j;
     }
 }

@@ -86,7 +86,7 @@ static void print_module(const struct json *m)
     }
 }
 
-static int show(const char *url, const char *text)
+int hotd_status_show(const char *url, const char *text)
 {
     char msg[256];
     struct json *doc = json_parse(text, msg, sizeof msg);
@@ -194,7 +194,7 @@ int cmd_status(int argc, char **argv)
         } else {
             if (i)
                 putchar('\n');
-            rc |= show(urls[i], text);
+            rc |= hotd_status_show(urls[i], text);
         }
         free(text);
     }

@@ -276,6 +276,11 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
          * that P+kept is aligned. The loader cannot move code: it accepts the
          * padding only when it already lands on the boundary. */
         uint64_t align = 1;
+        /* Sections align to 4096 at most (loader.c): more padding than that
+         * is no assembler's, and doubling past 2^63 would never end. */
+        if (s->A < 0 || s->A >= 4096)
+            return hr_site_fail(s, err, HR_E_RELOC, "alignment padding of %lld bytes: more "
+                                "than any alignment the loader accepts (4096)", (long long)s->A);
         while (align <= (uint64_t)s->A)
             align <<= 1;
         if (((s->P + (uint64_t)s->A) & (align - 1)) == 0)

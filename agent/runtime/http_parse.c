@@ -166,8 +166,10 @@ static int parse_header(struct req *q, char *line, size_t len, struct reply *rep
     } else if (name_is(line, nlen, "authorization")) {
         if (q->has_auth)
             return hr_http_fail(rep, 400, "more than one Authorization header");
-        if (vlen >= sizeof q->auth)
+        if (vlen >= sizeof q->auth) {
+            rep->www_auth = true; /* every 401 names the scheme (docs/http.md) */
             return hr_http_fail(rep, 401, "malformed Authorization header (too long)");
+        }
         memcpy(q->auth, v, vlen + 1);
         q->auth_len = vlen;
         q->has_auth = true;

@@ -24,7 +24,9 @@ void hr_json_str(struct hr_json *j, const char *s)
             esc[0] = '\\';
             esc[1] = (char)*p;
             esc[2] = '\0';
-        } else if (*p < 0x20) {
+        } else if (*p < 0x20 || *p >= 0x7f) {
+            /* Names come from hostile ELFs: any byte that could make the
+             * document invalid UTF-8 is escaped (docs/http.md). */
             hr_fmt(esc, sizeof esc, "\\u%04x", *p);
         } else {
             esc[0] = (char)*p;

@@ -40,6 +40,8 @@ static void px_free(void *ctx, void *p)
     free(p);
 }
 
+#define REGION_MAX (64u << 20)
+
 /* mmap at a hint near the firmware's code: the kernel takes the hint when
  * the range is free, and MAP_FIXED_NOREPLACE makes sure we get it exactly. */
 static void *map_near(size_t len)
@@ -68,7 +70,10 @@ static int px_region_alloc(void *ctx, enum hr_region_kind kind, size_t size, siz
 {
     (void)ctx;
     (void)kind;
-    if (align > page_size())
+    /* A device's budget, not the host's: a region bigger than any device
+     * has (a hostile .bss of gigabytes) is refused as a device would refuse
+     * it -- the loader reports it -- instead of being mapped and zeroed. */
+    if (align > page_size() || size > REGION_MAX)
         return -1;
     size_t len = (size + page_size() - 1) & ~(page_size() - 1);
     void *p = map_near(len);
