@@ -23,6 +23,13 @@ MACHINE = ["-M", "virt", "-cpu", "rv32,a=off,f=off,d=off", "-m", "64M", "-displa
            "-monitor", "none", "-bios", "none"]
 
 
+def net_args(port):
+    """virtio-net (virtio 1.x registers) on user networking, HTTP forwarded."""
+    return ["-global", "virtio-mmio.force-legacy=false",
+            "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:8080",
+            "-device", "virtio-net-device,netdev=net0"]
+
+
 def flash_image(path):
     """A fresh 32 MiB flash file: the boot jump, the rest never written."""
     with open(path, "wb") as f:
@@ -38,14 +45,17 @@ def free_port():
 
 class Qemu:
     """The firmware `fw` in QEMU: UART on self.spec (tcp:127.0.0.1:PORT),
-    logged to `log`; gdb stub on self.gdb_port when gdb=True."""
+    logged to `log`; gdb stub on self.gdb_port when gdb=True; with net=True a
+    virtio-net device on QEMU user networking, the device's port 8080
+    forwarded from 127.0.0.1:self.http_port."""
 
-    def __init__(self, qemu, fw, log, flash=None, gdb=False, extra=()):
+    def __init__(self, qemu, fw, log, flash=None, gdb=False, extra=(), net=False):
         self.log = log
         open(log, "wb").close()
         for _ in range(5):  # a port taken between free_port() and QEMU: another one
             self.port = free_port()
             self.gdb_port = free_port() if gdb else None
+            self.http_port = free_port() if net else None
             cmd = [qemu, *MACHINE, "-kernel", fw,
                    "-chardev", f"socket,id=uart,host=127.0.0.1,port={self.port},server=on,"
                                f"wait=off,nodelay=on,logfile={log}",
@@ -54,6 +64,8 @@ class Qemu:
                 cmd += ["-drive", f"if=pflash,unit=0,format=raw,file={flash}"]
             if gdb:
                 cmd += ["-gdb", f"tcp:127.0.0.1:{self.gdb_port}"]
+            if net:
+                cmd += net_args(self.http_port)
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             self.started = time.time()
             if self._listening():

@@ -35,7 +35,10 @@ void hr_rv32_machine_init(void)
     set_mtimecmp(UINT64_MAX);
     hr_rv32_uart_init(); /* main() may print before it starts the console */
     mmio_write32(PLIC_PRIORITY(VIRT_UART_IRQ), 1);
-    mmio_write32(PLIC_ENABLE_M0, 1u << VIRT_UART_IRQ);
+    /* The virtio-mmio slots' interrupts too: received frames wake idle. */
+    for (uint32_t irq = VIRT_VIRTIO_IRQ0; irq < VIRT_VIRTIO_IRQ0 + 8; irq++)
+        mmio_write32(PLIC_PRIORITY(irq), 1);
+    mmio_write32(PLIC_ENABLE_M0, 1u << VIRT_UART_IRQ | 0xffu << VIRT_VIRTIO_IRQ0);
     mmio_write32(PLIC_THRESHOLD_M0, 0);
     csr_write(satp, hr_rv32_paging_init());
     __asm__ volatile("sfence.vma" ::: "memory");
@@ -51,7 +54,9 @@ static void idle(uint64_t deadline)
         uint32_t irq = mmio_read32(PLIC_CLAIM_M0);
         if (irq)
             mmio_write32(PLIC_CLAIM_M0, irq);
-        if (hr_rv32_uart_ready() || virt_mtime() >= deadline)
+        /* A device other than the UART (virtio-net) stays pending until
+         * the supervisor's driver acknowledges it: wake for it at once. */
+        if ((irq && irq != VIRT_UART_IRQ) || hr_rv32_uart_ready() || virt_mtime() >= deadline)
             break;
         set_mtimecmp(deadline);
         csr_write(mie, MIE_MTIE | MIE_MEIE);

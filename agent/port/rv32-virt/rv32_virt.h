@@ -23,8 +23,17 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config);
  * right here (hotreload_poll) instead of waiting for the loop to get there. */
 void hotreload_console_poll(void);
 
+/* HTTP (docs/http.md) over lwIP and virtio-net: hotreload_server_start
+ * (hotreload.h) brings up the network -- QEMU user networking's static
+ * address 10.0.2.15 -- and listens; bind_address must be "0.0.0.0" or that
+ * address (the device's loopback is unreachable). Call the poll from the
+ * main loop at a point where a reload is safe, as the console's: it serves
+ * the waiting requests one at a time, the loop standing still meanwhile
+ * (a silent peer is dropped after 5 s). */
+void hotreload_server_poll(void);
+
 /* Sleep until `ms` have passed or the UART received something (wfi: QEMU
- * idles meanwhile). */
+ * idles meanwhile); a received network frame wakes it too. */
 void hr_rv32_idle(uint32_t ms);
 uint64_t hr_rv32_now_ms(void);
 

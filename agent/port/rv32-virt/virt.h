@@ -15,6 +15,7 @@
 #define VIRT_PLIC 0x0c000000u
 #define VIRT_UART 0x10000000u       /* 16550 */
 #define VIRT_UART_IRQ 10u
+#define VIRT_VIRTIO_IRQ0 1u         /* virtio-mmio slot i (0x10001000 + i * 0x1000): irq 1 + i */
 #define VIRT_FLASH0 0x20000000u     /* first CFI pflash: module storage (pflash.c) */
 #define VIRT_FLASH_SIZE 0x02000000u
 #define VIRT_FLASH_SECTOR 0x40000u  /* QEMU virt's pflash erase block */
@@ -83,8 +84,9 @@ uint32_t hr_rv32_paging_init(void);
 void *hr_rv32_heap_alloc(size_t size, size_t align);
 void hr_rv32_heap_free(void *p);
 
-/* Set while the console is served: a console command waiting for the
- * application's safe point is then at it (platform.c, console_uart.c). */
+/* Set while the console or an HTTP request is served: a command waiting
+ * for the application's safe point is then at it (platform.c,
+ * console_uart.c, net/server.c). */
 extern int hr_rv32_in_console;
 
 /* The UART (uart.c). */

@@ -1,6 +1,7 @@
 /* The QEMU RISC-V example's firmware: calls the reloadable library every
  * second and prints what it answers on the UART, serves the console on the
- * same UART, and reloads at its safe point, the end of each loop. */
+ * same UART and HTTP on the virtio-net device, and reloads at its safe
+ * point, the end of each loop. */
 #include "greet.h"
 #include "hotreload.h"
 #include "rv32_virt.h"
@@ -27,14 +28,17 @@ int main(void)
     hotreload_server_config_t srv = HOTRELOAD_SERVER_CONFIG_DEFAULT();
     srv.auth_key = hotreload_auth_key;
     srv.auth_key_len = hotreload_auth_key_len;
+    srv.bind_address = "0.0.0.0"; /* QEMU's hostfwd keeps it on the host's 127.0.0.1 */
 
     hr_rv32_puts("qemu-riscv32 example: booting\n");
     if (hotreload_console_start_uart(&srv) != 0)
         return 1;
+    if (hotreload_server_start(&srv) != HOTRELOAD_OK)
+        hr_rv32_printf("no HTTP: %s\n", hotreload_last_error());
     hotreload_register_post_hook(after_reload, NULL);
     if (hotreload_load(&cfg) != HOTRELOAD_OK)
         hr_rv32_puts("no module loaded yet: push one\n");
-    hr_rv32_puts("device up: console on this UART\n");
+    hr_rv32_puts("device up: console on this UART, HTTP on port 8080\n");
 
     uint64_t next = hr_rv32_now_ms();
     for (;;) {
@@ -47,6 +51,7 @@ int main(void)
             next = now + 1000;
         }
         hotreload_console_poll();
+        hotreload_server_poll();
         hotreload_poll();
         now = hr_rv32_now_ms();
         if (now < next)

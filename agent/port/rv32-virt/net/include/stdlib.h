@@ -1,0 +1,8 @@
+/* What lwIP takes from <stdlib.h> on a target without a C library: atoi
+ * (netif_find; netif.c defines it). */
+#ifndef HR_RV32_LWIP_STDLIB_H
+#define HR_RV32_LWIP_STDLIB_H
+
+int atoi(const char *s);
+
+#endif

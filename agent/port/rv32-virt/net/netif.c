@@ -1,0 +1,134 @@
+/* lwIP on the virtio-net device: one Ethernet interface with QEMU user
+ * networking's static address, fed from the application's main loop
+ * (NO_SYS). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../core/fmt.h"
+#include "../rv32_virt.h"
+#include "../virt.h"
+#include "lwip/etharp.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/sys.h"
+#include "lwip/timeouts.h"
+#include "net.h"
+#include "netif/ethernet.h"
+#include "virtio_net.h"
+
+static struct netif nif;
+static int started;
+static uint8_t frame[VNET_FRAME_MAX];
+
+u32_t sys_now(void)
+{
+    return (u32_t)hr_rv32_now_ms();
+}
+
+/* TCP's initial sequence numbers: the timer's low bits stirred. */
+uint32_t hr_lwip_rand(void)
+{
+    static uint32_t x;
+    x ^= (uint32_t)virt_mtime();
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+}
+
+int atoi(const char *s)
+{
+    int v = 0;
+    while (*s >= '0' && *s <= '9' && v < 100000000)
+        v = v * 10 + (*s++ - '0');
+    return v;
+}
+
+void hr_lwip_diag(const char *fmt, ...)
+{
+    char line[160];
+    va_list ap;
+    va_start(ap, fmt);
+    hr_vfmt(line, sizeof line, fmt, ap);
+    va_end(ap);
+    hr_rv32_puts(line);
+}
+
+void hr_lwip_assert(const char *what, const char *file, int line)
+{
+    hr_rv32_printf("lwIP assertion failed: %s (%s:%d)\n", what, file, line);
+    hr_rv32_exit(3);
+}
+
+static err_t linkoutput(struct netif *n, struct pbuf *p)
+{
+    (void)n;
+    uint8_t *buf = vnet_tx_buffer();
+    /* Every buffer still with the device: give it a moment, not forever. */
+    for (uint64_t end = virt_mtime() + VIRT_MTIME_HZ / 100; !buf && virt_mtime() < end;)
+        buf = vnet_tx_buffer();
+    if (!buf)
+        return ERR_MEM;
+    if (p->tot_len > VNET_FRAME_MAX)
+        return ERR_VAL;
+    pbuf_copy_partial(p, buf, p->tot_len, 0);
+    vnet_send(p->tot_len);
+    return ERR_OK;
+}
+
+static err_t nif_init(struct netif *n)
+{
+    n->name[0] = 'v';
+    n->name[1] = 'n';
+    n->mtu = 1500;
+    n->hwaddr_len = 6;
+    n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    n->output = etharp_output;
+    n->linkoutput = linkoutput;
+    return ERR_OK;
+}
+
+int hr_rv32_net_start(char *why, size_t whysize)
+{
+    if (started)
+        return 0;
+    uint8_t mac[6];
+    if (vnet_init(mac, why, whysize) != 0)
+        return -1;
+    lwip_init();
+    ip4_addr_t addr, mask, gw;
+    ip4addr_aton(HR_RV32_NET_ADDR, &addr);
+    ip4addr_aton(HR_RV32_NET_MASK, &mask);
+    ip4addr_aton(HR_RV32_NET_GATEWAY, &gw);
+    if (!netif_add(&nif, &addr, &mask, &gw, NULL, nif_init, netif_input)) {
+        hr_fmt(why, whysize, "lwIP refused the network interface");
+        return -1;
+    }
+    memcpy(nif.hwaddr, mac, 6);
+    netif_set_default(&nif);
+    netif_set_up(&nif);
+    netif_set_link_up(&nif);
+    started = 1;
+    return 0;
+}
+
+int hr_rv32_net_pump(void)
+{
+    if (!started)
+        return 0;
+    int frames = 0;
+    size_t len;
+    while ((len = vnet_receive(frame, sizeof frame)) > 0) {
+        frames++;
+        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+        if (!p)
+            continue; /* out of buffers: dropped, as a busy NIC would */
+        pbuf_take(p, frame, (u16_t)len);
+        if (nif.input(p, &nif) != ERR_OK)
+            pbuf_free(p);
+    }
+    sys_check_timeouts();
+    return frames;
+}

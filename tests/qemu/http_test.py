@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""HTTP on the rv32 device (lwIP over virtio-net, QEMU user networking with
+hostfwd from 127.0.0.1): the endpoints, the authentication and the error
+answers of docs/http.md, as on the simulated device.
+
+Boots the example with an empty flash; GET /status; hotd push --url of the
+module, its output on the UART; requests that must change nothing (no key,
+another key, a body changed after signing, a replayed request, a body over
+the limit, a module with an import the firmware lacks), each answered with
+its status while the module goes on; a signed raw upload of an edited
+module; a peer that stops mid-request (408) and more connections than the
+device queues (503), the device answering /status afterwards.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import select
+import shutil
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hrtest  # noqa: E402
+from hrtest import check  # noqa: E402
+
+import rv32  # noqa: E402
+from example_test import V1, V2, Modules  # noqa: E402
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def answer(raw):
+    """(status, {header: value}, JSON doc); status 0 when there was none."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) < 2 or not parts[1].isdigit():
+        return 0, {}, {"raw": raw[:200]}
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    try:
+        doc = json.loads(body) if body else {}
+    except ValueError:
+        doc = {"raw": body[:200]}
+    return int(parts[1]), headers, doc
+
+
+class Http:
+    def __init__(self, port, key):
+        self.port, self.key = port, key
+        self.counter = 0
+
+    def connect(self, timeout=20):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+    def request(self, data, timeout=20):
+        s = self.connect(timeout)
+        try:
+            try:
+                s.sendall(data)
+            except OSError:
+                pass  # answered and closed before reading it all (413): read the answer
+            raw = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    raw += chunk
+            except (socket.timeout, ConnectionResetError):
+                pass
+            return answer(raw)
+        finally:
+            s.close()
+
+    def status(self):
+        code, _, doc = self.request(b"GET /status HTTP/1.1\r\nHost: device\r\n\r\n")
+        check(code == 200 and "modules" in doc, f"GET /status: {code} {doc}")
+        return doc
+
+    def signed(self, target, body, key=None, counter=None, sign_body=None, length=None):
+        st = self.status()
+        nonce = st["nonce"]
+        if counter is None:  # above hotd's, which shares the device's counter
+            self.counter = max(self.counter, st["counter"]) + 1
+            counter = self.counter
+        mac = hrtest.hr1_mac(key or self.key, "POST", target, nonce, counter,
+                             sha(body if sign_body is None else sign_body))
+        head = (f"POST {target} HTTP/1.1\r\nHost: device\r\n"
+                f"Authorization: HR1 counter={counter}, mac={mac}\r\n"
+                f"X-Hotreload-Sha256: {sha(body if sign_body is None else sign_body)}\r\n"
+                f"Content-Length: {len(body) if length is None else length}\r\n\r\n")
+        return head.encode() + body
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for opt in ("qemu", "hotd", "example", "cc", "cflags", "src", "work"):
+        ap.add_argument("--" + opt, required=True)
+    args = ap.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    fw = os.path.join(args.example, "qemu_firmware")
+    flash = os.path.join(args.work, "flash.bin")
+    rv32.flash_image(flash)
+    with open(os.path.join(args.example, "hotreload.key")) as f:
+        key = bytes.fromhex(f.read().strip())
+    mods = Modules(args, args.work)
+    with open(mods.bind(mods.build("greet_v2"), fw), "rb") as f:
+        v2 = f.read()
+    bad_import = mods.bind(mods.build("bad_import"), fw, absolute=False)
+    with open(os.path.join(args.example, "modules", "greet.img"), "rb") as f:
+        v1 = f.read()
+
+    dev = rv32.Qemu(args.qemu, fw, os.path.join(args.work, "uart.log"), flash, net=True)
+    http = Http(dev.http_port, key)
+    url = f"http://127.0.0.1:{dev.http_port}"
+
+    def refused(what, data, code, words):
+        mark = len(dev.lines)
+        got, headers, doc = http.request(data)
+        err = doc.get("error", "")
+        check(got == code and words in err, f"{what}: {code} '{words}': {got} {err}")
+        if code == 401:
+            check(headers.get("www-authenticate") == "HR1", f"{what}: WWW-Authenticate: HR1")
+        dev.wait(rf"^hotreload: http POST \S+ -> {code}", after=mark)
+
+    try:
+        dev.wait(r"^device up")
+        check(dev.out.saw(r"^hotreload: HTTP server listening on 0\.0\.0\.0:8080"),
+              "the device's HTTP server listens")
+        t0 = time.time()
+        st = http.status()
+        print(f"GET /status through hostfwd and lwIP: {(time.time() - t0) * 1000:.0f} ms")
+        check(re.fullmatch(r"[0-9a-f]{40}", st["firmware"]) and not st["modules"][0]["loaded"],
+              f"/status: the firmware's build-id, no module loaded: {st}")
+
+        rc, out, err = hrtest.run(args.hotd, "push", "greet", "--build", args.example,
+                                  "--url", url)
+        check(rc == 0 and "module 'greet' generation 1" in out, f"hotd push --url: {out}{err}")
+        print(out.strip())
+        count = int(dev.wait(V1, after=len(dev.lines)).group(1))
+
+        body, target = v2, "/upload-and-reload?module=greet"
+        unsigned = (f"POST {target} HTTP/1.1\r\nHost: d\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        refused("no key", unsigned, 401, "authentication required")
+        refused("another key", http.signed(target, body, key=os.urandom(32)),
+                403, "")
+        refused("a body changed after signing",
+                http.signed(target, body, sign_body=v1), 403, "")
+        refused("over the size limit", http.signed(target, body, length=1 << 20),
+                413, "")
+        rc, out, err = hrtest.run(args.hotd, "push", bad_import, "--name", "greet", "--build",
+                                  args.example, "--url", url)
+        check(rc == 1 and "unresolved import 'fw_missing_function'" in out + err,
+              f"a module with an import the firmware lacks is refused: {out}{err}")
+        later = int(dev.wait(V1, after=len(dev.lines)).group(1))
+        check(later > count and http.status()["modules"][0]["generation"] == 1,
+              f"the first module still runs (count {count} then {later}, generation 1)")
+
+        good = http.signed(target, body)
+        code, _, doc = http.request(good)
+        check(code == 200 and "generation 2" in doc.get("message", ""), f"a signed raw upload: {code} {doc}")
+        dev.wait(V2, after=len(dev.lines))
+        refused("the same request replayed", good, 403, "replayed or stale")
+        check(http.status()["modules"][0]["generation"] == 2, "the replay changed nothing")
+
+        # A peer that stops mid-request is answered 408 when the device's
+        # timeout runs out; meanwhile the device's loop waits (rv32_virt.h).
+        s = http.connect()
+        s.sendall(b"GET /sta")
+        t0 = time.time()
+        code = answer(s.recv(4096))[0]
+        s.close()
+        check(code == 408, f"a stalled request: 408 ({code})")
+        print(f"stalled request answered 408 after {time.time() - t0:.1f} s")
+        # More connections than the device queues: one of five is answered 503
+        # at once (which one is up to the order QEMU passes them on in).
+        conns = [http.connect() for _ in range(5)]
+        ready, _, _ = select.select(conns, [], [], 3)
+        codes = [answer(s.recv(4096))[0] for s in ready]
+        check(codes == [503], f"one of five waiting connections answered 503: {codes}")
+        mark = len(dev.lines)
+        for s in conns:
+            s.close()
+        for _ in range(4):  # each served in turn: closed before a request came
+            mark = dev.out.expect(r"^hotreload: http \? \? -> 400", 20, mark)[0] + 1
+        check(http.status()["modules"][0]["generation"] == 2, "/status answers afterwards")
+        dev.wait(V2, after=len(dev.lines))
+        check(not dev.out.saw(r"fatal trap|lwIP assertion"), "no trap, no lwIP assertion")
+    finally:
+        dev.stop()
+    return hrtest.summary("qemu_http")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except AssertionError as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
