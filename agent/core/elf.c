@@ -51,6 +51,8 @@ void hr_elf_shdr(const struct hr_elf *elf, uint32_t idx, struct hr_shdr *s)
     }
 }
 
+/* Every string table ends in a NUL (checked at open): any offset inside one
+ * starts a terminated string. */
 const char *hr_elf_str(const struct hr_elf *elf, uint32_t strsec, uint32_t off)
 {
     if (strsec == 0 || strsec >= elf->shnum)
@@ -59,25 +61,19 @@ const char *hr_elf_str(const struct hr_elf *elf, uint32_t strsec, uint32_t off)
     hr_elf_shdr(elf, strsec, &sh);
     if (sh.type != HR_SHT_STRTAB || off >= sh.size)
         return NULL;
-    const char *s = (const char *)elf->img + sh.offset + off;
-    if (!memchr(s, '\0', (size_t)(sh.size - off)))
-        return NULL;
-    return s;
+    return (const char *)elf->img + sh.offset + off;
 }
 
 const char *hr_elf_secname(const struct hr_elf *elf, uint32_t idx)
 {
-    struct hr_shdr sh;
-    hr_elf_shdr(elf, idx, &sh);
-    const char *s = hr_elf_str(elf, elf->shstrndx, sh.name);
-    return s ? s : "<bad name>";
+    uint32_t name = rd32(elf->img + elf->shoff + (uint64_t)idx * (elf->is64 ? 64 : 40));
+    return name < elf->shstr_size ? (const char *)elf->img + elf->shstr_off + name
+                                  : "<bad name>";
 }
 
 void hr_elf_sym(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
 {
-    struct hr_shdr sh;
-    hr_elf_shdr(elf, elf->symtab, &sh);
-    const uint8_t *p = elf->img + sh.offset + (uint64_t)idx * (elf->is64 ? 24 : 16);
+    const uint8_t *p = elf->img + elf->sym_off + (uint64_t)idx * (elf->is64 ? 24 : 16);
     uint8_t info;
     out->name = rd32(p);
     if (elf->is64) {
@@ -99,10 +95,8 @@ const char *hr_elf_symname(const struct hr_elf *elf, const struct hr_sym *sym)
 {
     if (sym->type == HR_STT_SECTION && sym->shndx < elf->shnum)
         return hr_elf_secname(elf, sym->shndx);
-    struct hr_shdr sh;
-    hr_elf_shdr(elf, elf->symtab, &sh);
-    const char *s = hr_elf_str(elf, sh.link, sym->name);
-    return s ? s : "<bad name>";
+    return sym->name < elf->str_size ? (const char *)elf->img + elf->str_off + sym->name
+                                     : "<bad name>";
 }
 
 uint64_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh)
@@ -201,6 +195,15 @@ static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
     if (str.type != HR_SHT_STRTAB)
         return hr_fail(err, HR_E_FORMAT, "symbol table: section %u is not a string table",
                        st.link);
+    elf->sym_off = st.offset;
+    elf->str_off = str.offset;
+    elf->str_size = str.size;
+    struct hr_shdr names;
+    hr_elf_shdr(elf, elf->shstrndx, &names);
+    if (names.type == HR_SHT_STRTAB) {
+        elf->shstr_off = names.offset;
+        elf->shstr_size = names.size;
+    }
     /* Relocation sections must use this symbol table; checked here so that
      * the relocation pass can trust sh_link. */
     for (uint32_t i = 1; i < elf->shnum; i++) {

@@ -86,6 +86,10 @@ struct hr_elf {
     uint32_t shstrndx;
     uint32_t symtab;   /* section index of the one SHT_SYMTAB */
     uint32_t nsyms;
+    /* Checked once at open, read for every relocation: the symbol table's
+     * contents and its string table's (NUL-terminated), the section name
+     * table's (size 0 when shstrndx is not a string table). */
+    uint64_t sym_off, str_off, str_size, shstr_off, shstr_size;
 };
 
 /* Check the header and every section header; find the symbol table. */

@@ -5,18 +5,17 @@
 
 #include "module.h"
 
-static enum hr_status make_site(struct hr_ld *ld, uint32_t relsec, uint64_t i, struct hr_site *s,
-                                struct hr_error *err)
+/* `rsh` is relocation section `relsec`'s header, decoded once by the caller. */
+static enum hr_status make_site(struct hr_ld *ld, uint32_t relsec, const struct hr_shdr *rsh,
+                                uint64_t i, struct hr_site *s, struct hr_error *err)
 {
-    struct hr_shdr rsh;
-    hr_elf_shdr(&ld->elf, relsec, &rsh);
-    const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh.info]];
+    const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh->info]];
     memset(s, 0, sizeof *s);
     s->ld = ld;
     s->relsec = relsec;
     s->index = i;
     s->secname = si->name;
-    hr_elf_rela(&ld->elf, &rsh, i, &s->r);
+    hr_elf_rela(&ld->elf, rsh, i, &s->r);
     s->A = s->r.addend;
     if (s->r.offset > si->size)
         return hr_fail(err, HR_E_FORMAT, "relocation %llu of %s: offset %#llx is outside the "
@@ -130,7 +129,7 @@ enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
         for (uint64_t i = lo; i < hi; i++) {
             hr_elf_rela(&ld->elf, &rsh, i, &r);
             if (r.offset == off && match(r.type))
-                return make_site(ld, s->relsec, i, out, err);
+                return make_site(ld, s->relsec, &rsh, i, out, err);
             if (r.offset > off && ld->sorted[s->relsec] == 1)
                 break;
         }
@@ -207,7 +206,7 @@ enum hr_status hr_apply_relocs(struct hr_ld *ld, struct hr_error *err)
         uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
         for (uint64_t i = 0; i < n; i++) {
             struct hr_site s;
-            enum hr_status st = make_site(ld, rs, i, &s, err);
+            enum hr_status st = make_site(ld, rs, &rsh, i, &s, err);
             if (st == HR_OK)
                 st = ld->ops->apply(&s, err);
             if (st != HR_OK)
