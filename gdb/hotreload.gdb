@@ -1,9 +1,10 @@
 # gdb follows hot reloads: `source gdb/hotreload.gdb` is the only setup.
 #
-# Loads hotreload.py (beside this file) as the Python module hotreload_gdb:
-# an internal breakpoint on hotreload_debug_notify() reads the device's debug
-# descriptor (hotreload_debug) at every notification and adds/removes the
-# modules' symbols (found by GNU build-id in the search path), so breakpoints
+# Loads hotreload.py (beside this file; it loads its siblings hotreload_*.py)
+# as the Python module hotreload_gdb: an internal breakpoint on
+# hotreload_debug_notify() reads the device's debug descriptor
+# (hotreload_debug) at every notification and adds/removes the modules'
+# symbols (found by GNU build-id in the search path), so breakpoints
 # follow every reload. Commands: hotreload status | sync | path DIR | apply FILE
 # (see `help hotreload`). Sourcing it again changes nothing.
 python

@@ -16,453 +16,49 @@ that function follows along:
 - With no user breakpoint there is nothing to protect: stop() lets the
   device run on and the change is applied at the next stop or prompt.
 
-Nothing here assumes an architecture: the descriptor is read from raw
-memory with the target's pointer size, alignment and byte order.
+This file decides when things happen (gdb's events, the notify breakpoint,
+the commands); hotreload_descriptor.py reads the device and module files,
+hotreload_symbols.py changes what gdb holds.
 """
-import atexit
+import importlib.util
 import os
-import re
-import shlex
-import shutil
-import struct
-import tempfile
+import sys
 
 import gdb
 
-NOTIFY = "hotreload_debug_notify"
-DESCRIPTOR = "hotreload_debug"
-VERSION = 1
-MAX_OBJECTS = 8
-ACTION_CONSISTENT, ACTION_ADD, ACTION_DELETE = 0, 1, 2
 
-
-def say(text):
-    gdb.write("hotreload: %s\n" % text)
-
-
-# ---------------------------------------------------------------- ELF files
-
-
-def elf_build_id(path):
-    """The GNU build-id (bytes) of an ELF file, None if it has none."""
+def _sibling(name):
+    # hotreload.gdb loads this file by its path, not from sys.path (gdb may
+    # run from any directory): the siblings beside it are loaded the same way,
+    # under their own names, once, so that their imports of each other and
+    # a second `source` find the same modules.
+    if name in sys.modules:
+        return sys.modules[name]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    if not os.path.isfile(path):
+        raise gdb.GdbError("hotreload.gdb: %s is missing beside %s" % (name + ".py", __file__))
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    if len(data) < 52 or data[:4] != b"\x7fELF":
-        return None
-    is64 = data[4] == 2
-    end = "<" if data[5] == 1 else ">"
-    try:
-        if is64:
-            shoff, = struct.unpack_from(end + "Q", data, 0x28)
-            shentsize, shnum = struct.unpack_from(end + "HH", data, 0x3A)
-            fmt = end + "IIQQQQ"
-        else:
-            shoff, = struct.unpack_from(end + "I", data, 0x20)
-            shentsize, shnum = struct.unpack_from(end + "HH", data, 0x2E)
-            fmt = end + "IIIIII"
-        for i in range(shnum):
-            _, stype, _, _, off, size = struct.unpack_from(fmt, data, shoff + i * shentsize)
-            if stype != 7:  # SHT_NOTE
-                continue
-            p, stop = off, off + size
-            while p + 12 <= stop:
-                namesz, descsz, ntype = struct.unpack_from(end + "III", data, p)
-                name = data[p + 12:p + 12 + namesz]
-                desc_at = p + 12 + ((namesz + 3) & ~3)
-                if ntype == 3 and name.rstrip(b"\0") == b"GNU":
-                    return bytes(data[desc_at:desc_at + descsz])
-                p = desc_at + ((descsz + 3) & ~3)
-    except struct.error:
-        return None
-    return None
+        spec.loader.exec_module(mod)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return mod
 
 
-# ---------------------------------------------------------------- target memory
+# In dependency order: hotreload_symbols imports hotreload_descriptor.
+_sibling("hotreload_descriptor")
+_sibling("hotreload_symbols")
 
-
-class Target:
-    """Pointer size, alignment of 64-bit fields and byte order of the target."""
-
-    def __init__(self):
-        self.ptr = gdb.lookup_type("void").pointer().sizeof
-        self.align64 = gdb.lookup_type("unsigned long long").alignof
-        endian = gdb.execute("show endian", to_string=True)
-        self.end = ">" if "big endian" in endian else "<"
-
-    def read(self, addr, size):
-        return bytes(gdb.selected_inferior().read_memory(addr, size))
-
-    def u32(self, data, off):
-        return struct.unpack_from(self.end + "I", data, off)[0]
-
-    def i32(self, data, off):
-        return struct.unpack_from(self.end + "i", data, off)[0]
-
-    def u64(self, data, off):
-        return struct.unpack_from(self.end + "Q", data, off)[0]
-
-    def ptrval(self, data, off):
-        return struct.unpack_from(self.end + ("Q" if self.ptr == 8 else "I"), data, off)[0]
-
-    def string(self, addr, limit=256):
-        if not addr:
-            return ""
-        out = b""
-        while len(out) < limit:
-            chunk = self.read(addr + len(out), 32)
-            if b"\0" in chunk:
-                return (out + chunk[:chunk.index(b"\0")]).decode("utf-8", "replace")
-            out += chunk
-        return out.decode("utf-8", "replace")
-
-
-def align(n, a):
-    return (n + a - 1) // a * a
-
-
-class Layout:
-    """Offsets of the descriptor's fields by the C layout rules (debug.h)."""
-
-    def __init__(self, t):
-        p = t.ptr
-        self.header = 16                                  # version action changes subject
-        self.obj_align = max(p, 4)
-        self.obj_module = 0
-        self.obj_generation = align(p, 4)
-        self.obj_build_id_len = self.obj_generation + 4
-        self.obj_build_id = self.obj_build_id_len + 4
-        self.obj_nsections = self.obj_build_id + 32
-        self.obj_sections = align(self.obj_nsections + 4, p)
-        self.obj_size = align(self.obj_sections + p, self.obj_align)
-        self.objects = align(self.header, self.obj_align)
-        sec_align = max(p, t.align64)
-        self.sec_addr = align(p, t.align64)
-        self.sec_size_field = self.sec_addr + 8
-        self.sec_size = align(self.sec_addr + 16, sec_align)
-
-
-def descriptor_address():
-    return int(gdb.parse_and_eval("(unsigned long long)&" + DESCRIPTOR))
-
-
-def read_header():
-    """(version, action, subject) of the descriptor."""
-    t = Target()
-    data = t.read(descriptor_address(), 16)
-    return t.u32(data, 0), t.u32(data, 4), t.i32(data, 12)
-
-
-def read_object(index):
-    """One object of the descriptor as a dict, None when the slot is free."""
-    t = Target()
-    lay = Layout(t)
-    base = descriptor_address() + lay.objects + index * lay.obj_size
-    o = t.read(base, lay.obj_size)
-    n = t.u32(o, lay.obj_nsections)
-    if n == 0:
-        return None
-    if n > 4096:
-        raise gdb.GdbError("descriptor object %d claims %d sections" % (index, n))
-    bl = min(t.u32(o, lay.obj_build_id_len), 32)
-    secs_at = t.ptrval(o, lay.obj_sections)
-    raw = t.read(secs_at, n * lay.sec_size)
-    secs = []
-    for i in range(n):
-        at = i * lay.sec_size
-        secs.append((t.string(t.ptrval(raw, at)), t.u64(raw, at + lay.sec_addr),
-                     t.u64(raw, at + lay.sec_size_field)))
-    return {
-        "slot": index,
-        "module": t.string(t.ptrval(o, lay.obj_module)),
-        "generation": t.u32(o, lay.obj_generation),
-        "build_id": o[lay.obj_build_id:lay.obj_build_id + bl],
-        "sections": secs,
-    }
-
-
-def read_all():
-    version, _, _ = read_header()
-    if version != VERSION:
-        raise gdb.GdbError("debug descriptor version %d, this helper reads version %d"
-                           % (version, VERSION))
-    return [o for o in (read_object(i) for i in range(MAX_OBJECTS)) if o]
-
-
-def text_addr(obj):
-    """The address gdb knows a copy by: its .text (else its first file section)."""
-    for name, addr, _ in obj["sections"]:
-        if name == ".text":
-            return addr
-    for name, addr, _ in obj["sections"]:
-        if not name.startswith(".hr."):
-            return addr
-    return None
-
-
-# ---------------------------------------------------------------- state
-
-
-class State:
-    def __init__(self):
-        self.paths = []          # from `hotreload path`
-        self.loaded = {}         # key address -> entry (descriptor object + symbol file)
-        self.pending = []        # recorded (action, object), not applied yet
-        self.cache = {}          # path -> ((mtime, size), build_id)
-        self.bp = None
-        self.stubs = None        # (notify address, [(start, end)] of the stubs), None: not read
-        self.applied_files = {}  # hotd command file -> mtime applied
-        self.files_only = False  # `hotreload follow files`
-        self.snapshots = None    # folder of the symbol files' private copies
-        self.synced = None       # the process whose descriptor was read whole
-
-    def search_dirs(self):
-        dirs = list(self.paths)
-        for d in os.environ.get("HOTRELOAD_DEBUG_PATH", "").split(os.pathsep):
-            if d and os.path.abspath(d) not in dirs:
-                dirs.append(os.path.abspath(d))
-        return dirs
-
-    def find_file(self, build_id):
-        """The unstripped module (*.debug.o first, then *.o) with this build-id."""
-        if not build_id:
-            return None
-        for suffix in (".debug.o", ".o"):
-            for d in self.search_dirs():
-                try:
-                    names = sorted(os.listdir(d))
-                except OSError:
-                    continue
-                for n in names:
-                    if not n.endswith(suffix) or (suffix == ".o" and n.endswith(".debug.o")):
-                        continue
-                    p = os.path.join(d, n)
-                    try:
-                        st = os.stat(p)
-                    except OSError:
-                        continue
-                    key = (st.st_mtime_ns, st.st_size)
-                    c = self.cache.get(p)
-                    if not c or c[0] != key:
-                        c = (key, elf_build_id(p))
-                        self.cache[p] = c
-                    if c[1] == build_id:
-                        return os.path.abspath(p)
-        return None
-
-
-state = State()
-
-
-def _run(cmd):
-    return gdb.execute("with confirm off -- " + cmd, to_string=True)
-
-
-# ---------------------------------------------------------------- symbol work
-
-
-def snapshot(path, build_id):
-    """A private copy of the symbol file, named by its build-id. The build
-    rewrites NAME.debug.o in place for the next version while gdb still reads
-    the running one's debug information from it; the copy never changes."""
-    if state.snapshots is None:
-        state.snapshots = tempfile.mkdtemp(prefix="hotreload-gdb-")
-        atexit.register(shutil.rmtree, state.snapshots, True)
-    d = os.path.join(state.snapshots, build_id.hex())
-    copy = os.path.join(d, os.path.basename(path))
-    if not os.path.exists(copy):
-        os.makedirs(d, exist_ok=True)
-        shutil.copyfile(path, copy + ".part")
-        if elf_build_id(copy + ".part") != build_id:   # rewritten meanwhile
-            os.unlink(copy + ".part")
-            return None
-        os.replace(copy + ".part", copy)
-    return copy
-
-
-def add_object(obj):
-    key = text_addr(obj)
-    if key is None or key in state.loaded:
-        return
-    found = state.find_file(obj["build_id"])
-    path = snapshot(found, obj["build_id"]) if found else None
-    entry = dict(obj, file=path, source=found, text=key)
-    state.loaded[key] = entry
-    if not path:
-        say("no unstripped module with build-id %s for '%s' (generation %d) in %s"
-            % (obj["build_id"].hex(), obj["module"], obj["generation"],
-               os.pathsep.join(state.search_dirs()) or "the search path: see `hotreload path`"))
-        return
-    cmd = "add-symbol-file %s 0x%x" % (shlex.quote(path), key)
-    for name, addr, _ in obj["sections"]:
-        if name != ".text" and not name.startswith(".hr."):
-            cmd += " -s %s 0x%x" % (name, addr)
-    try:
-        _run(cmd)
-    except gdb.error as e:
-        say("%s: %s" % (cmd, e))
-        entry["file"] = None
-
-
-def remove_key(key):
-    entry = state.loaded.pop(key, None)
-    if entry and entry.get("file"):
-        try:
-            _run("remove-symbol-file -a 0x%x" % key)
-        except gdb.error as e:
-            say("remove-symbol-file -a 0x%x: %s" % (key, e))
-
-
-def apply_pending():
-    """Apply what the notify breakpoint recorded, in order."""
-    todo, state.pending = state.pending, []
-    for action, obj in todo:
-        if action == ACTION_ADD:
-            add_object(obj)
-        elif action == ACTION_DELETE:
-            remove_key(text_addr(obj))
-    if todo:
-        disable_stub_locations()
-
-
-def sync():
-    objs = read_all()
-    state.pending = []
-    present = {}
-    for o in objs:
-        k = text_addr(o)
-        if k is not None:
-            present[k] = o
-    for k in list(state.loaded):
-        e = state.loaded[k]
-        if k not in present or present[k]["build_id"] != e["build_id"] or not e.get("file"):
-            remove_key(k)  # copies still listed without symbols are tried again below
-    for k, o in present.items():
-        if k not in state.loaded:
-            add_object(o)
-    disable_stub_locations()
-    return objs
-
-
-# ---------------------------------------------------------------- stubs
-
-
-def stub_ranges():
-    """[start, end) of each module's stubs in the firmware, from the
-    hotreload_stubs_NAME records `hotd stubs` writes: a stub carries its module
-    function's name, so `break NAME` would also stop there, once more per call.
-    Form 1 holds offsets from each field, form 2 32-bit addresses."""
-    try:
-        # Firmware relocated (a PIE started): other addresses.
-        where = int(gdb.parse_and_eval("(unsigned long long)&" + NOTIFY))
-    except gdb.error:
-        where = None
-    if state.stubs is not None and where is not None and state.stubs[0] == where:
-        return state.stubs[1]
-    ranges = []
-    try:
-        out = gdb.execute("info variables ^hotreload_stubs_", to_string=True)
-        t = Target()
-        for m in re.finditer(r"^(0x[0-9a-f]+)\s+hotreload_stubs_\w+$", out, re.M):
-            at = int(m.group(1), 16)
-            raw = t.read(at, 12)
-            form, a, b = t.u32(raw, 0), t.i32(raw, 4), t.i32(raw, 8)
-            if form == 1:
-                ranges.append((at + 4 + a, at + 8 + b))
-            elif form == 2:
-                ranges.append((a & 0xFFFFFFFF, b & 0xFFFFFFFF))
-    except (gdb.error, gdb.MemoryError) as e:
-        return []
-    state.stubs = (where, ranges)
-    return ranges
-
-
-def disable_stub_locations(bp=None, refresh=True):
-    """Disable user breakpoint locations inside the stubs. refresh=False uses
-    only what is known already: it runs from gdb's breakpoint events, where no
-    command may run."""
-    if refresh:
-        ranges = stub_ranges()
-    else:
-        ranges = state.stubs[1] if state.stubs else []
-    if not ranges:
-        return
-    for b in [bp] if bp else gdb.breakpoints():
-        if b is None or b.number <= 0 or not b.is_valid() or b.type != gdb.BP_BREAKPOINT:
-            continue
-        for loc in b.locations:
-            if loc.enabled and any(s <= loc.address < e for s, e in ranges):
-                loc.enabled = False
-
-
-def on_breakpoint_created(bp):
-    # A user's `break NAME` at a prompt or in a script: the stub location goes
-    # now if the stubs are known, else at the next stop.
-    if bp.number > 0:
-        disable_stub_locations(bp, refresh=False)
-
-
-# ---------------------------------------------------------------- hotd's command files
-
-
-def apply_command_file(path, quiet=False):
-    """Apply an add-symbol-file command that hotd wrote (BUILD/modules/NAME.gdb)."""
-    try:
-        with open(path) as f:
-            lines = [l.strip() for l in f if l.strip() and not l.startswith("#")]
-    except OSError as e:
-        raise gdb.GdbError("hotreload apply: %s" % e)
-    for line in lines:
-        words = shlex.split(line)
-        if len(words) < 3 or words[0] != "add-symbol-file":
-            raise gdb.GdbError("hotreload apply: %s: not an add-symbol-file command: %s"
-                               % (path, line))
-        sym, text = os.path.abspath(words[1]), int(words[2], 0)
-        secs = [(".text", text, 0)]
-        i = 3
-        while i + 2 < len(words) and words[i] == "-s":
-            secs.append((words[i + 1], int(words[i + 2], 0), 0))
-            i += 3
-        name = os.path.basename(sym)
-        for suffix in (".debug.o", ".o"):
-            if name.endswith(suffix):
-                name = name[:-len(suffix)]
-                break
-        # The earlier copy of this module goes first: its symbols would
-        # shadow the new ones.
-        for key in [k for k, e in state.loaded.items() if e["module"] == name]:
-            remove_key(key)
-        bid = elf_build_id(sym) or b""
-        snap = (snapshot(sym, bid) if bid else None) or sym
-        _run(" ".join(shlex.quote(w) for w in ["add-symbol-file", snap] + words[2:]))
-        state.loaded[text] = {"slot": -1, "module": name, "generation": 0, "build_id": bid,
-                              "sections": secs, "file": snap, "source": sym, "text": text}
-        if not quiet:
-            say("applied %s" % line)
-    disable_stub_locations()
-
-
-def apply_new_command_files():
-    """Without a notify breakpoint, follow the files hotd writes in the search path."""
-    for d in state.search_dirs():
-        try:
-            names = sorted(n for n in os.listdir(d) if n.endswith(".gdb"))
-        except OSError:
-            continue
-        for n in names:
-            p = os.path.join(d, n)
-            try:
-                mtime = os.stat(p).st_mtime_ns
-            except OSError:
-                continue
-            if state.applied_files.get(p) != mtime:
-                state.applied_files[p] = mtime
-                try:
-                    apply_command_file(p)
-                except gdb.GdbError as e:
-                    say(str(e))
+# Names scripts reach through hotreload_gdb stay here: the breakpoint's
+# commands call apply_pending, tests call read_all and elf_build_id.
+from hotreload_descriptor import (ACTION_ADD, ACTION_DELETE, NOTIFY,  # noqa: E402
+                                  elf_build_id, read_all, read_header, read_object)
+from hotreload_symbols import (apply_new_command_files, apply_command_file,  # noqa: E402
+                               apply_pending, disable_stub_locations, remove_key, say,
+                               state, stub_ranges, sync)
 
 
 # ---------------------------------------------------------------- the notify breakpoint
@@ -544,6 +140,13 @@ def on_exited(event):
 
 def following_descriptor():
     return state.bp is not None and state.bp.enabled and not state.files_only
+
+
+def on_breakpoint_created(bp):
+    # A user's `break NAME` at a prompt or in a script: the stub location goes
+    # now if the stubs are known, else at the next stop.
+    if bp.number > 0:
+        disable_stub_locations(bp, refresh=False)
 
 
 def on_new_objfile(event):
