@@ -373,7 +373,8 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     ld->ven_sym = zalloc(port, ld->nven * sizeof *ld->ven_sym);
     if (!ld->got_sym || !ld->ven_sym)
         return hr_fail(err, HR_E_NOMEM, "out of memory for GOT and veneer tables");
-    hr_scan_relocs(ld, true, err);
+    if (ld->ngot || ld->nven) /* nothing to fill in otherwise: spare a second pass */
+        hr_scan_relocs(ld, true, err);
     sort_u32(ld->got_sym, ld->ngot);
     ld->ngot = uniq_u32(ld->got_sym, ld->ngot);
     sort_u32(ld->ven_sym, ld->nven);
