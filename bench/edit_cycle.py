@@ -248,7 +248,7 @@ def main():
     ap.add_argument("--edits", type=int)
     ap.add_argument("--restarts", type=int)
     ap.add_argument("--debounce", type=int, default=20)
-    ap.add_argument("--generator", help="CMake generator (default: CMake's, as scripts/demo)")
+    ap.add_argument("--generator", help="CMake generator (default: CMake's; scripts/demo uses Ninja)")
     ap.add_argument("--id", default="edit_cycle")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()

@@ -2,7 +2,7 @@
 # Sourced by scripts/test and scripts/demo.
 
 HOTRELOAD_PACKAGES=(
-  gcc libc6-dev make cmake pkg-config
+  gcc libc6-dev make cmake ninja-build pkg-config
   libelf-dev libdw-dev libcurl4-openssl-dev libreadline-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-xtensa-lx106 binutils-xtensa-lx106
