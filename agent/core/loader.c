@@ -313,10 +313,12 @@ static enum hr_status fill_loader_built(struct hr_ld *ld, struct hr_error *err)
     }
     if (ld->ngot)
         mod->secs[mod->nsecs++] = (struct hr_section_info){
-            ".hr.got", HR_REGION_DATA, ld->got.addr, ld->got.write, ld->got.size, true};
+            .name = ".hr.got", .kind = HR_REGION_DATA, .addr = ld->got.addr,
+            .bytes = ld->got.write, .size = ld->got.size, .loader_built = true};
     if (ld->nven)
         mod->secs[mod->nsecs++] = (struct hr_section_info){
-            ".hr.veneers", HR_REGION_TEXT, ld->ven.addr, ld->ven.write, ld->ven.size, true};
+            .name = ".hr.veneers", .kind = HR_REGION_TEXT, .addr = ld->ven.addr,
+            .bytes = ld->ven.write, .size = ld->ven.size, .loader_built = true};
     return HR_OK;
 }
 
@@ -373,6 +375,9 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     ld->ven_sym = zalloc(port, ld->nven * sizeof *ld->ven_sym);
     if (!ld->got_sym || !ld->ven_sym)
         return hr_fail(err, HR_E_NOMEM, "out of memory for GOT and veneer tables");
+    mod->stats = zalloc(port, mod->stats_cap * sizeof *mod->stats);
+    if (!mod->stats)
+        return hr_fail(err, HR_E_NOMEM, "out of memory for the relocation statistics");
     if (ld->ngot || ld->nven) /* nothing to fill in otherwise: spare a second pass */
         hr_scan_relocs(ld, true, err);
     sort_u32(ld->got_sym, ld->ngot);
@@ -442,6 +447,7 @@ void hr_module_free(struct hr_module *mod)
     release(port, mod->exports);
     release(port, mod->persist);
     release(port, mod->names);
+    release(port, mod->stats);
     port->free(port->ctx, mod);
 }
 

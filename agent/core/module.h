@@ -5,8 +5,6 @@
 
 #include "loader_int.h"
 
-#define HR_MAX_STATS 64u
-
 struct hr_module {
     const struct hr_port *port;
     enum hr_arch arch;
@@ -20,8 +18,8 @@ struct hr_module {
     struct hr_export_info *persist;
     size_t npersist;
     char *names;
-    struct hr_reloc_count stats[HR_MAX_STATS];
-    size_t nstats;
+    struct hr_reloc_count *stats; /* one per relocation type the module uses */
+    size_t nstats, stats_cap;
 };
 
 struct hr_ld {
@@ -52,7 +50,8 @@ void hr_collect_exports(struct hr_ld *ld);
 /* Is `sym` a variable kept across reloads (HOTRELOAD_PERSIST)? */
 bool hr_is_persist(const struct hr_elf *elf, const struct hr_sym *sym);
 /* Check every relocation's type and symbol, and list the symbols that need a
- * GOT slot or a veneer. With `fill` false it only counts. */
+ * GOT slot or a veneer. With `fill` false it only counts (and counts the
+ * distinct relocation types into mod->stats_cap). */
 enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err);
 enum hr_status hr_apply_relocs(struct hr_ld *ld, struct hr_error *err);
 

@@ -145,7 +145,7 @@ static void count_type(struct hr_module *mod, uint32_t type)
             mod->stats[i].count++;
             return;
         }
-    if (mod->nstats < HR_MAX_STATS)
+    if (mod->nstats < mod->stats_cap)
         mod->stats[mod->nstats++] = (struct hr_reloc_count){type, 1};
 }
 
@@ -163,6 +163,7 @@ static bool next_relsec(struct hr_ld *ld, uint32_t *i, struct hr_shdr *rsh)
 enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
 {
     size_t ngot = 0, nven = 0;
+    uint32_t seen[256 / 32] = {0}; /* relocation types used; every known type is below 256 */
     struct hr_shdr rsh;
     for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
         uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
@@ -178,6 +179,11 @@ enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
                 return hr_fail(err, HR_E_FORMAT, "%s at %s+%#llx: symbol index %u is out of "
                                "range (%u symbols)", ld->ops->name(r.type), sec,
                                (unsigned long long)r.offset, r.sym, ld->elf.nsyms);
+            if (r.type < 256 && !(seen[r.type / 32] & 1u << r.type % 32)) {
+                seen[r.type / 32] |= 1u << r.type % 32;
+                if (!fill)
+                    ld->mod->stats_cap++;
+            }
             enum hr_need need = ld->ops->need(r.type);
             if (need == HR_NEED_GOT) {
                 if (fill)

@@ -59,12 +59,13 @@ enum hr_status hr_module_load(const struct hr_load_config *cfg, const void *imag
 void hr_module_free(struct hr_module *mod);
 
 /* A placed section (or a loader-built area: ".hr.got", ".hr.veneers"). */
+/* Widest members first: one per placed section stays for the module's life. */
 struct hr_section_info {
-    const char *name;
-    enum hr_region_kind kind;
     hr_addr_t addr;        /* address the module uses */
-    const uint8_t *bytes;  /* relocated bytes; NULL for NOBITS */
     uint64_t size;
+    const char *name;
+    const uint8_t *bytes;  /* relocated bytes; NULL for NOBITS */
+    enum hr_region_kind kind;
     bool loader_built;     /* not a section of the module's file */
 };
 
