@@ -146,7 +146,7 @@ def main():
             "id": "serial_pty_raw", "value": round(med), "spread": round(spread, 1),
             "unit": "B/s",
             "notes": "the same push over the pty pair with no rate limit: what the protocol "
-                     "(one frame in flight) and the pty do alone; push %.2f s"
+                     "(a window of frames) and the pty do alone; push %.2f s"
                      % statistics.median(times)}), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)

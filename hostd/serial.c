@@ -21,6 +21,7 @@
 #define LINE_MAX_DEV 256        /* the device reads lines of at most 256 characters */
 #define FRAME_TIMEOUT_MS 1000   /* no ack/nak: the frame or its answer was lost */
 #define FRAME_TRIES 5
+#define WINDOW_MAX 16           /* frames in flight, whatever the device offers */
 #define COMMAND_TIMEOUT_MS 3000 /* nonce, status: answered at once */
 #define NONCE_TIMEOUT_MS 1000
 #define STORE_TIMEOUT_MS 15000  /* erase before "ack 0"; checks before "ok stored" */
@@ -217,54 +218,113 @@ static void send_frame(struct line *l, size_t k, const uint8_t *img, size_t len)
     write_all(l, f, 5 + n + 4); /* a failed write shows as a missing ack */
 }
 
-/* The frames, from the one after "ack 0" to the ack of the last. 0, or -1
+/* The device's answers to the frames in flight, until the line has been
+ * quiet for QUIET_MS: after a nak or a time-out, the frames sent behind the
+ * bad one draw naks of their own, which must not send the host back again.
+ * Returns the frame the device asks for next (an ack of N means N+1; a nak
+ * names it), or 0 when it said nothing; -1 on an error (r->message). */
+#define QUIET_MS 150
+static long settle(struct line *l, size_t base, size_t next, size_t nframes, char *reply,
+                   size_t size, struct hotd_push_result *r)
+{
+    long want = 0;
+    int rc;
+    while ((rc = next_reply(l, now_ms() + QUIET_MS, reply, size)) == 1) {
+        unsigned seq;
+        if (starts_word(reply, "error"))
+            return set_message(r, "%s", rest(reply, 5)), -1;
+        if (starts_word(reply, "ok")) { /* all stored (its acks were lost): upload() reads it */
+            size_t n = strlen(reply);
+            if (n + 1 + l->len <= sizeof l->buf) {
+                memmove(l->buf + n + 1, l->buf, l->len);
+                memcpy(l->buf, reply, n);
+                l->buf[n] = '\n';
+                l->len += n + 1;
+            }
+            return (long)nframes + 1;
+        }
+        /* Frame numbers from the 16-bit sequence, within what was sent. */
+        if (sscanf(reply, "ack %u", &seq) == 1) {
+            size_t k = base + (uint16_t)(seq - (uint16_t)base);
+            if (k < next)
+                want = (long)k + 1;
+        } else if (sscanf(reply, "nak %u", &seq) == 1) {
+            size_t k = base + (uint16_t)(seq - (uint16_t)base);
+            if (k <= next)
+                want = (long)k;
+        }
+    }
+    if (rc < 0)
+        return set_message(r, "%s", l->err), -1;
+    return want;
+}
+
+/* The frames, from the one after "ack 0" to the ack of the last: up to
+ * `window` frames in flight (the device says how many it can take), going
+ * back to the frame the device asks for after a nak or a time-out. 0, or -1
  * with r->message. */
-static int send_frames(struct line *l, const uint8_t *img, size_t len, bool bar,
-                       struct hotd_push_result *r)
+static int send_frames(struct line *l, const uint8_t *img, size_t len, unsigned window,
+                       bool bar, struct hotd_push_result *r)
 {
     size_t nframes = (len + FRAME_MAX - 1) / FRAME_MAX;
+    size_t base = 1, next = 1; /* the oldest frame not acknowledged; the next to send */
+    unsigned tries = 0;
     char reply[REPLY_MAX] = "";
-    for (size_t k = 1, tries = 0; k <= nframes;) {
+    double deadline = 0;
+    while (base <= nframes) {
+        while (next <= nframes && next < base + window) {
+            send_frame(l, next++, img, len);
+            deadline = now_ms() + FRAME_TIMEOUT_MS;
+        }
+        unsigned seq;
+        int rc = next_reply(l, deadline, reply, sizeof reply);
+        if (rc < 0)
+            return set_message(r, "%s", l->err), -1;
+        if (rc == 1 && starts_word(reply, "error"))
+            return set_message(r, "%s", rest(reply, 5)), -1;
+        if (rc == 1 && sscanf(reply, "ack %u", &seq) == 1) {
+            size_t k = base + (uint16_t)(seq - (uint16_t)base);
+            if (k < next) { /* frames up to k are stored */
+                base = k + 1;
+                tries = 0;
+                deadline = now_ms() + FRAME_TIMEOUT_MS;
+                if (bar && (base % 16 == 0 || base > nframes))
+                    fprintf(stderr, "\r%s: %3zu%% of %zu KiB\033[K", r->url,
+                            (base - 1) * 100 / nframes, len / 1024);
+            }
+            continue; /* otherwise an ack repeated for a frame sent twice */
+        }
+        if (rc == 1 && strncmp(reply, "nak ", 4) != 0)
+            continue;
+        /* A nak, or nothing in time: let the frames in flight be answered,
+         * then resend from the one the device wants. */
+        char why[REPLY_MAX];
+        snprintf(why, sizeof why, "%s", rc == 1 ? reply : "");
+        long want = settle(l, base, next, nframes, reply, sizeof reply, r);
+        if (want < 0)
+            return -1;
+        if (rc == 1 && !want) {
+            size_t k = base + (uint16_t)(atoi(why + 4) - (uint16_t)base);
+            want = k <= next ? (long)k : 0;
+        }
+        if (want && (size_t)want > nframes + 1) {
+            set_message(r, "the device asked for a frame never sent: %s", why);
+            return -1;
+        }
+        if (want > (long)base) {
+            base = (size_t)want; /* acks were lost, not frames */
+            tries = 0;
+        }
         if (++tries > FRAME_TRIES) {
-            char what[96];
-            snprintf(what, sizeof what, "frame %zu of %zu not acknowledged after %d tries", k,
+            char what[160];
+            snprintf(what, sizeof what, "frame %zu of %zu not acknowledged after %d tries", base,
                      nframes, FRAME_TRIES);
-            if (!strncmp(reply, "nak ", 4))
-                snprintf(what + strlen(what), sizeof what - strlen(what), " (%s)", reply);
+            if (why[0])
+                snprintf(what + strlen(what), sizeof what - strlen(what), " (%.60s)", why);
             set_message(r, "%s", what);
             return -1;
         }
-        reply[0] = '\0';
-        send_frame(l, k, img, len);
-        double deadline = now_ms() + FRAME_TIMEOUT_MS;
-        int rc;
-        while ((rc = next_reply(l, deadline, reply, sizeof reply)) == 1) {
-            unsigned seq;
-            if (starts_word(reply, "error")) {
-                set_message(r, "%s", rest(reply, 5));
-                return -1;
-            }
-            if (sscanf(reply, "ack %u", &seq) == 1 && seq == (uint16_t)k) {
-                k++, tries = 0;
-                break;
-            }
-            if (sscanf(reply, "nak %u", &seq) == 1) {
-                /* Resend from the frame it names: usually this one. */
-                size_t back = (uint16_t)((uint16_t)k - seq);
-                if (back >= k) {
-                    set_message(r, "the device asked for a frame never sent: %s", reply);
-                    return -1;
-                }
-                k -= back;
-                break;
-            }
-            /* an ack repeated for a frame sent twice: wait on */
-        }
-        if (rc < 0)
-            return set_message(r, "%s", l->err), -1;
-        if (bar && (k % 16 == 0 || k > nframes))
-            fprintf(stderr, "\r%s: %3zu%% of %zu KiB\033[K", r->url,
-                    (k - 1) * 100 / nframes, len / 1024);
+        next = base;
     }
     if (bar)
         fputs("\r\033[K", stderr);
@@ -315,15 +375,18 @@ static int upload(struct line *l, const struct hotd_key *key, const char *module
     if (write_all(l, cmd, strlen(cmd)) != 0)
         return set_message(r, "write: %s", l->err), -1;
     double start = now_ms(), deadline = start + STORE_TIMEOUT_MS;
+    unsigned window = 1;
     while ((rc = next_reply(l, deadline, answer, sizeof answer)) == 1 &&
-           strcmp(answer, "ack 0") != 0) {
+           strcmp(answer, "ack 0") != 0 && sscanf(answer, "ack 0 window %u", &window) != 1) {
         if (starts_word(answer, "error"))
             return set_message(r, "%s", rest(answer, 5)), -1;
     }
     if (rc <= 0)
         return set_message(r, "%s", rc ? l->err : "no answer to 'upload'"), -1;
+    /* "ack 0" alone: a device that takes one frame at a time. */
+    window = window < 1 ? 1 : window > WINDOW_MAX ? WINDOW_MAX : window;
     start = now_ms();
-    if (send_frames(l, img, len, bar, r) != 0) {
+    if (send_frames(l, img, len, window, bar, r) != 0) {
         write_all(l, "abort\n", 6); /* leave the device out of its upload */
         return -1;
     }

@@ -157,7 +157,7 @@ static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, 
     c->next_seq = 1;
     c->frame_need = 0;
     c->rx_at = c->now;
-    reply(c, "ack 0");
+    reply(c, "ack 0 window %u", c->cfg.window ? c->cfg.window : 1u);
 }
 
 /* All bytes are in: the SHA-256 announced, then the runtime's checks. */
@@ -188,7 +188,8 @@ static void finish_upload(struct hr_console *c)
     reply(c, "ok stored module '%s': %u bytes, sha256 %s", c->module, c->length, got);
 }
 
-static void on_frame(struct hr_console *c)
+/* Returns false when the frame's CRC is wrong. */
+static bool on_frame(struct hr_console *c)
 {
     const uint8_t *f = c->frame;
     uint16_t seq = (uint16_t)(f[0] | f[1] << 8);
@@ -197,7 +198,9 @@ static void on_frame(struct hr_console *c)
     uint32_t crc = t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
     c->frame_need = 0;
     if (hr_crc32(f, 4 + len) != crc) {
-        reply(c, "nak %u crc mismatch", c->next_seq);
+        if (!c->resyncing)
+            reply(c, "nak %u crc mismatch", c->next_seq);
+        return false;
     } else if (seq == (uint16_t)(c->next_seq - 1)) {
         reply(c, "ack %u", seq); /* our ack was lost; the bytes are already stored */
     } else if (seq != c->next_seq) {
@@ -213,22 +216,58 @@ static void on_frame(struct hr_console *c)
         if (c->received == c->length)
             finish_upload(c);
     }
+    return true;
 }
 
-static void frame_byte(struct hr_console *c, uint8_t b)
+/* Returns false when a frame completed with a wrong CRC. */
+static bool frame_byte(struct hr_console *c, uint8_t b)
 {
     c->frame[c->frame_len++] = b;
     if (c->frame_len == 4) {
         uint32_t len = c->frame[2] | (uint32_t)c->frame[3] << 8;
         if (len == 0 || len > HR_CONSOLE_FRAME_MAX) {
             c->frame_need = 0; /* a damaged header: wait for the next start byte */
-            reply(c, "nak %u bad frame length %u", c->next_seq, len);
-            return;
+            if (!c->resyncing)
+                reply(c, "nak %u bad frame length %u", c->next_seq, len);
+            return true;
         }
         c->frame_need = 4 + len + 4;
     }
-    if (c->frame_len == c->frame_need)
-        on_frame(c);
+    return c->frame_len != c->frame_need || on_frame(c);
+}
+
+/* A frame with a wrong CRC may have been a false start: a start byte in the
+ * payload of a frame whose header was damaged, which then swallowed the
+ * beginning of the frame the host sent again. Hunt for a start byte among
+ * its bytes and take what follows as a frame, as if those bytes were
+ * arriving now. Iterative: each false start found this way begins later in
+ * the same bytes, so this ends. */
+static void resync(struct hr_console *c)
+{
+    uint8_t b[sizeof c->frame];
+    size_t n = c->frame_len, from = 0, i = 0;
+    memcpy(b, c->frame, n);
+    c->frame_need = 0;
+    c->frame_len = 0;
+    c->resyncing = true;
+    while (i < n && c->up) {
+        if (!c->frame_need) {
+            if (b[i++] == HR_CONSOLE_FRAME_START) {
+                from = i;
+                c->frame_len = 0;
+                c->frame_need = 4;
+                c->frame_at = c->now;
+            }
+            continue;
+        }
+        if (!frame_byte(c, b[i++])) {
+            c->frame_need = 0;
+            i = from; /* hunt on after this false start */
+        }
+        if (!c->frame_need)
+            c->frame_len = 0;
+    }
+    c->resyncing = false;
 }
 
 static void cmd_symbols(struct hr_console *c, const char *module)
@@ -350,7 +389,8 @@ void hr_console_feed(struct hr_console *c, const void *data, size_t len)
         }
         c->rx_at = c->now;
         if (c->frame_need || c->frame_len) {
-            frame_byte(c, p[i]);
+            if (!frame_byte(c, p[i]))
+                resync(c);
             if (!c->frame_need)
                 c->frame_len = 0;
         } else if (p[i] == HR_CONSOLE_FRAME_START) {

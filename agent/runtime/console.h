@@ -36,13 +36,18 @@ struct hr_console_config {
     uint32_t reload_timeout_ms;   /* reload/unload wait this long for a safe point */
     uint32_t frame_timeout_ms;    /* a started frame must be complete within this */
     uint32_t upload_timeout_ms;   /* an upload with no byte for this long is aborted */
+    /* Frames the host may send before the first is acknowledged ("ack 0
+     * window N"): the port's receive path must hold this many frames (265
+     * bytes each) while one is written to storage, or lose none (flow
+     * control). 1 is stop-and-wait. */
+    uint8_t window;
 };
 
 #define HR_CONSOLE_CONFIG_DEFAULT()                                                            \
     {                                                                                          \
         .write = NULL, .ctx = NULL, .auth_key = NULL, .auth_key_len = 0,                       \
         .auth_disabled = false, .max_module_size = 128 * 1024, .reload_timeout_ms = 10000,     \
-        .frame_timeout_ms = 500, .upload_timeout_ms = 10000                                    \
+        .frame_timeout_ms = 500, .upload_timeout_ms = 10000, .window = 4                       \
     }
 
 struct hr_console {
@@ -58,6 +63,7 @@ struct hr_console {
     uint16_t next_seq;            /* the frame wanted next; 0 was the command */
     uint8_t frame[4 + HR_CONSOLE_FRAME_MAX + 4];
     size_t frame_len, frame_need; /* frame_need 0: between frames */
+    bool resyncing;               /* false starts found by resync() draw no nak */
     uint64_t now, frame_at, rx_at;
     char out[HR_CONSOLE_OUT_MAX];
 };

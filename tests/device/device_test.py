@@ -104,7 +104,7 @@ def serial_upload(dev, key, counter, body):
     sha = hashlib.sha256(body).hexdigest()
     mac = hrtest.hr1_mac(key, "SERIAL", "upload main", m.group(1), counter, sha)
     at = dev.console(f"upload main {len(body)} {sha} HR1 counter={counter}, mac={mac}\n")
-    dev.wait(r"^ack 0$", after=at)
+    dev.wait(r"^ack 0 window 4$", after=at)
     naks = 0
     for seq, off in enumerate(range(0, len(body), 256), start=1):
         data = frame(seq, body[off:off + 256])

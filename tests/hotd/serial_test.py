@@ -118,14 +118,27 @@ def main():
         dev.wait(r"^value=2 ")
         check(dev.value() == 2, "device runs v2")
 
-        # A whole frame lost: no answer, hotd resends it after its timeout.
+        # A whole frame lost inside the window: the next one tells the device,
+        # which asks for it (go-back-N).
         mark = len(dev.lines)
         dev.damage = ("drop", 2 * FRAME, FRAME)
-        t0 = time.time()
         rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--no-reload")
         check(rc == 0 and "stored module 'main'" in out, f"lost frame resent: {out!r} {err!r}")
-        check(time.time() - t0 >= 0.9, "the lost frame waited for the frame timeout")
+        check(dev.saw(r"^nak 3 expected frame 3, got 4$", mark),
+              "the frame after the lost one made the device ask for it")
         check(dev.damage is None, "the bridge dropped the frame")
+
+        # The last frame lost: nothing follows it, so hotd resends it after
+        # its frame timeout.
+        size = os.path.getsize(os.path.join(build, "modules", "main.img"))
+        last = (size - 1) // 256
+        mark = len(dev.lines)
+        dev.damage = ("drop", last * FRAME, 1 + 4 + (size - last * 256) + 4)
+        t0 = time.time()
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--no-reload")
+        check(rc == 0 and "stored module 'main'" in out, f"last frame resent: {out!r} {err!r}")
+        check(time.time() - t0 >= 0.9, "the lost last frame waited for the frame timeout")
+        check(dev.damage is None, "the bridge dropped the last frame")
 
         # Frame 2's length field damaged: "bad frame length", resent.
         mark = len(dev.lines)
@@ -152,7 +165,7 @@ def main():
             mac = hrtest.hr1_mac(key, "SERIAL", "upload main", nonce.decode(), counter, sha)
             mark = len(dev.lines)
             s.sendall(f"upload main {len(body)} {sha} HR1 counter={counter}, mac={mac}\n".encode())
-            dev.wait(r"^ack 0$", after=mark)
+            dev.wait(r"^ack 0 window \d+$", after=mark)
         rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--no-reload")
         check(rc == 0 and "stored module 'main'" in out, f"after a half upload: {out!r} {err!r}")
         check(dev.saw(r"^error upload aborted", mark), "hotd aborted the stale upload")

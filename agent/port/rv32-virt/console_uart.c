@@ -25,6 +25,9 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config)
         return -1;
     struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
     cfg.write = out;
+    /* The default window of 4 frames loses nothing here: QEMU's UART takes
+     * bytes from its chardev only as the FIFO drains. A real 16550 without
+     * an interrupt-driven ring buffer would want cfg.window = 1. */
     if (config) {
         cfg.auth_key = config->auth_key;
         cfg.auth_key_len = config->auth_key_len;
