@@ -245,3 +245,14 @@ bool hr_rt_counter_accept(uint64_t counter)
     hr_rt_unlock();
     return ok;
 }
+
+hotreload_err_t hr_http_check_config(const hotreload_server_config_t *config)
+{
+    hr_rt_start();
+    if (!config)
+        return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no configuration");
+    if (!config->auth_disabled && (!config->auth_key || !config->auth_key_len))
+        return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no authentication key (auth_key); "
+                          "set one, or opt out explicitly with auth_disabled");
+    return HOTRELOAD_OK;
+}

@@ -12,6 +12,7 @@ console (ConsoleBridge), the key files and build-like folders hotd reads
 (raw_key, make_build), hotd runs (run) and the HR1 MAC (hr1_mac).
 """
 import hashlib
+import json
 import hmac
 import os
 import re
@@ -239,3 +240,21 @@ def hr1_mac(key, method, target, nonce, counter, body_sha):
     """The HR1 MAC (docs/ARCHITECTURE.md) of a request, hex."""
     msg = "\n".join(["HR1", method, target, nonce, str(counter), body_sha]).encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def parse_answer(raw):
+    """(status, {header: value}, JSON doc) of an HTTP answer; status 0 if none."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) < 2 or not parts[1].isdigit():
+        return 0, {}, {"raw": raw[:200]}
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    try:
+        doc = json.loads(body) if body else {}
+    except ValueError:
+        doc = {"raw": body[:200]}
+    return int(parts[1]), headers, doc

@@ -13,14 +13,12 @@ device queues (503), the device answering /status afterwards.
 """
 import argparse
 import hashlib
-import json
 import os
 import re
 import select
 import shutil
 import socket
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -35,22 +33,7 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def answer(raw):
-    """(status, {header: value}, JSON doc); status 0 when there was none."""
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode(errors="replace").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) < 2 or not parts[1].isdigit():
-        return 0, {}, {"raw": raw[:200]}
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    try:
-        doc = json.loads(body) if body else {}
-    except ValueError:
-        doc = {"raw": body[:200]}
-    return int(parts[1]), headers, doc
+answer = hrtest.parse_answer
 
 
 class Http:

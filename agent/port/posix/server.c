@@ -264,12 +264,9 @@ static uint16_t bound_port(int fd)
 hotreload_err_t hotreload_server_start(const hotreload_server_config_t *config)
 {
     char why[160];
-    hr_rt_start();
-    if (!config)
-        return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no configuration");
-    if (!config->auth_disabled && (!config->auth_key || !config->auth_key_len))
-        return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no authentication key (auth_key); "
-                          "set one, or opt out explicitly with auth_disabled");
+    hotreload_err_t e = hr_http_check_config(config);
+    if (e != HOTRELOAD_OK)
+        return e;
     const char *addr = config->bind_address ? config->bind_address : "127.0.0.1";
     pthread_mutex_lock(&srv.mu);
     if (srv.running) {
