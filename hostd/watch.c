@@ -43,9 +43,9 @@ static void usage(FILE *f)
             "usage: hotd watch [--build DIR] [--url URL]... [--module NAME]... [--debounce MS]\n"
             "                  [--push-now] [--verbose]          (or: hotd --watch ...)\n\n"
             "After every save of a module's sources or headers (the directories in\n"
-            "DIR/modules/NAME.watch), rebuild it (cmake --build DIR --target NAME_image) and push\n"
-            "DIR/modules/NAME.img. A failed build or a refused module leaves the device running\n"
-            "its current module. Ctrl-C stops.\n\n"
+            "DIR/modules/NAME.watch), rebuild it (cmake --build DIR --target NAME_image; a\n"
+            "Ninja build with ninja directly) and push DIR/modules/NAME.img. A failed build\n"
+            "or a refused module leaves the device running its current module. Ctrl-C stops.\n\n"
             "  --build DIR     build directory (default $HOTRELOAD_BUILD, else ./build)\n"
             "  --url URL       a device, repeatable (default $HOTRELOAD_URL, else\n"
             "                  http://127.0.0.1:8080)\n"
@@ -205,12 +205,16 @@ static void show_diagnostics(char *out, bool all)
 }
 
 /* cmake --build DIR --target NAME_image, its output captured. Returns 0 built,
- * 1 failed, -1 a signal came (the build is stopped). */
+ * 1 failed, -1 a signal came (the build is stopped). A Ninja build is run
+ * by ninja itself: what cmake --build adds is ~50 ms of each edit's wait,
+ * and ninja re-runs cmake on its own when a CMakeLists.txt changed. */
 static int build(const char *name, double *ms)
 {
-    char target[128];
+    char target[128], ninja_file[PATH_MAX];
     int pfd[2], status = 0;
     snprintf(target, sizeof target, "%s_image", name);
+    snprintf(ninja_file, sizeof ninja_file, "%s/build.ninja", w.build);
+    bool ninja = access(ninja_file, R_OK) == 0;
     double t0 = now_ms();
     if (pipe(pfd) < 0)
         return 1;
@@ -220,6 +224,8 @@ static int build(const char *name, double *ms)
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);
         close(pfd[0]);
+        if (ninja)
+            execlp("ninja", "ninja", "-C", w.build, target, (char *)NULL);
         execlp("cmake", "cmake", "--build", w.build, "--target", target, (char *)NULL);
         fprintf(stderr, "hotd watch: cannot run cmake: %s\n", strerror(errno));
         _exit(127);
