@@ -418,3 +418,17 @@ void hr_console_tick(struct hr_console *c, uint64_t now_ms)
     if (now_ms - c->rx_at >= c->cfg.upload_timeout_ms)
         fail_upload(c, "no data within the upload timeout");
 }
+
+void hr_console_config_from(struct hr_console_config *cfg,
+                            const hotreload_server_config_t *server)
+{
+    if (!server)
+        return;
+    cfg->auth_key = server->auth_key;
+    cfg->auth_key_len = server->auth_key_len;
+    cfg->auth_disabled = server->auth_disabled;
+    if (server->max_module_size)
+        cfg->max_module_size = server->max_module_size;
+    if (server->reload_timeout_ms)
+        cfg->reload_timeout_ms = server->reload_timeout_ms;
+}

@@ -69,6 +69,10 @@ struct hr_console {
 };
 
 void hr_console_init(struct hr_console *c, const struct hr_console_config *cfg);
+/* Take what a server configuration says about uploads (key, opt-out, size
+ * limit, reload timeout; NULL: nothing) into a console configuration. */
+void hr_console_config_from(struct hr_console_config *cfg,
+                            const hotreload_server_config_t *server);
 /* Bytes from the line, any amount, any content. */
 void hr_console_feed(struct hr_console *c, const void *data, size_t len);
 /* The time now: expires a stalled frame (nak) or upload (error). */

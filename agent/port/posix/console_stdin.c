@@ -84,15 +84,7 @@ int hotreload_console_start_stdio(const hotreload_server_config_t *config)
         return -1;
     struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
     cfg.write = out;
-    if (config) {
-        cfg.auth_key = config->auth_key;
-        cfg.auth_key_len = config->auth_key_len;
-        cfg.auth_disabled = config->auth_disabled;
-        if (config->max_module_size)
-            cfg.max_module_size = config->max_module_size;
-        if (config->reload_timeout_ms)
-            cfg.reload_timeout_ms = config->reload_timeout_ms;
-    }
+    hr_console_config_from(&cfg, config);
     hr_console_init(&console, &cfg);
     pthread_t t;
     if (pthread_create(&t, NULL, reader, NULL) != 0)

@@ -28,15 +28,7 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config)
     /* The default window of 4 frames loses nothing here: QEMU's UART takes
      * bytes from its chardev only as the FIFO drains. A real 16550 without
      * an interrupt-driven ring buffer would want cfg.window = 1. */
-    if (config) {
-        cfg.auth_key = config->auth_key;
-        cfg.auth_key_len = config->auth_key_len;
-        cfg.auth_disabled = config->auth_disabled;
-        if (config->max_module_size)
-            cfg.max_module_size = config->max_module_size;
-        if (config->reload_timeout_ms)
-            cfg.reload_timeout_ms = config->reload_timeout_ms;
-    }
+    hr_console_config_from(&cfg, config);
     hr_console_init(&console, &cfg);
     hr_console_tick(&console, hr_rv32_now_ms());
     started = 1;
