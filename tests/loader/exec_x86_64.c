@@ -3,18 +3,17 @@
  * Usage: loader_exec_x86_64 {pic|nopic|fardata}=MODULE.o ...
  *
  * This program is the firmware: linked -no-pie, it offers a few functions and
- * data objects (exec/fw_api.h) through its resolver. Its port splits code
- * like the ESP32-C3: the text region is a memfd mapped twice, written through
- * one view and executed from another, at a different address. Data regions
- * are plain read-write mappings. The "near" port places regions within
- * 2 GiB of the firmware (and below 2 GiB, so -fno-pic code works); the "far"
- * port places them more than 4 GiB away: a -fPIC module must then reach the
- * firmware through the loader's veneers and GOT, and a -fno-pic module must
- * be refused with HR_E_RANGE.
+ * data objects (exec/fw_api.h) through its resolver. Its port (exec_port.c)
+ * splits code like the ESP32-C3: the text region is a memfd mapped twice,
+ * written through one view and executed from another, at a different
+ * address. Data regions are plain read-write mappings. The "near" port
+ * places regions within 2 GiB of the firmware (and below 2 GiB, so -fno-pic
+ * code works); the "far" port places them more than 4 GiB away: a -fPIC
+ * module must then reach the firmware through the loader's veneers and GOT,
+ * and a -fno-pic module must be refused with HR_E_RANGE.
  *
  * Expected values come from the same module source built into this program
  * under other names (exec_ref.c), and from constants. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -22,11 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "hotreload/loader.h"
 
+#include "exec_port.h"
 #include "fw_api.h"
 #define HR_MOD(name) ref_##name
 #include "mod_api.h"
@@ -89,157 +87,6 @@ static int fw_resolve(void *ctx, const char *name, hr_addr_t *addr)
             return 0;
         }
     return -1;
-}
-
-/* ---- the port: an arena, code in a double-mapped memfd ----------------- */
-
-#define ARENA_SIZE (64ul << 20)
-#define GiB (1ull << 30)
-
-struct xport {
-    const char *name;
-    uint8_t *base;
-    size_t used;
-    long allocs, frees, regions, region_frees;
-};
-
-static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
-static size_t round_page(size_t n) { return (n + page_size() - 1) & ~(page_size() - 1); }
-
-static void *xp_alloc(void *vctx, size_t size)
-{
-    struct xport *x = vctx;
-    void *p = malloc(size);
-    if (p)
-        x->allocs++;
-    return p;
-}
-
-static void xp_free(void *vctx, void *p)
-{
-    struct xport *x = vctx;
-    if (p)
-        x->frees++;
-    free(p);
-}
-
-/* Carve `len` bytes of address space from the arena. */
-static uint8_t *carve(struct xport *x, size_t len)
-{
-    if (len > ARENA_SIZE - x->used)
-        return NULL;
-    uint8_t *p = x->base + x->used;
-    x->used += len + page_size(); /* and a guard page */
-    return p;
-}
-
-static int xp_region_alloc(void *vctx, enum hr_region_kind kind, size_t size, size_t align,
-                           struct hr_mem *out)
-{
-    struct xport *x = vctx;
-    size_t len = round_page(size ? size : 1);
-    if (align > page_size())
-        return -1;
-    if (kind == HR_REGION_TEXT) {
-        uint8_t *exec = carve(x, len), *write = carve(x, len);
-        if (!exec || !write)
-            return -1;
-        int fd = memfd_create("hr-text", MFD_CLOEXEC);
-        if (fd < 0)
-            return -1;
-        bool ok = ftruncate(fd, (off_t)len) == 0 &&
-                  mmap(exec, len, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == exec &&
-                  mmap(write, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
-                      write;
-        close(fd);
-        if (!ok)
-            return -1;
-        out->write = write;
-        out->addr = (uintptr_t)exec;
-    } else {
-        uint8_t *p = carve(x, len);
-        if (!p || mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                       -1, 0) != p)
-            return -1;
-        out->write = p;
-        out->addr = (uintptr_t)p;
-    }
-    out->size = size;
-    x->regions++;
-    return 0;
-}
-
-/* Back to reserved, inaccessible address space (never reused). */
-static void unmap_view(void *p, size_t len)
-{
-    mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-}
-
-static void xp_region_free(void *vctx, enum hr_region_kind kind, const struct hr_mem *mem)
-{
-    struct xport *x = vctx;
-    size_t len = round_page(mem->size ? mem->size : 1);
-    unmap_view(mem->write, len);
-    if (kind == HR_REGION_TEXT)
-        unmap_view((void *)(uintptr_t)mem->addr, len);
-    x->region_frees++;
-}
-
-static void xp_sync_code(void *ctx, const struct hr_mem *mem)
-{
-    (void)ctx;
-    __builtin___clear_cache((char *)(uintptr_t)mem->addr, (char *)(uintptr_t)mem->addr + mem->size);
-}
-
-static uint64_t dist(uintptr_t a, uintptr_t b) { return a > b ? a - b : b - a; }
-
-static bool try_arena(struct xport *x, uintptr_t hint)
-{
-    void *p = mmap((void *)hint, ARENA_SIZE, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    if ((uintptr_t)p != hint) { /* a kernel without MAP_FIXED_NOREPLACE */
-        munmap(p, ARENA_SIZE);
-        return false;
-    }
-    x->base = p;
-    return true;
-}
-
-/* Near: within 2 GiB of the firmware and wholly below 2 GiB. */
-static bool near_port(struct xport *x)
-{
-    uintptr_t fw = (uintptr_t)&fw_counter & ~(uintptr_t)((1u << 20) - 1);
-    for (uintptr_t n = 16; n < 2048; n += 16) {
-        uintptr_t hint = fw + n * (1u << 20);
-        if (hint + ARENA_SIZE >= 2 * GiB)
-            break;
-        if (try_arena(x, hint))
-            return true;
-    }
-    return false;
-}
-
-/* Far: more than 4 GiB from every firmware address. */
-static bool far_port(struct xport *x)
-{
-    uintptr_t fw = (uintptr_t)&fw_counter;
-    for (uintptr_t n = 0; n < 64; n++) {
-        uintptr_t hint = (fw & ~(uintptr_t)(GiB - 1)) + (64 + n * 16) * GiB;
-        if (try_arena(x, hint))
-            return true;
-    }
-    void *p = mmap(NULL, ARENA_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    x->base = p;
-    return true;
-}
-
-static struct hr_port make_port(struct xport *x)
-{
-    return (struct hr_port){x, xp_alloc, xp_free, xp_region_alloc, xp_region_free, xp_sync_code};
 }
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -484,6 +331,8 @@ static void check_balance(const struct xport *x)
           "%s port: %ld/%ld allocations and %ld/%ld regions given back", x->name, x->frees,
           x->allocs, x->region_frees, x->regions);
 }
+
+static uint64_t dist(uintptr_t a, uintptr_t b) { return a > b ? a - b : b - a; }
 
 static void run_loaded(struct xport *x, const struct hr_port *port, const uint8_t *img, size_t n,
                        bool far)
