@@ -52,7 +52,7 @@ void hotreload_console_poll(void)
         return;
     uint8_t buf[64];
     uint64_t start = virt_mtime(), last = 0;
-    hr_rv32_in_console = 1;
+    hr_rv32_at_safe_point = 1;
     hr_console_tick(&console, hr_rv32_now_ms());
     for (;;) {
         size_t n = 0;
@@ -69,5 +69,5 @@ void hotreload_console_poll(void)
             break;
         hr_rv32_idle_until(last + QUIET_TICKS);
     }
-    hr_rv32_in_console = 0;
+    hr_rv32_at_safe_point = 0;
 }

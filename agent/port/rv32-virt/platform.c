@@ -82,14 +82,15 @@ void hr_rv32_idle(uint32_t ms)
     hr_rv32_idle_until(virt_mtime() + (uint64_t)ms * (VIRT_MTIME_HZ / 1000));
 }
 
-/* While a console command waits for the application's safe point, the
- * console poll is that safe point (see console_uart.c). */
-int hr_rv32_in_console;
+/* While a console command or an HTTP request waits for the application's
+ * safe point, the poll serving it is that safe point (console_uart.c,
+ * net/server.c). */
+int hr_rv32_at_safe_point;
 
 static void rv_sleep_ms(void *ctx, uint32_t ms)
 {
     (void)ctx;
-    if (hr_rv32_in_console) {
+    if (hr_rv32_at_safe_point) {
         hotreload_poll();
         return;
     }

@@ -87,7 +87,7 @@ void hr_rv32_heap_free(void *p);
 /* Set while the console or an HTTP request is served: a command waiting
  * for the application's safe point is then at it (platform.c,
  * console_uart.c, net/server.c). */
-extern int hr_rv32_in_console;
+extern int hr_rv32_at_safe_point;
 
 /* The UART (uart.c). */
 void hr_rv32_uart_init(void);

@@ -234,9 +234,9 @@ void hotreload_server_poll(void)
     while ((c = oldest()) != NULL) {
         struct hr_http_conn hc = {c, conn_read, conn_write};
         char summary[200];
-        hr_rv32_in_console = 1; /* a reload waiting for the safe point is served here */
+        hr_rv32_at_safe_point = 1; /* a reload waiting for the safe point is served here */
         int status = hr_http_serve(&hc, &srv.cfg, summary, sizeof summary);
-        hr_rv32_in_console = 0;
+        hr_rv32_at_safe_point = 0;
         if (status != 200 || strncmp(summary, "GET /status ", 12) != 0)
             hr_rt_log("hotreload: http %s", summary);
         finish(c);
