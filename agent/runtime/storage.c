@@ -299,20 +299,39 @@ void hr_store_put(struct hr_store *st, const struct hr_image *img, const void *b
         st->dev.unmap(st->dev.ctx, bytes, img->length);
 }
 
+/* The slot a new image must not be written over: the newest CONFIRMED
+ * image -- the last one known good, whatever was stored or tried after it
+ * -- else the image a start would load. -1: neither exists. Anything else
+ * (a TRIAL never started, a TRIED one running unconfirmed, a BAD one) may
+ * go: the running module never reads its slot again after loading. */
+static int keep_slot(const struct hr_store *st)
+{
+    int c = -1;
+    for (int i = 0; i < 2; i++)
+        if (st->img[i].state == HR_IMAGE_CONFIRMED && (c < 0 || st->img[i].seq > st->img[c].seq))
+            c = i;
+    return c >= 0 ? c : boot_slot(st);
+}
+
 int hr_store_begin(struct hr_store *st, uint32_t length, struct hr_store_writer *w)
 {
+    static const uint8_t zero[4];
     memset(w, 0, sizeof *w);
     if (length == 0 || length > hr_store_capacity(st))
         return -1;
-    /* Keep what a start would load now; write over the other slot. */
-    int keep = boot_slot(st);
+    int keep = keep_slot(st);
     uint32_t slot = keep < 0 ? (st->img[0].state == HR_IMAGE_NONE ? 0 : 1) : 1 - (uint32_t)keep;
-    /* Forget the slot's image before touching its bytes. Its header goes
-     * first, so an erase cut short leaves no header over a half-erased body. */
+    /* Forget the slot's image before touching its bytes: first its magic is
+     * programmed to zero (a write only clears bits), so an erase cut short
+     * -- whichever bytes it reached, the marks included -- never leaves a
+     * valid header that brings back an image already tried, bad or
+     * replaced. The header block is erased before the body for the same
+     * reason. */
     st->img[slot].state = HR_IMAGE_NONE;
     uint32_t hb = hdr_block(st), es = st->dev.erase_size;
     uint32_t body = (length + es - 1) & ~(es - 1);
-    if (st->dev.erase(st->dev.ctx, slot_off(st, slot), hb) != 0 ||
+    if (st->dev.write(st->dev.ctx, slot_off(st, slot), zero, sizeof zero) != 0 ||
+        st->dev.erase(st->dev.ctx, slot_off(st, slot), hb) != 0 ||
         st->dev.erase(st->dev.ctx, body_off(st, slot), body) != 0)
         return -1;
     w->st = st;

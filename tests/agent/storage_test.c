@@ -26,6 +26,8 @@ struct memdev {
     long used;        /* bytes of writes+erases so far */
     int writes, erases, fail_write, fail_erase;
     int violations;
+    int backward;     /* erases run from the end of their range, so a cut can
+                         leave a header intact and the marks after it erased */
     long ends[64];    /* `used` at the end of each operation */
     int nends;
 };
@@ -70,7 +72,7 @@ static int md_erase(void *ctx, uint32_t off, uint32_t len)
         return -1;
     for (uint32_t i = 0; i < len; i++, d->used++)
         if (d->budget < 0 || d->used < d->budget)
-            d->bytes[off + i] = 0xff;
+            d->bytes[off + (d->backward ? len - 1 - i : i)] = 0xff;
     op_end(d);
     return 0;
 }
@@ -95,7 +97,7 @@ static struct memdev *new_dev(void)
     memset(d->bytes, 0xff, sizeof d->bytes);
     d->budget = -1;
     d->used = d->writes = d->erases = d->fail_write = d->fail_erase = d->violations = 0;
-    d->nends = 0;
+    d->backward = d->nends = 0;
     return d;
 }
 
@@ -184,68 +186,132 @@ static void test_basic(void)
     free(a), free(b), free(c), free(d);
 }
 
-/* Cut the power after `cut` bytes while storing `b` over a device holding
- * `a` as its boot image: `a` stays the boot image, intact, unless the cut
- * came after the very last byte. */
-static void cut_once(const struct memdev *base, long cut, long total, const uint8_t *a,
-                     uint32_t na, const uint8_t *b, uint32_t nb)
+/* What a power-cut case starts from and what is cut. */
+struct cut_case {
+    const char *name;
+    int older;     /* an older image in the other slot */
+    int confirmed; /* the previous image `a` is CONFIRMED (else TRIAL, never started) */
+    int bad_newer; /* after `a`: an image stored, started, never confirmed: BAD,
+                      and newer than `a` (the slot the store goes over) */
+    int marks;     /* the cut sequence goes on: the new image marked TRIED, then
+                      CONFIRMED, as a start that confirms it does */
+    int backward;  /* erases run backwards (see struct memdev) */
+};
+
+/* Store `b` (and with `marks`, start and confirm it); the same on a dry run
+ * and under a cut. */
+static void cut_sequence(struct hr_store *st, const struct cut_case *cc, const uint8_t *b,
+                         uint32_t nb)
+{
+    if (store(st, b, nb) != 0 || !cc->marks)
+        return;
+    const struct hr_image *img = hr_store_newest(st);
+    hr_store_mark(st, img, HR_IMAGE_TRIED);
+    hr_store_mark(st, img, HR_IMAGE_CONFIRMED);
+}
+
+/* Cut the power after `cut` bytes of the sequence over a device whose boot
+ * image is `a`: the next start loads `a` or `b`, whole, never the bad image;
+ * `b` only once its header is complete, confirmed once its mark is; and a
+ * CONFIRMED `a` is still intact in its slot whatever happened. */
+static void cut_once(const struct memdev *base, const struct cut_case *cc, long cut,
+                     long hdr_done, long total, const uint8_t *a, uint32_t na, const uint8_t *b,
+                     uint32_t nb)
 {
     struct memdev *d = malloc(sizeof *d);
     memcpy(d, base, sizeof *d);
     struct hr_store st;
     reopen(&st, d, 1);
+    uint32_t slot_a = hr_store_boot_image(&st)->slot;
     d->budget = cut;
     d->used = 0;
-    store(&st, b, nb); /* may "succeed": the device lies after a cut */
+    cut_sequence(&st, cc, b, nb); /* may "succeed": the device lies after a cut */
     d->budget = -1;
     reopen(&st, d, cut % 2);
     const struct hr_image *img = hr_store_boot_image(&st);
-    if (cut >= total)
-        CHECK(holds(&st, img, b, nb));
-    else if (!holds(&st, img, a, na)) {
-        fprintf(stderr, "power cut after %ld of %ld bytes: the previous image is lost\n", cut,
-                total);
+    int is_a = holds(&st, img, a, na), is_b = holds(&st, img, b, nb);
+    if (!(is_a || (is_b && cut >= hdr_done)) || (cut >= total && !is_b)) {
+        fprintf(stderr, "%s: power cut after %ld of %ld bytes: the start loads %s\n", cc->name,
+                cut, total, is_a ? "the old image too early" : is_b ? "a torn new image"
+                                                                      : "neither image");
         failures++;
     }
+    if (cc->marks && cut >= total)
+        CHECK(img && img->state == HR_IMAGE_CONFIRMED);
+    if (cc->confirmed)
+        CHECK(st.img[slot_a].state == HR_IMAGE_CONFIRMED && holds(&st, &st.img[slot_a], a, na));
     /* Whatever the other slot claims to hold is whole. */
     const struct hr_image *other = img ? &st.img[1 - img->slot] : NULL;
     if (other && other->state != HR_IMAGE_NONE && other->state != HR_IMAGE_BAD)
-        CHECK(holds(&st, other, b, nb) || other->seq < img->seq);
+        CHECK(holds(&st, other, b, nb) || holds(&st, other, a, na) || other->seq < img->seq);
     CHECK(d->violations == 0);
     free(d);
 }
 
-static void test_power_cuts(int older)
+/* The device before the cut sequence: `a` is what a start loads. */
+static void cut_setup(struct memdev *base, const struct cut_case *cc, const uint8_t *a,
+                      uint32_t na)
+{
+    struct hr_store st;
+    uint8_t *x = image(9, 3000), *y = image(12, 2000);
+    reopen(&st, base, 1);
+    if (cc->older)
+        CHECK(store(&st, x, 3000) == 0);
+    CHECK(store(&st, a, na) == 0);
+    if (cc->confirmed) {
+        CHECK(hr_store_mark(&st, hr_store_newest(&st), HR_IMAGE_TRIED) == 0);
+        CHECK(hr_store_mark(&st, hr_store_newest(&st), HR_IMAGE_CONFIRMED) == 0);
+    }
+    if (cc->bad_newer) {
+        CHECK(store(&st, y, 2000) == 0);
+        CHECK(hr_store_mark(&st, hr_store_newest(&st), HR_IMAGE_TRIED) == 0);
+        reopen(&st, base, 1); /* the device died with it: the start marks it BAD */
+        CHECK(holds(&st, hr_store_boot_image(&st), a, na));
+    }
+    base->backward = cc->backward;
+    free(x), free(y);
+}
+
+static void test_power_cuts(const struct cut_case *cc)
 {
     struct memdev *base = new_dev();
     struct hr_store st;
-    uint8_t *x = image(9, 3000), *a = image(10, 9000), *b = image(11, 12345);
-    reopen(&st, base, 1);
-    if (older)
-        CHECK(store(&st, x, 3000) == 0);
-    CHECK(store(&st, a, 9000) == 0);
-    /* A dry run to learn where the store's operations end. */
+    uint8_t *a = image(10, 9000), *b = image(11, 12345);
+    cut_setup(base, cc, a, 9000);
+    /* A dry run to learn where the sequence's operations end. */
     struct memdev *dry = malloc(sizeof *dry);
     memcpy(dry, base, sizeof *dry);
     dry->used = dry->nends = 0;
     reopen(&st, dry, 1);
     CHECK(store(&st, b, 12345) == 0);
+    long hdr_done = dry->used;
+    int hdr_op = dry->nends - 1;
+    if (cc->marks) {
+        CHECK(hr_store_mark(&st, hr_store_newest(&st), HR_IMAGE_TRIED) == 0);
+        CHECK(hr_store_mark(&st, hr_store_newest(&st), HR_IMAGE_CONFIRMED) == 0);
+    }
     long total = dry->used;
     int cuts = 0;
-    for (int i = 0; i < dry->nends; i++) {
-        cut_once(base, dry->ends[i], total, a, 9000, b, 12345);
-        cut_once(base, dry->ends[i] - 1, total, a, 9000, b, 12345);
-        cuts += 2;
+    for (int i = 0; i < dry->nends; i++, cuts += 2) {
+        cut_once(base, cc, dry->ends[i], hdr_done, total, a, 9000, b, 12345);
+        cut_once(base, cc, dry->ends[i] - 1, hdr_done, total, a, 9000, b, 12345);
     }
-    srand(1234 + older);
+    srand(1234 + cc->older + 2 * cc->confirmed + 4 * cc->marks + 8 * cc->backward);
     for (int i = 0; i < 150; i++, cuts++)
-        cut_once(base, rand() % total, total, a, 9000, b, 12345);
-    /* Every byte of the header write. */
-    for (long k = dry->ends[dry->nends - 2]; k < total; k++, cuts++)
-        cut_once(base, k, total, a, 9000, b, 12345);
-    printf("power cuts%s: %d cuts over %ld bytes, %d operations\n",
-           older ? " (older image in the other slot)" : "", cuts, total, dry->nends);
-    free(x), free(a), free(b), free(base), free(dry);
+        cut_once(base, cc, rand() % total, hdr_done, total, a, 9000, b, 12345);
+    /* Every byte of the header write and of the marks after it. */
+    for (long k = dry->ends[hdr_op - 1]; k <= total; k++, cuts++)
+        cut_once(base, cc, k, hdr_done, total, a, 9000, b, 12345);
+    /* The first operations (the header block made invalid, then erased):
+     * every byte near either end of the erase, where the magic and the
+     * marks are, and a sample of the rest. */
+    for (long k = 0; k <= dry->ends[1]; cuts++) {
+        cut_once(base, cc, k, hdr_done, total, a, 9000, b, 12345);
+        k += k < 300 || labs(dry->ends[0] - k) < 300 || dry->ends[1] - k < 300 ? 1 : 37;
+    }
+    printf("power cuts, %s: %d cuts over %ld bytes, %d operations\n", cc->name, cuts, total,
+           dry->nends);
+    free(a), free(b), free(base), free(dry);
 }
 
 /* A failing write or erase: the store fails, the old image stays. */
@@ -317,7 +383,23 @@ static void test_confirm(void)
     uint32_t tried = img->slot;
     CHECK(store(&st, b, 6000) == 0);
     CHECK(hr_store_newest(&st)->slot == tried);
-    CHECK(d->violations == 0);
+    /* Two stores that are never started over a confirmed image: the second
+     * goes over the first (TRIAL), never over the confirmed one. */
+    struct memdev *e = new_dev();
+    reopen(&st, e, 1);
+    CHECK(store(&st, a, 4000) == 0);
+    CHECK(hr_store_mark(&st, hr_store_newest(&st), HR_IMAGE_TRIED) == 0);
+    CHECK(hr_store_mark(&st, hr_store_newest(&st), HR_IMAGE_CONFIRMED) == 0);
+    uint32_t good = hr_store_newest(&st)->slot;
+    CHECK(store(&st, b, 6000) == 0 && store(&st, c, 500) == 0);
+    CHECK(st.img[good].state == HR_IMAGE_CONFIRMED && holds(&st, &st.img[good], a, 4000));
+    reopen(&st, e, 0);
+    img = hr_store_boot_image(&st); /* the newest, c, is started... */
+    CHECK(img && holds(&st, img, c, 500) && hr_store_mark(&st, img, HR_IMAGE_TRIED) == 0);
+    reopen(&st, e, 1); /* ...and the device dies with it: back to a */
+    CHECK(holds(&st, hr_store_boot_image(&st), a, 4000));
+    CHECK(d->violations == 0 && e->violations == 0);
+    free(e);
     free(a), free(b), free(c), free(d);
 }
 
@@ -365,8 +447,17 @@ static void test_corrupt_and_full(void)
 int main(void)
 {
     test_basic();
-    test_power_cuts(0);
-    test_power_cuts(1);
+    static const struct cut_case cuts[] = {
+        {"trial image", 0, 0, 0, 0, 0},
+        {"older image in the other slot", 1, 0, 0, 0, 0},
+        {"confirmed image", 0, 1, 0, 0, 0},
+        {"confirmed image, then start and confirm", 1, 1, 0, 1, 0},
+        {"confirmed image, a newer bad one overwritten", 0, 1, 1, 1, 0},
+        {"confirmed image, a newer bad one, backward erases", 0, 1, 1, 1, 1},
+        {"trial image, backward erases", 1, 0, 0, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+        test_power_cuts(&cuts[i]);
     test_faults();
     test_confirm();
     test_corrupt_and_full();
