@@ -197,6 +197,19 @@ def wait_confirmed(dev, timeout=15):
     return None
 
 
+def boot_line(dev, timeout=10):
+    """What the firmware printed at start: "module loaded" or why none did
+    (None if it printed nothing)."""
+    found = dev.out.search(r"^boot: (.*)", timeout)
+    return found[1].group(1) if found else None
+
+
+def running(dev):
+    """(seq, sha256) of the image the device runs now, (None, None) if none."""
+    img = dev.main().get("image") or {}
+    return img.get("seq"), img.get("sha256")
+
+
 def start(a, work, key, keyfile, **kw):
     """A device on `work`; the caller stops it."""
     return Device(a.fw, work, key, keyfile, **kw)
