@@ -168,7 +168,8 @@ int main(int argc, char **argv)
     for (int i = first; i < argc; i += 4) {
         struct subject s = {.name = argv[i], .so = argv[i + 3]};
         s.image = read_file(argv[i + 2], &s.size);
-        s.cfg = (struct hr_load_config){HR_ARCH_X86_64, pf->mem, resolve, (void *)pf};
+        s.cfg = (struct hr_load_config){.arch = HR_ARCH_X86_64, .port = pf->mem, .resolve = resolve,
+                                        .resolve_ctx = (void *)pf};
         check_same(&s);
         describe(&s, argv[i + 1]);
         struct bench_stats ours, theirs;

@@ -218,7 +218,7 @@ int cmd_relocate(int argc, char **argv)
     }
     struct hr_port port;
     host_port_init(&port, &pctx, text, data);
-    struct hr_load_config cfg = {arch, &port, symtab_resolve, &syms};
+    struct hr_load_config cfg = {.arch = arch, .port = &port, .resolve = symtab_resolve, .resolve_ctx = &syms};
     struct hr_module *mod;
     struct hr_error err;
     if (hr_module_load(&cfg, img, size, &mod, &err) != HR_OK) {

@@ -109,4 +109,7 @@ uint64_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh);
 void hr_elf_rela(const struct hr_elf *elf, const struct hr_shdr *sh, uint64_t i,
                  struct hr_rela *out);
 
+/* The firmware build-id and GNU build-id the module carries (core/ident.c). */
+void hr_elf_ident(const struct hr_elf *elf, struct hr_module_ident *id);
+
 #endif

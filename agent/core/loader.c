@@ -340,6 +340,11 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     const struct hr_port *port = ld->cfg->port;
     struct counts c;
     enum hr_status st = hr_elf_open(&ld->elf, image, size, ld->ops->is64, ld->ops->machine, err);
+    if (st == HR_OK && ld->cfg->accept) {
+        struct hr_module_ident id;
+        hr_elf_ident(&ld->elf, &id);
+        st = ld->cfg->accept(ld->cfg->accept_ctx, &id, err);
+    }
     if (st == HR_OK)
         st = survey(ld, &c, err);
     if (st != HR_OK)
@@ -490,26 +495,6 @@ uint8_t *hr_module_bytes(const struct hr_module *mod, hr_addr_t addr, size_t len
             return m->write + (addr - m->addr);
     }
     return NULL;
-}
-
-enum hr_status hr_image_section(const void *image, size_t size, const char *name,
-                                const uint8_t **data, size_t *len, struct hr_error *err)
-{
-    struct hr_elf elf;
-    enum hr_status st = hr_elf_open_any(&elf, image, size, err);
-    if (st != HR_OK)
-        return st;
-    for (uint32_t i = 1; i < elf.shnum; i++) {
-        struct hr_shdr sh;
-        hr_elf_shdr(&elf, i, &sh);
-        const char *sname = hr_elf_str(&elf, elf.shstrndx, sh.name);
-        if (sh.type == HR_SHT_NOBITS || !sname || strcmp(sname, name) != 0)
-            continue;
-        *data = elf.img + sh.offset;
-        *len = (size_t)sh.size;
-        return HR_OK;
-    }
-    return hr_fail(err, HR_E_NOTFOUND, "the module has no section %s", name);
 }
 
 size_t hr_module_reloc_stats(const struct hr_module *mod, const struct hr_reloc_count **out)

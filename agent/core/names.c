@@ -48,6 +48,7 @@ const char *hr_status_name(enum hr_status st)
     case HR_E_RELOC: return "unsupported relocation";
     case HR_E_RANGE: return "relocation out of range";
     case HR_E_NOTFOUND: return "not found";
+    case HR_E_REFUSED: return "refused";
     }
     return "unknown";
 }

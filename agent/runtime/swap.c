@@ -250,7 +250,8 @@ hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t siz
     hotreload_err_t err = hr_rt_check_firmware(image, size, msg, sizeof msg);
     if (err)
         return hr_rt_fail(err, "module '%s': %s", m->name, msg);
-    struct hr_load_config cfg = {hr_rt_native_arch(), hr_rt.pf->mem, hr_rt_resolve, NULL};
+    struct hr_load_config cfg = {.arch = hr_rt_native_arch(), .port = hr_rt.pf->mem,
+                                     .resolve = hr_rt_resolve};
     struct hr_module *next;
     struct hr_error e;
     if (hr_module_load(&cfg, image, size, &next, &e) != HR_OK)

@@ -117,7 +117,8 @@ static hotreload_err_t trial_load(struct hr_upload *up, char *msg, size_t msgsiz
     if (err == HOTRELOAD_OK) {
         struct hr_module *mod;
         struct hr_error e;
-        struct hr_load_config cfg = {hr_rt_native_arch(), hr_rt.pf->mem, hr_rt_resolve, NULL};
+        struct hr_load_config cfg = {.arch = hr_rt_native_arch(), .port = hr_rt.pf->mem,
+                                     .resolve = hr_rt_resolve};
         if (hr_module_load(&cfg, bytes, img.length, &mod, &e) == HR_OK) {
             hr_module_free(mod);
         } else {

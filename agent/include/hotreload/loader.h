@@ -28,6 +28,7 @@ enum hr_status {
     HR_E_RELOC,      /* a relocation type is unknown or not allowed */
     HR_E_RANGE,      /* a relocated value does not fit its field */
     HR_E_NOTFOUND,   /* lookup: no such export */
+    HR_E_REFUSED,    /* the caller's accept check refused the module */
 };
 
 /* Errors are values: a status plus a message naming what is at fault
@@ -40,11 +41,29 @@ struct hr_error {
 /* Import resolution: name -> address in the firmware. Return 0 if found. */
 typedef int (*hr_resolve_fn)(void *ctx, const char *name, hr_addr_t *addr);
 
+/* What a module says of itself, found while it is parsed. Pointers into
+ * the image: valid during the accept call only. */
+#define HR_FWID_SECTION ".hotreload.fwid"
+struct hr_module_ident {
+    const uint8_t *fwid;      /* the firmware build-id it was linked for (HR_FWID_SECTION) */
+    size_t fwid_len;          /* 0: it does not say */
+    const uint8_t *build_id;  /* its own GNU build-id (.note.gnu.build-id) */
+    size_t build_id_len;      /* 0: none */
+};
+
+/* Called once the image is parsed and checked, before anything is placed:
+ * return HR_OK to go on, or a status (with `err`'s message filled, e.g. by
+ * hr_fail-like formatting) to refuse the module. */
+typedef enum hr_status (*hr_accept_fn)(void *ctx, const struct hr_module_ident *id,
+                                       struct hr_error *err);
+
 struct hr_load_config {
     enum hr_arch arch;
     const struct hr_port *port;
     hr_resolve_fn resolve;
     void *resolve_ctx;
+    hr_accept_fn accept;      /* optional */
+    void *accept_ctx;
 };
 
 struct hr_module;
