@@ -29,6 +29,8 @@ GOALS = [
     (r"load_", [("ratio <= 0.25", lambda v, b, r: r <= 0.25)]),
     (r"stub_call$", [("ratio <= 1.3", lambda v, b, r: r <= 1.3)]),
     (r"peak_ram_", [("value <= baseline + 1024 B", lambda v, b, r: v <= b + 1024)]),
+    (r"safe_point_pause_(medium|large)$", [("ratio <= 0.1", lambda v, b, r: r <= 0.1)]),
+    (r"safe_point_pause_", []),
     (r"edit_cycle", [("< 150 ms", lambda v, b, r: v < 150),
                      ("ratio < 0.05", lambda v, b, r: r < 0.05)]),
     (r"gdb_rearm$", [("< 200 ms", lambda v, b, r: v < 200)]),
@@ -38,7 +40,8 @@ GOALS = [
 ]
 HEADER = ["measurement", "value", "unit", "spread_pct", "baseline", "ratio", "goal", "met",
           "notes"]
-GROUPS = ["load", "stub_call", "peak_ram", "edit_cycle", "gdb_rearm", "serial", "rv32"]
+GROUPS = ["load", "stub_call", "peak_ram", "safe_point", "edit_cycle", "gdb_rearm", "serial",
+          "rv32"]
 
 
 def goal_for(ident):
@@ -141,12 +144,15 @@ def measurements(a):
     for s, n in sizes:
         load += [s, n, os.path.join(mods, s + ".o"), os.path.join(mods, "lib%s.so" % s)]
     peak = [os.path.join(b, "peak_ram")]
+    safe = [os.path.join(b, "safe_point")] + q
     for s, n in sizes:
         peak += [s, n, os.path.join(mods, s + ".peak.img")]
+        safe += [s, n, os.path.join(mods, s + ".sp.img")]
     out = [
         ("load", load),
         ("stub_call", [os.path.join(b, "stub_call")] + q + [os.path.join(mods, "stub_target.img")]),
         ("peak_ram", peak),
+        ("safe_point", safe),
         ("edit_cycle", [py, os.path.join(bench, "edit_cycle.py"), "--root", a.root,
                         "--work", os.path.join(work, "edit-make")] + q),
     ]

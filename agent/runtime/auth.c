@@ -101,7 +101,8 @@ static enum hr_auth_result stale(const struct hr_auth *a, uint64_t last, char *m
     return HR_AUTH_STALE;
 }
 
-enum hr_auth_result hr_auth_fresh(const struct hr_auth *a, char *msg, size_t msgsize)
+/* Fail fast: is the counter above the last accepted? */
+static enum hr_auth_result fresh(const struct hr_auth *a, char *msg, size_t msgsize)
 {
     uint64_t last = hr_rt_counter_last();
     return a->counter > last ? HR_AUTH_OK : stale(a, last, msg, msgsize);
@@ -176,6 +177,19 @@ enum hr_auth_result hr_auth_verify(const uint8_t *key, size_t keylen, const char
     if (!hr_rt_counter_accept(a->counter))
         return stale(a, hr_rt_counter_last(), msg, msgsize);
     return HR_AUTH_OK;
+}
+
+enum hr_auth_result hr_auth_check(const uint8_t *key, size_t keylen, const char *method,
+                                  const char *target, const char *credential, size_t len,
+                                  const uint8_t body_sha[32], char *msg, size_t msgsize)
+{
+    struct hr_auth a;
+    enum hr_auth_result r = hr_auth_parse(credential, len, &a, msg, msgsize);
+    if (r == HR_AUTH_OK)
+        r = fresh(&a, msg, msgsize);
+    if (r == HR_AUTH_OK)
+        r = hr_auth_verify(key, keylen, method, target, &a, body_sha, msg, msgsize);
+    return r;
 }
 
 int hr_auth_sign(const uint8_t *key, size_t keylen, const char *method, const char *target,

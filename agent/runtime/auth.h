@@ -37,14 +37,19 @@ struct hr_auth {
 /* Parse an Authorization value of `len` bytes. MISSING when value is NULL. */
 enum hr_auth_result hr_auth_parse(const char *value, size_t len, struct hr_auth *out, char *msg,
                                   size_t msgsize);
-/* Fail fast, before reading a body: is the counter above the last accepted? */
-enum hr_auth_result hr_auth_fresh(const struct hr_auth *a, char *msg, size_t msgsize);
 /* Check the MAC over method, target, this boot's nonce, the counter and the
  * body's SHA-256; on success accept the counter (STALE if a concurrent
  * request took it first). */
 enum hr_auth_result hr_auth_verify(const uint8_t *key, size_t keylen, const char *method,
                                    const char *target, const struct hr_auth *a,
                                    const uint8_t body_sha[32], char *msg, size_t msgsize);
+
+/* The whole check of a credential (NULL: none) against a request: parse,
+ * a counter above the last accepted one, the MAC (which accepts the
+ * counter). What every transport's request goes through. */
+enum hr_auth_result hr_auth_check(const uint8_t *key, size_t keylen, const char *method,
+                                  const char *target, const char *credential, size_t len,
+                                  const uint8_t body_sha[32], char *msg, size_t msgsize);
 
 /* The MAC of a request; -1 if a field holds a newline or is too long. */
 int hr_auth_mac(const uint8_t *key, size_t keylen, const char *method, const char *target,

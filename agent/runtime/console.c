@@ -69,13 +69,13 @@ static void end_upload(struct hr_console *c)
 void hr_console_close(struct hr_console *c)
 {
     if (c->up)
-        hr_rt_upload_abort(c->up);
+        hr_upload_abort(c->up);
     end_upload(c);
 }
 
 static void fail_upload(struct hr_console *c, const char *why)
 {
-    hr_rt_upload_abort(c->up);
+    hr_upload_abort(c->up);
     reply(c, "error upload aborted: %s (%u of %u bytes arrived; stored images unchanged)", why,
           c->received, c->length);
     end_upload(c);
@@ -118,12 +118,11 @@ static bool parse_u32(const char *s, uint32_t *out)
     return true;
 }
 
-/* upload <module> <length> <sha256> [HR1 counter=<n>, mac=<hex>]: check the
- * credentials against the announced SHA-256 before erasing anything; the
- * body is then held to that SHA-256, so the MAC covers it. */
+/* upload <module> <length> <sha256> [HR1 counter=<n>, mac=<hex>]: the
+ * upload session checks the credential against the announced SHA-256
+ * before erasing anything, and holds the body to it. */
 static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, size_t authlen)
 {
-    char msg[HR_CONSOLE_LINE_MAX];
     uint32_t length;
     uint8_t sha[32];
     if (n < 4 || !parse_u32(w[2], &length) || !parse_sha(w[3], sha) ||
@@ -132,26 +131,21 @@ static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, 
                  "[HR1 counter=<n>, mac=<hex>]");
         return;
     }
-    if (!c->cfg.auth_disabled) {
-        struct hr_auth a;
-        char target[48];
-        hr_fmt(target, sizeof target, "upload %s", w[1]);
-        if (hr_auth_parse(authlen ? auth : NULL, authlen, &a, msg, sizeof msg) != HR_AUTH_OK ||
-            hr_auth_verify(c->cfg.auth_key, c->cfg.auth_key_len, "SERIAL", target, &a, sha, msg,
-                           sizeof msg) != HR_AUTH_OK) {
-            reply(c, "error authentication failed: %s", msg);
-            return;
-        }
-    }
-    hotreload_err_t err = hr_rt_upload_begin(w[1], length, c->cfg.max_module_size, &c->up, msg,
-                                             sizeof msg);
-    if (err != HOTRELOAD_OK) {
+    char target[48];
+    hr_fmt(target, sizeof target, "upload %s", w[1]);
+    struct hr_upload_policy policy = {c->cfg.auth_key, c->cfg.auth_key_len, c->cfg.auth_disabled,
+                                      c->cfg.max_module_size, c->cfg.reload_timeout_ms};
+    struct hr_upload_request req = {w[1], length, sha, "SERIAL", target,
+                                    authlen ? auth : NULL, authlen, false};
+    if (hr_upload_begin(&policy, &req, &c->up, &c->ans) != HOTRELOAD_OK) {
         c->up = NULL;
-        reply(c, "error %s: %s", hr_rt_err_name(err), msg);
+        if (c->ans.auth != HR_AUTH_OK)
+            reply(c, "error authentication failed: %s", c->ans.msg);
+        else
+            reply(c, "error %s: %s", hr_rt_err_name(c->ans.err), c->ans.msg);
         return;
     }
     memcpy(c->module, w[1], strlen(w[1]) + 1);
-    memcpy(c->sha, sha, 32);
     c->length = length;
     c->received = 0;
     c->next_seq = 1;
@@ -160,32 +154,21 @@ static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, 
     reply(c, "ack 0 window %u", c->cfg.window ? c->cfg.window : 1u);
 }
 
-/* All bytes are in: the SHA-256 announced, then the runtime's checks. */
+/* All bytes are in: the session's checks, then one answer line. */
 static void finish_upload(struct hr_console *c)
 {
-    char msg[HR_CONSOLE_LINE_MAX], got[65], want[65];
-    uint8_t sha[32];
+    char hex[65];
     struct hr_upload *up = c->up;
     end_upload(c);
-    hotreload_err_t err = hr_rt_upload_digest(up, sha, msg, sizeof msg);
-    if (err == HOTRELOAD_OK && !hr_memeq_ct(sha, c->sha, 32)) {
-        hr_hex(sha, 32, got);
-        hr_hex(c->sha, 32, want);
-        hr_rt_upload_abort(up);
-        reply(c, "error sha256 mismatch: the bytes received hash to %s, the command announced "
-                 "%s; stored images unchanged", got, want);
+    if (hr_upload_finish(up, &c->ans) != HOTRELOAD_OK) {
+        if (c->ans.auth != HR_AUTH_OK || c->ans.err == HOTRELOAD_ERR_ARG)
+            reply(c, "error %s", c->ans.msg); /* the body itself: says what it is */
+        else
+            reply(c, "error %s: %s", hr_rt_err_name(c->ans.err), c->ans.msg);
         return;
     }
-    if (err == HOTRELOAD_OK)
-        err = hr_rt_upload_commit(up, msg, sizeof msg);
-    else
-        hr_rt_upload_abort(up);
-    if (err != HOTRELOAD_OK) {
-        reply(c, "error %s: %s", hr_rt_err_name(err), msg);
-        return;
-    }
-    hr_hex(c->sha, 32, got);
-    reply(c, "ok stored module '%s': %u bytes, sha256 %s", c->module, c->length, got);
+    hr_hex(c->ans.sha256, 32, hex);
+    reply(c, "ok stored module '%s': %u bytes, sha256 %s", c->module, c->length, hex);
 }
 
 /* Returns false when the frame's CRC is wrong. */
@@ -207,8 +190,10 @@ static bool on_frame(struct hr_console *c)
         reply(c, "nak %u expected frame %u, got %u", c->next_seq, c->next_seq, seq);
     } else if (len > c->length - c->received) {
         fail_upload(c, "a frame goes past the announced length");
-    } else if (hr_rt_upload_write(c->up, f + 4, len) != HOTRELOAD_OK) {
-        fail_upload(c, "writing the storage failed");
+    } else if (hr_upload_write(c->up, f + 4, len, &c->ans) != HOTRELOAD_OK) {
+        reply(c, "error upload aborted: %s (%u of %u bytes arrived; stored images unchanged)",
+              c->ans.msg, c->received, c->length);
+        end_upload(c);
     } else {
         c->received += len;
         reply(c, "ack %u", seq);

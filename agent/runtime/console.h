@@ -57,9 +57,9 @@ struct hr_console {
     bool line_long;               /* the current line overflowed: refuse it */
     /* The upload in progress (up != NULL). */
     struct hr_upload *up;
+    struct hr_upload_answer ans;  /* the session's answer (too big for the stack of a task) */
     char module[33];
     uint32_t length, received;
-    uint8_t sha[32];
     uint16_t next_seq;            /* the frame wanted next; 0 was the command */
     uint8_t frame[4 + HR_CONSOLE_FRAME_MAX + 4];
     size_t frame_len, frame_need; /* frame_need 0: between frames */

@@ -136,7 +136,7 @@ static hotreload_err_t load_boot(struct hr_rt_module *m)
             err = hr_rt_fail(HOTRELOAD_ERR_STORAGE, "module '%s': stored image %u is corrupt",
                              m->name, img->seq);
         } else {
-            err = hr_rt_swap(m, bytes, img->length, img->seq);
+            err = hr_rt_swap(m, bytes, img->length, img->sha256, img->seq);
             hr_store_put(&m->store, img, bytes, buf, hr_rt.pf->mem);
             if (err == HOTRELOAD_OK) {
                 m->confirmed = img->state == HR_IMAGE_CONFIRMED;
@@ -146,7 +146,7 @@ static hotreload_err_t load_boot(struct hr_rt_module *m)
         hr_store_mark(&m->store, img, HR_IMAGE_BAD);
     }
     if (err == HOTRELOAD_ERR_NOT_FOUND)
-        hr_rt_log("hotreload: module '%s': nothing stored in '%s' yet", m->name, m->partition);
+        hr_rt_fail(err, "module '%s': nothing stored in '%s' yet", m->name, m->partition);
     return err;
 }
 
@@ -169,8 +169,11 @@ hotreload_err_t hotreload_load_from_buffer(const hotreload_config_t *config, con
         return HOTRELOAD_ERR_ARG;
     hr_rt_lock();
     hotreload_err_t err = hr_rt_register(config, &m);
-    if (err == HOTRELOAD_OK)
-        err = hr_rt_swap(m, elf, size, 0);
+    if (err == HOTRELOAD_OK) {
+        uint8_t sha[32];
+        hr_sha256(elf, size, sha);
+        err = hr_rt_swap(m, elf, size, sha, 0);
+    }
     hr_rt_unlock();
     return err;
 }
@@ -191,13 +194,20 @@ hotreload_err_t hr_rt_reload_stored(struct hr_rt_module *m)
      * falls back to the previous good image instead of crash-looping. */
     if (img->state == HR_IMAGE_TRIAL)
         hr_store_mark(&m->store, img, HR_IMAGE_TRIED);
-    const void *bytes;
-    void *buf = NULL;
-    if (hr_store_get(&m->store, img, hr_rt.pf->mem, &bytes, &buf) != 0)
-        return hr_rt_fail(HOTRELOAD_ERR_STORAGE, "module '%s': stored image %u is corrupt",
-                          m->name, img->seq);
-    hotreload_err_t err = hr_rt_swap(m, bytes, img->length, img->seq);
-    hr_store_put(&m->store, img, bytes, buf, hr_rt.pf->mem);
+    hotreload_err_t err;
+    if (m->prepared.mod && m->prepared.image_seq == img->seq) {
+        /* The upload prepared it: only the bring-up is left. */
+        err = hr_rt_bring_up(m, &m->prepared);
+    } else {
+        hr_rt_drop_prepared(&m->prepared); /* stale: an older image */
+        const void *bytes;
+        void *buf = NULL;
+        if (hr_store_get(&m->store, img, hr_rt.pf->mem, &bytes, &buf) != 0)
+            return hr_rt_fail(HOTRELOAD_ERR_STORAGE, "module '%s': stored image %u is corrupt",
+                              m->name, img->seq);
+        err = hr_rt_swap(m, bytes, img->length, img->sha256, img->seq);
+        hr_store_put(&m->store, img, bytes, buf, hr_rt.pf->mem);
+    }
     if (err != HOTRELOAD_OK)
         hr_store_mark(&m->store, img, HR_IMAGE_BAD);
     else
@@ -245,34 +255,28 @@ hotreload_err_t hotreload_unload(const hotreload_config_t *config)
     return err;
 }
 
+/* The application's own upload: the same session a transport's takes, with
+ * no credential (the call comes from the firmware itself). */
 hotreload_err_t hotreload_update_partition(const hotreload_config_t *config, const void *elf,
                                            size_t size)
 {
     struct hr_rt_module *m;
-    struct hr_store_writer w;
-    char msg[HR_MSG_MAX];
+    if (!elf)
+        return HOTRELOAD_ERR_ARG;
     hr_rt_lock();
     hotreload_err_t err = hr_rt_register(config, &m);
-    if (err == HOTRELOAD_OK && !m->has_store)
-        err = hr_rt_fail(HOTRELOAD_ERR_STORAGE, "storage '%s' cannot be opened", m->partition);
-    if (err == HOTRELOAD_OK && (err = hr_rt_check_firmware(elf, size, msg, sizeof msg)) != 0)
-        hr_rt_fail(err, "%s", msg);
-    if (err == HOTRELOAD_OK) {
-        const uint8_t *fwid = NULL;
-        size_t fwlen = hr_rt.pf->firmware_id ? hr_rt.pf->firmware_id(hr_rt.pf->ctx, &fwid) : 0;
-        uint8_t sha[32];
-        if (size > UINT32_MAX || hr_store_begin(&m->store, (uint32_t)size, &w) != 0)
-            err = hr_rt_fail(HOTRELOAD_ERR_TOO_LARGE, "module of %zu bytes does not fit "
-                             "storage '%s' (%u bytes per image)", size, m->partition,
-                             hr_store_capacity(&m->store));
-        else if (hr_store_write(&w, elf, (uint32_t)size) != 0 || hr_store_finish(&w, sha) != 0 ||
-                 hr_store_commit(&w, fwid, (uint32_t)fwlen) != 0) {
-            hr_store_abort(&w);
-            err = hr_rt_fail(HOTRELOAD_ERR_STORAGE, "writing storage '%s' failed", m->partition);
-        }
-    }
+    size_t max = err == HOTRELOAD_OK ? m->max_size : 0;
     hr_rt_unlock();
-    return err;
+    if (err)
+        return err;
+    struct hr_upload_policy policy = {.auth_disabled = true, .max_module_size = max};
+    struct hr_upload_request req = {.module = m->name, .length = size};
+    struct hr_upload_answer ans;
+    struct hr_upload *up;
+    if (hr_upload_begin(&policy, &req, &up, &ans) == HOTRELOAD_OK &&
+        hr_upload_write(up, elf, size, &ans) == HOTRELOAD_OK)
+        hr_upload_finish(up, &ans);
+    return ans.err ? hr_rt_fail(ans.err, "module '%s': %s", m->name, ans.msg) : HOTRELOAD_OK;
 }
 
 static hotreload_err_t add_hook(struct hr_hook *hooks, hotreload_hook_fn_t fn, void *ctx)

@@ -1,5 +1,6 @@
 /* The agent's HTTP/1.1 endpoints (see docs/http.md): routing, HR1
- * authentication, bodies streamed to storage in 1 KiB pieces, answers.
+ * authentication of reload and unload, upload bodies fed to the upload
+ * session (runtime.h) in 1 KiB pieces, answers.
  * The head is parsed by http_parse.c. Freestanding: no allocation, no
  * stdio; the transport reads and writes through struct hr_http_conn. */
 #include <stdbool.h>
@@ -13,40 +14,6 @@
 #include "runtime.h"
 #include "sha256.h"
 
-/* Stream the body into the upload; on failure the upload is aborted. */
-static int read_body(struct rd *r, struct req *q, struct hr_upload *up, struct reply *rep,
-                     char *msg, size_t msgsize)
-{
-    uint64_t got = 0;
-    while (got < q->length) {
-        if (!hr_http_fill(r)) {
-            hr_rt_upload_abort(up);
-            hr_fmt(msg, msgsize, "%s after %llu of %llu body bytes; nothing was stored",
-                   r->last < 0 ? "timed out or failed reading" : "connection closed",
-                   (unsigned long long)got, (unsigned long long)q->length);
-            return hr_http_fail(rep, r->last < 0 ? 408 : 400, msg);
-        }
-        size_t n = r->len - r->pos;
-        if (n > q->length - got)
-            n = (size_t)(q->length - got);
-        hotreload_err_t err = hr_rt_upload_write(up, r->buf + r->pos, n);
-        if (err) {
-            hr_rt_upload_abort(up);
-            hr_fmt(msg, msgsize, "storing the module failed after %llu bytes (%s)",
-                   (unsigned long long)got, hr_rt_err_name(err));
-            return hr_http_fail(rep, hr_http_status_of(err), msg);
-        }
-        r->pos += n;
-        got += n;
-    }
-    return 0;
-}
-
-static int runtime_fail(struct reply *rep, hotreload_err_t err, const char *msg)
-{
-    return hr_http_fail(rep, hr_http_status_of(err), msg[0] ? msg : hr_rt_err_name(err));
-}
-
 static int auth_fail(struct reply *rep, enum hr_auth_result a, const char *msg)
 {
     int st = a == HR_AUTH_MISSING || a == HR_AUTH_MALFORMED ? 401
@@ -57,77 +24,79 @@ static int auth_fail(struct reply *rep, enum hr_auth_result a, const char *msg)
     return hr_http_fail(rep, st, msg);
 }
 
-/* POST /upload and /upload-and-reload: store the body, then maybe reload. */
-static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *cfg,
-                  const struct hr_auth *auth, bool reload, struct reply *rep, char *msg,
-                  size_t msgsize)
+/* The upload session's answer on the wire. */
+static int answer_fail(struct reply *rep, const struct hr_upload_answer *ans)
 {
-    const char *module = q->module[0] ? q->module : NULL;
-    struct hr_upload *up = NULL;
-    if (q->length > cfg->max_module_size || q->length > UINT32_MAX) {
-        hr_fmt(msg, msgsize, "module of %llu bytes is over the limit of %zu bytes",
-               (unsigned long long)q->length, cfg->max_module_size);
-        return hr_http_fail(rep, 413, msg);
+    if (ans->auth != HR_AUTH_OK)
+        return auth_fail(rep, ans->auth, ans->msg);
+    return hr_http_fail(rep, hr_http_status_of(ans->err),
+                        ans->msg[0] ? ans->msg : hr_rt_err_name(ans->err));
+}
+
+/* Stream the body into the session; on failure it is over (aborted). */
+static int read_body(struct rd *r, struct req *q, struct hr_upload *up, struct reply *rep,
+                     struct hr_upload_answer *ans)
+{
+    uint64_t got = 0;
+    while (got < q->length) {
+        if (!hr_http_fill(r)) {
+            hr_upload_abort(up);
+            hr_fmt(ans->msg, sizeof ans->msg, "%s after %llu of %llu body bytes; nothing was "
+                   "stored", r->last < 0 ? "timed out or failed reading" : "connection closed",
+                   (unsigned long long)got, (unsigned long long)q->length);
+            return hr_http_fail(rep, r->last < 0 ? 408 : 400, ans->msg);
+        }
+        size_t n = r->len - r->pos;
+        if (n > q->length - got)
+            n = (size_t)(q->length - got);
+        if (hr_upload_write(up, r->buf + r->pos, n, ans) != HOTRELOAD_OK)
+            return answer_fail(rep, ans);
+        r->pos += n;
+        got += n;
     }
-    /* The signature covers the body's SHA-256, declared up front: it is
-     * checked (and its counter spent) before anything is erased, so a
-     * request without the key cannot touch storage. */
-    if (!cfg->auth_disabled) {
-        if (!q->has_sha)
-            return auth_fail(rep, HR_AUTH_MALFORMED, "a signed upload declares its body's "
-                             "SHA-256 in X-Hotreload-Sha256 (see docs/http.md)");
-        enum hr_auth_result a = hr_auth_verify(cfg->auth_key, cfg->auth_key_len, q->method,
-                                               q->target, auth, q->body_sha, msg, msgsize);
-        if (a != HR_AUTH_OK)
-            return auth_fail(rep, a, msg);
-    }
-    msg[0] = '\0';
-    hotreload_err_t err = hr_rt_upload_begin(module, (uint32_t)q->length, cfg->max_module_size,
-                                             &up, msg, msgsize);
-    if (err)
-        return runtime_fail(rep, err, msg);
+    return 0;
+}
+
+/* POST /upload and /upload-and-reload: the body into the upload session. */
+static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *cfg,
+                  bool reload, struct reply *rep, struct hr_upload_answer *ans)
+{
+    struct hr_upload_policy policy = {cfg->auth_key, cfg->auth_key_len, cfg->auth_disabled,
+                                      cfg->max_module_size, cfg->reload_timeout_ms};
+    struct hr_upload_request req = {q->module, q->length, q->has_sha ? q->body_sha : NULL,
+                                    q->method, q->target, q->has_auth ? q->auth : NULL,
+                                    q->auth_len, reload};
+    struct hr_upload *up;
+    if (hr_upload_begin(&policy, &req, &up, ans) != HOTRELOAD_OK)
+        return answer_fail(rep, ans);
     if (q->expect_continue) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         if (r->c->write(r->c->ctx, cont, sizeof cont - 1) != 0) {
-            hr_rt_upload_abort(up);
+            hr_upload_abort(up);
             return hr_http_fail(rep, 0, "");
         }
     }
-    int st = read_body(r, q, up, rep, msg, msgsize);
+    int st = read_body(r, q, up, rep, ans);
     if (st)
         return st;
-    msg[0] = '\0';
-    err = hr_rt_upload_digest(up, rep->sha, msg, msgsize);
-    if (err) {
-        hr_rt_upload_abort(up);
-        return runtime_fail(rep, err, msg);
-    }
-    if (q->has_sha && !hr_memeq_ct(q->body_sha, rep->sha, 32)) {
-        hr_rt_upload_abort(up);
-        return auth_fail(rep, HR_AUTH_BAD_MAC, "wrong mac: the body does not match the SHA-256 "
-                         "declared in X-Hotreload-Sha256 and signed; nothing was stored");
-    }
-    msg[0] = '\0';
-    err = hr_rt_upload_commit(up, msg, msgsize);
-    if (err)
-        return runtime_fail(rep, err, msg);
-    rep->has_upload = true;
-    rep->size = (uint32_t)q->length;
-    if (!reload)
-        return 0;
-    rep->stored = true;
-    msg[0] = '\0';
-    err = hr_rt_request_reload(module, cfg->reload_timeout_ms, msg, msgsize);
-    if (err)
-        return runtime_fail(rep, err, msg);
-    rep->message = msg;
+    hr_upload_finish(up, ans);
+    rep->has_upload = ans->stored;
+    rep->size = ans->size;
+    memcpy(rep->sha, ans->sha256, 32);
+    rep->stored = ans->stored && reload;
+    if (ans->err)
+        return answer_fail(rep, ans);
+    if (reload)
+        rep->message = ans->msg;
     return 0;
 }
 
 /* Route a parsed request; fills `rep`. */
 static int route(struct rd *r, struct req *q, const hotreload_server_config_t *cfg,
-                 struct reply *rep, char *msg, size_t msgsize)
+                 struct reply *rep, struct hr_upload_answer *ans)
 {
+    char *msg = ans->msg;
+    size_t msgsize = sizeof ans->msg;
     static const struct { const char *path; bool post; } eps[] = {
         {"/status", false}, {"/upload", true}, {"/upload-and-reload", true},
         {"/reload", true}, {"/unload", true}};
@@ -165,24 +134,14 @@ static int route(struct rd *r, struct req *q, const hotreload_server_config_t *c
         return hr_http_fail(rep, 400, "this endpoint takes no body");
     if (ep == 0)
         return 0; /* GET /status: read-only, unauthenticated; answered by the caller */
-    struct hr_auth auth;
-    memset(&auth, 0, sizeof auth);
-    if (!cfg->auth_disabled) {
-        /* Fail fast: syntax and counter before any body byte is read. */
-        enum hr_auth_result a = hr_auth_parse(q->has_auth ? q->auth : NULL, q->auth_len, &auth,
-                                              msg, msgsize);
-        if (a == HR_AUTH_OK)
-            a = hr_auth_fresh(&auth, msg, msgsize);
-        if (a != HR_AUTH_OK)
-            return auth_fail(rep, a, msg);
-    }
     if (body)
-        return upload(r, q, cfg, &auth, ep == 2, rep, msg, msgsize);
+        return upload(r, q, cfg, ep == 2, rep, ans);
     if (!cfg->auth_disabled) {
         uint8_t empty[32];
         hr_sha256("", 0, empty);
-        enum hr_auth_result a = hr_auth_verify(cfg->auth_key, cfg->auth_key_len, q->method,
-                                               q->target, &auth, empty, msg, msgsize);
+        enum hr_auth_result a = hr_auth_check(cfg->auth_key, cfg->auth_key_len, q->method,
+                                              q->target, q->has_auth ? q->auth : NULL,
+                                              q->auth_len, empty, msg, msgsize);
         if (a != HR_AUTH_OK)
             return auth_fail(rep, a, msg);
     }
@@ -192,7 +151,7 @@ static int route(struct rd *r, struct req *q, const hotreload_server_config_t *c
     hotreload_err_t err = ep == 3 ? hr_rt_request_reload(module, ms, msg, msgsize)
                                   : hr_rt_request_unload(module, ms, msg, msgsize);
     if (err)
-        return runtime_fail(rep, err, msg);
+        return hr_http_fail(rep, hr_http_status_of(err), msg[0] ? msg : hr_rt_err_name(err));
     rep->message = msg;
     return 0;
 }
@@ -202,7 +161,8 @@ int hr_http_serve(const struct hr_http_conn *conn, const hotreload_server_config
 {
     struct req q;
     struct reply rep;
-    char msg[HR_HTTP_MSG_MAX];
+    struct hr_upload_answer ans; /* its msg is every answer's sentence */
+    char *msg = ans.msg;
     /* The status JSON is only built once reading is over: share the memory. */
     union {
         struct rd rd;
@@ -214,16 +174,16 @@ int hr_http_serve(const struct hr_http_conn *conn, const hotreload_server_config
     u.rd.pos = u.rd.len = 0;
     u.rd.last = 0;
     rep.status = 200;
-    msg[0] = '\0';
+    memset(&ans, 0, sizeof ans);
     if (hr_http_read_head(&u.rd, &q, &rep) == 0)
-        route(&u.rd, &q, config, &rep, msg, sizeof msg);
+        route(&u.rd, &q, config, &rep, &ans);
     if (rep.status == 200 && !rep.error && q.path_len == 7 && !strncmp(q.target, "/status", 7)) {
         size_t n = hotreload_status_json(u.status, sizeof u.status);
         if (n < sizeof u.status) {
             rep.raw = u.status;
             rep.raw_len = n;
         } else {
-            hr_fmt(msg, sizeof msg, "the status (%zu bytes) does not fit the HTTP buffer of %zu "
+            hr_fmt(msg, sizeof ans.msg, "the status (%zu bytes) does not fit the HTTP buffer of %zu "
                    "bytes (HR_HTTP_STATUS_MAX)", n, sizeof u.status);
             hr_http_fail(&rep, 500, msg);
         }

@@ -10,7 +10,6 @@
 #include "http.h"
 
 #define HR_HTTP_MODULE_MAX 32 /* module name and its NUL */
-#define HR_HTTP_MSG_MAX 256   /* runtime messages (the loader's are up to 240) */
 
 /* What to answer. Failure: `error` set, {"ok":false,"error":...}. Success:
  * `raw` as is, or {"ok":true,...} from the other fields. */

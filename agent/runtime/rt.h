@@ -14,6 +14,16 @@
 #define HR_MSG_MAX 320
 #define HR_PERSIST_REPORT 160
 
+/* A module placed and relocated but not run yet: what an upload prepares
+ * and the safe point brings up. Owns `mod` until brought up or dropped. */
+struct hr_prepared {
+    struct hr_module *mod;
+    uint32_t image_seq;         /* the stored image it came from (0: a buffer) */
+    uint8_t image_sha[32];
+    uint8_t build_id[HR_FWID_MAX]; /* the module's own GNU build-id, if any */
+    uint32_t build_id_len;
+};
+
 struct hr_rt_module {
     bool used;
     char name[HR_NAME_MAX];
@@ -35,6 +45,8 @@ struct hr_rt_module {
     /* What the last reload carried across, for the status. */
     char carried[HR_PERSIST_REPORT];
     char dropped[HR_PERSIST_REPORT];
+    /* The newest upload, prepared for the next reload (mod NULL: none). */
+    struct hr_prepared prepared;
     /* Requests from transports, served at the application's safe point. */
     uint32_t req_ticket, done_ticket;
     bool want_reload, want_unload;
@@ -79,15 +91,25 @@ struct hr_rt_module *hr_rt_find(const char *name);
 /* Find or register the module of `config`. */
 hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_module **out);
 
-/* The reload transaction (swap.c): load `image` as the new code of `m`; on
- * success it runs, the old module is retired. On failure nothing changed. */
+/* Prepare (swap.c): parse `image` once, check it was linked for this
+ * firmware, place and relocate it; no module code runs. Needs no lock (the
+ * application keeps running). `sha` is the image's SHA-256, already known
+ * to the caller. On failure `msg` says why and nothing stays allocated. */
+hotreload_err_t hr_rt_prepare(const void *image, size_t size, const uint8_t sha[32],
+                              uint32_t image_seq, struct hr_prepared *out, char *msg,
+                              size_t msgsize);
+void hr_rt_drop_prepared(struct hr_prepared *p);
+/* Bring up (swap.c), at the safe point, under the lock: the prepared module
+ * becomes the new code of `m` (symbol table, persistent variables,
+ * constructors, hooks, one pointer store), the old one is retired. Takes
+ * `p`'s module whatever happens; on failure the old module keeps running. */
+hotreload_err_t hr_rt_bring_up(struct hr_rt_module *m, struct hr_prepared *p);
+/* Prepare and bring up in one go (a start, a buffer, a stored image). */
 hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t size,
-                           uint32_t image_seq);
+                           const uint8_t sha[32], uint32_t image_seq);
 /* Retire the running module: destructors, stubs to the unloaded handlers,
  * memory freed. */
 void hr_rt_retire(struct hr_rt_module *m);
-/* Check that an image was linked for this firmware. */
-hotreload_err_t hr_rt_check_firmware(const void *image, size_t size, char *msg, size_t msgsize);
 /* The loader's view of this device: its architecture, and the firmware's
  * symbols (if the platform can look them up). */
 enum hr_arch hr_rt_native_arch(void);

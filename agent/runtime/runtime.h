@@ -4,29 +4,87 @@
 #ifndef HR_RUNTIME_H
 #define HR_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "hotreload.h"
 
-/* An upload streamed into a module's free storage slot. */
+/* ---- The upload session: the one path of every upload ------------------
+ * begin (module, length, declared SHA-256, credential) -> write (the body,
+ * in pieces of any size) -> finish -> one answer. The credential, the
+ * replay counter, the size limits, the body's SHA-256 against the declared
+ * one, the storage erase, the firmware check, the module's preparation
+ * (parsed, placed and relocated once) and the commit all happen inside; a
+ * transport only frames bytes and maps the answer to its wire. One upload
+ * at a time (BUSY). */
 struct hr_upload;
 
-/* Start an upload of `length` bytes for `module` (NULL: "main"). Fails with
- * TOO_LARGE over `max_size`, BUSY when another upload is in progress,
- * NOT_FOUND for an unregistered module. `msg` gets a sentence on failure. */
-hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t max_size,
-                                   struct hr_upload **out, char *msg, size_t msgsize);
-hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_t len);
-/* Every byte arrived: the SHA-256 of the body (for request authentication). */
-hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], char *msg,
-                                    size_t msgsize);
-/* Check the image (firmware build-id: FIRMWARE; a trial load: INVALID with
- * the loader's message) and commit it as the newest stored image. Frees
- * `up` whatever the outcome. */
-hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgsize);
-/* Drop the upload; the stored images are untouched. Frees `up`. */
-void hr_rt_upload_abort(struct hr_upload *up);
+/* What the transport's configuration allows. */
+struct hr_upload_policy {
+    const uint8_t *auth_key;      /* HMAC-SHA-256 key shared with hotd */
+    size_t auth_key_len;
+    bool auth_disabled;           /* accept uploads without a credential */
+    size_t max_module_size;       /* the transport's limit (the module's own applies too) */
+    uint32_t reload_timeout_ms;   /* with `reload`: how long to wait for the safe point */
+};
+
+struct hr_upload_request {
+    const char *module;           /* NULL or "": "main" */
+    uint64_t length;              /* body bytes */
+    const uint8_t *sha256;        /* the body's SHA-256 as declared (and signed); NULL: none */
+    const char *method, *target;  /* what the credential signs (HTTP: "POST", the target) */
+    const char *credential;       /* "HR1 counter=<n>, mac=<hex>", NULL: none */
+    size_t credential_len;
+    bool reload;                  /* bring it up at the next safe point and wait for that */
+};
+
+#define HR_UPLOAD_MSG_MAX 320
+struct hr_upload_answer {
+    hotreload_err_t err;          /* HOTRELOAD_OK, or why not */
+    enum hr_auth_result auth;     /* not HR_AUTH_OK: the credential (or the body it
+                                     signs) was refused; err is then HOTRELOAD_ERR_ARG */
+    bool stored;                  /* the image is committed (even if its reload failed) */
+    uint32_t size;
+    uint8_t sha256[32];           /* of the stored body */
+    char msg[HR_UPLOAD_MSG_MAX];  /* a sentence: why, or what changed */
+};
+
+/* Checks the limits and the credential (its counter is spent), then erases
+ * the slot the body goes to. On failure `*out` is NULL and `ans` says why. */
+hotreload_err_t hr_upload_begin(const struct hr_upload_policy *policy,
+                                const struct hr_upload_request *req, struct hr_upload **out,
+                                struct hr_upload_answer *ans);
+/* On failure the upload is over (aborted) and `ans` says why. */
+hotreload_err_t hr_upload_write(struct hr_upload *up, const void *data, size_t len,
+                                struct hr_upload_answer *ans);
+/* Every byte arrived: check, prepare, commit, and with `reload` wait for the
+ * bring-up. The upload is over whatever the outcome. */
+hotreload_err_t hr_upload_finish(struct hr_upload *up, struct hr_upload_answer *ans);
+/* Drop the upload (the transport gave up: connection lost, timeout); the
+ * stored images are untouched. */
+void hr_upload_abort(struct hr_upload *up);
+
+/* ---- Below the session: staging into storage (transport.c) -------------
+ * Used by the session only; tests of the transports replace them. */
+struct hr_stage;
+/* Start staging `length` bytes for `module`: TOO_LARGE over `max_size` or
+ * the module's limit or the slot, BUSY while another upload stages,
+ * NOT_FOUND for an unregistered module, STORAGE when the slot cannot be
+ * erased. */
+hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
+                                  struct hr_stage **out, char *msg, size_t msgsize);
+hotreload_err_t hr_rt_stage_write(struct hr_stage *st, const void *data, size_t len);
+/* Every byte arrived: their SHA-256 (ARG when bytes are missing). */
+hotreload_err_t hr_rt_stage_digest(struct hr_stage *st, uint8_t sha256[32], char *msg,
+                                   size_t msgsize);
+/* Prepare the module from the staged bytes (FIRMWARE, INVALID or NOMEM with
+ * the loader's message) and commit it as the newest stored image. With
+ * `keep` the prepared module waits for the next reload; without, it is
+ * dropped (the check alone). Ends the staging whatever the outcome. */
+hotreload_err_t hr_rt_stage_commit(struct hr_stage *st, bool keep, char *msg, size_t msgsize);
+void hr_rt_stage_abort(struct hr_stage *st);
 
 /* Ask the application to reload (or unload) `module` at its next safe point
  * (hotreload_poll / hotreload_reload) and wait up to `timeout_ms` for the

@@ -313,32 +313,48 @@ static int keep_slot(const struct hr_store *st)
     return c >= 0 ? c : boot_slot(st);
 }
 
-int hr_store_begin(struct hr_store *st, uint32_t length, struct hr_store_writer *w)
+int hr_store_reserve(struct hr_store *st, uint32_t length, struct hr_store_writer *w)
 {
-    static const uint8_t zero[4];
     memset(w, 0, sizeof *w);
     if (length == 0 || length > hr_store_capacity(st))
         return -1;
     int keep = keep_slot(st);
     uint32_t slot = keep < 0 ? (st->img[0].state == HR_IMAGE_NONE ? 0 : 1) : 1 - (uint32_t)keep;
-    /* Forget the slot's image before touching its bytes: first its magic is
-     * programmed to zero (a write only clears bits), so an erase cut short
-     * -- whichever bytes it reached, the marks included -- never leaves a
-     * valid header that brings back an image already tried, bad or
-     * replaced. The header block is erased before the body for the same
-     * reason. */
+    /* Forget the slot's image before touching its bytes: from now on no
+     * mark is written to it (hr_store_mark refuses an image that is NONE). */
     st->img[slot].state = HR_IMAGE_NONE;
-    uint32_t hb = hdr_block(st), es = st->dev.erase_size;
-    uint32_t body = (length + es - 1) & ~(es - 1);
-    if (st->dev.write(st->dev.ctx, slot_off(st, slot), zero, sizeof zero) != 0 ||
-        st->dev.erase(st->dev.ctx, slot_off(st, slot), hb) != 0 ||
-        st->dev.erase(st->dev.ctx, body_off(st, slot), body) != 0)
-        return -1;
     w->st = st;
     w->slot = slot;
     w->length = length;
     hr_sha256_init(&w->sha);
     return 0;
+}
+
+int hr_store_erase(struct hr_store_writer *w)
+{
+    static const uint8_t zero[4];
+    struct hr_store *st = w->st;
+    if (!st)
+        return -1;
+    /* First the magic is programmed to zero (a write only clears bits), so
+     * an erase cut short -- whichever bytes it reached, the marks included
+     * -- never leaves a valid header that brings back an image already
+     * tried, bad or replaced. The header block is erased before the body
+     * for the same reason. */
+    uint32_t hb = hdr_block(st), es = st->dev.erase_size;
+    uint32_t body = (w->length + es - 1) & ~(es - 1);
+    if (st->dev.write(st->dev.ctx, slot_off(st, w->slot), zero, sizeof zero) != 0 ||
+        st->dev.erase(st->dev.ctx, slot_off(st, w->slot), hb) != 0 ||
+        st->dev.erase(st->dev.ctx, body_off(st, w->slot), body) != 0) {
+        w->st = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int hr_store_begin(struct hr_store *st, uint32_t length, struct hr_store_writer *w)
+{
+    return hr_store_reserve(st, length, w) != 0 ? -1 : hr_store_erase(w);
 }
 
 int hr_store_write(struct hr_store_writer *w, const void *data, uint32_t len)
@@ -368,7 +384,25 @@ int hr_store_finish(struct hr_store_writer *w, uint8_t sha256[32])
     return 0;
 }
 
-int hr_store_commit(struct hr_store_writer *w, const uint8_t *fwid, uint32_t fwid_len)
+int hr_store_staged(struct hr_store_writer *w, const struct hr_port *mem, struct hr_image *img,
+                    const void **bytes, void **buf)
+{
+    *bytes = NULL;
+    *buf = NULL;
+    if (!w->st || !w->finished)
+        return -1;
+    memset(img, 0, sizeof *img);
+    img->slot = w->slot;
+    img->length = w->length;
+    memcpy(img->sha256, w->digest, 32);
+    if (hr_store_get(w->st, img, mem, bytes, buf) != 0)
+        return -1;
+    w->verified = true;
+    return 0;
+}
+
+int hr_store_seal(struct hr_store_writer *w, const uint8_t *fwid, uint32_t fwid_len, bool tried,
+                  struct hr_image *img)
 {
     struct hr_store *st = w->st;
     if (!st || !w->finished || fwid_len > HR_FWID_MAX || (fwid_len && !fwid))
@@ -376,8 +410,8 @@ int hr_store_commit(struct hr_store_writer *w, const uint8_t *fwid, uint32_t fwi
     /* The body is written: make sure it reads back as hashed before a
      * header vouches for it (a flash write can fail silently). */
     uint8_t sum[32];
-    if (hash_range(st, body_off(st, w->slot), w->length, sum) != 0 ||
-        !hr_memeq_ct(sum, w->digest, 32))
+    if (!w->verified && (hash_range(st, body_off(st, w->slot), w->length, sum) != 0 ||
+                         !hr_memeq_ct(sum, w->digest, 32)))
         return -1;
     /* Above every header seen, BAD ones and the one this slot held too. */
     uint32_t seq = (st->img[0].seq > st->img[1].seq ? st->img[0].seq : st->img[1].seq) + 1;
@@ -395,17 +429,33 @@ int hr_store_commit(struct hr_store_writer *w, const uint8_t *fwid, uint32_t fwi
     hr_sha256(hdr, HDR_FIELDS, hdr + HDR_FIELDS);
     if (st->dev.write(st->dev.ctx, slot_off(st, w->slot), hdr, sizeof hdr) != 0)
         return -1;
-    struct hr_image *img = &st->img[w->slot];
+    memset(img, 0, sizeof *img);
     img->slot = w->slot;
     img->seq = seq;
     img->length = w->length;
     memcpy(img->sha256, w->digest, 32);
-    memset(img->fwid, 0, sizeof img->fwid);
     if (fwid_len)
         memcpy(img->fwid, fwid, fwid_len);
     img->fwid_len = fwid_len;
     img->state = HR_IMAGE_TRIAL;
+    /* A failed mark leaves a TRIAL image: still committed. */
+    if (tried && mark_word(st, w->slot, MARK_TRIED) == 0)
+        img->state = HR_IMAGE_TRIED;
+    return 0;
+}
+
+void hr_store_adopt(struct hr_store_writer *w, const struct hr_image *img)
+{
+    w->st->img[img->slot] = *img;
     w->st = NULL;
+}
+
+int hr_store_commit(struct hr_store_writer *w, const uint8_t *fwid, uint32_t fwid_len)
+{
+    struct hr_image img;
+    if (hr_store_seal(w, fwid, fwid_len, false, &img) != 0)
+        return -1;
+    hr_store_adopt(w, &img);
     return 0;
 }
 

@@ -71,17 +71,40 @@ struct hr_store_writer {
     struct hr_sha256 sha;
     uint8_t digest[32];
     bool finished;
+    bool verified;        /* read back and found as hashed (hr_store_staged) */
 };
 
 /* Erase the free slot and get ready for `length` bytes. -1 if it cannot
  * hold them. */
 int hr_store_begin(struct hr_store *st, uint32_t length, struct hr_store_writer *w);
+/* hr_store_begin in two halves, for a caller whose lock guards the store's
+ * state but must not be held over flash I/O (an erase can take a second):
+ * hr_store_reserve picks the slot and forgets its image, no I/O (marks on
+ * it are refused from then on); hr_store_erase erases it, I/O only, on the
+ * writer's own slot. -1 from the erase ends the writer. */
+int hr_store_reserve(struct hr_store *st, uint32_t length, struct hr_store_writer *w);
+int hr_store_erase(struct hr_store_writer *w);
 int hr_store_write(struct hr_store_writer *w, const void *data, uint32_t len);
 /* All bytes arrived: returns 0 and the SHA-256, or -1 when fewer or more
  * bytes than announced were written. */
 int hr_store_finish(struct hr_store_writer *w, uint8_t sha256[32]);
-/* Write the header (state TRIAL): from now on this is the newest image. */
+/* The finished, staged bytes read back -- mapped or copied, as
+ * hr_store_get -- and checked against the SHA-256 they were streamed with:
+ * a loader can prepare the module from them before the header is written,
+ * and hr_store_commit skips its own read-back. Release with hr_store_put(st,
+ * img, ...). Returns 0 or -1. */
+int hr_store_staged(struct hr_store_writer *w, const struct hr_port *mem, struct hr_image *img,
+                    const void **bytes, void **buf);
+/* Write the header (state TRIAL): from now on this is the newest image.
+ * The body is read back and checked first unless hr_store_staged did. */
 int hr_store_commit(struct hr_store_writer *w, const uint8_t *fwid, uint32_t fwid_len);
+/* hr_store_commit in two halves, as above: hr_store_seal writes the header
+ * (with `tried`, also the TRIED mark: the image starts at once) and
+ * describes the image in *img without touching the store's state;
+ * hr_store_adopt records it, under the caller's lock. */
+int hr_store_seal(struct hr_store_writer *w, const uint8_t *fwid, uint32_t fwid_len, bool tried,
+                  struct hr_image *img);
+void hr_store_adopt(struct hr_store_writer *w, const struct hr_image *img);
 /* Forget the staged bytes; the stored images are untouched. */
 void hr_store_abort(struct hr_store_writer *w);
 

@@ -1,42 +1,69 @@
-/* The reload transaction. Everything that can fail happens before the
- * switch: load, relocate and sync the new module, check it provides every
- * function the firmware's stubs call, carry persistent variables over, run
- * its constructors. Only then: pre-hooks, one pointer store that switches
- * the stubs, post-hooks, and the old module's retirement. */
+/* The reload transaction, in two steps. Prepare (any thread, no lock):
+ * parse the image once, check it was linked for this firmware, place,
+ * relocate and sync it -- no module code runs. Bring up (the application's
+ * safe point): check it provides every function the firmware's stubs call,
+ * carry persistent variables over, run its constructors; only then
+ * pre-hooks, one pointer store that switches the stubs, post-hooks, and the
+ * old module's retirement. Anything that fails before the switch frees the
+ * new module: the old one never stopped. */
 #include <string.h>
 
 #include "../core/fmt.h"
 #include "rt.h"
 #include "sha256.h"
 
-#define FWID_SECTION ".hotreload.fwid"
-
-hotreload_err_t hr_rt_check_firmware(const void *image, size_t size, char *msg, size_t msgsize)
+/* The loader's accept check: the module was linked for this firmware. It
+ * also keeps the module's own build-id for the debugger. */
+static enum hr_status accept_module(void *ctx, const struct hr_module_ident *id,
+                                    struct hr_error *e)
 {
-    const uint8_t *id, *mine = NULL;
-    size_t len;
-    struct hr_error e;
-    enum hr_status st = hr_image_section(image, size, FWID_SECTION, &id, &len, &e);
-    if (st == HR_E_NOTFOUND) {
-        hr_fmt(msg, msgsize, "the module does not say which firmware it was linked for (no "
-               "%s section): build it with the hotreload build integration", FWID_SECTION);
-        return HOTRELOAD_ERR_FIRMWARE;
-    }
-    if (st != HR_OK) {
-        hr_fmt(msg, msgsize, "%s", e.msg);
-        return HOTRELOAD_ERR_INVALID;
-    }
+    struct hr_prepared *p = ctx;
+    const uint8_t *mine = NULL;
+    if (!id->fwid_len)
+        return hr_fail(e, HR_E_REFUSED, "the module does not say which firmware it was linked "
+                       "for (no %s section): build it with the hotreload build integration",
+                       HR_FWID_SECTION);
     size_t mylen = hr_rt.pf->firmware_id ? hr_rt.pf->firmware_id(hr_rt.pf->ctx, &mine) : 0;
-    if (mylen == 0 || len != mylen || !hr_memeq_ct(id, mine, len)) {
+    if (mylen == 0 || id->fwid_len != mylen || !hr_memeq_ct(id->fwid, mine, mylen)) {
         char have[2 * HR_FWID_MAX + 1] = "", want[2 * HR_FWID_MAX + 1] = "unknown";
-        hr_hex(id, len < HR_FWID_MAX ? len : HR_FWID_MAX, have);
+        hr_hex(id->fwid, id->fwid_len < HR_FWID_MAX ? id->fwid_len : HR_FWID_MAX, have);
         if (mylen)
             hr_hex(mine, mylen < HR_FWID_MAX ? mylen : HR_FWID_MAX, want);
-        hr_fmt(msg, msgsize, "module built for firmware %s, this device runs %s: rebuild the "
-               "module for this firmware (or flash the firmware it was built for)", have, want);
-        return HOTRELOAD_ERR_FIRMWARE;
+        return hr_fail(e, HR_E_REFUSED, "module built for firmware %s, this device runs %s: "
+                       "rebuild the module for this firmware (or flash the firmware it was "
+                       "built for)", have, want);
     }
+    p->build_id_len = id->build_id_len <= HR_FWID_MAX ? (uint32_t)id->build_id_len : 0;
+    memcpy(p->build_id, id->build_id, p->build_id_len);
+    return HR_OK;
+}
+
+hotreload_err_t hr_rt_prepare(const void *image, size_t size, const uint8_t sha[32],
+                              uint32_t image_seq, struct hr_prepared *out, char *msg,
+                              size_t msgsize)
+{
+    memset(out, 0, sizeof *out);
+    struct hr_load_config cfg = {hr_rt_native_arch(), hr_rt.pf->mem, hr_rt_resolve, NULL,
+                                 accept_module, out};
+    struct hr_error e;
+    if (hr_module_load(&cfg, image, size, &out->mod, &e) != HR_OK) {
+        out->mod = NULL;
+        if (e.status == HR_E_REFUSED) {
+            hr_fmt(msg, msgsize, "%s", e.msg);
+            return HOTRELOAD_ERR_FIRMWARE;
+        }
+        hr_fmt(msg, msgsize, "the module would not load: %s", e.msg);
+        return e.status == HR_E_NOMEM ? HOTRELOAD_ERR_NOMEM : HOTRELOAD_ERR_INVALID;
+    }
+    out->image_seq = image_seq;
+    memcpy(out->image_sha, sha, 32);
     return HOTRELOAD_OK;
+}
+
+void hr_rt_drop_prepared(struct hr_prepared *p)
+{
+    hr_module_free(p->mod);
+    p->mod = NULL;
 }
 
 int hr_rt_resolve(void *ctx, const char *name, hr_addr_t *addr)
@@ -151,24 +178,6 @@ static hotreload_err_t fill_table(struct hr_rt_module *m, struct hr_module *next
     return HOTRELOAD_OK;
 }
 
-/* The desc of a ".note.gnu.build-id" section (namesz 4, "GNU", type 3). */
-static uint32_t note_build_id(const void *image, size_t size, uint8_t out[HR_FWID_MAX])
-{
-    const uint8_t *n;
-    size_t len;
-    if (hr_image_section(image, size, ".note.gnu.build-id", &n, &len, NULL) != HR_OK || len < 16)
-        return 0;
-    uint32_t namesz, descsz, type;
-    memcpy(&namesz, n, 4);
-    memcpy(&descsz, n + 4, 4);
-    memcpy(&type, n + 8, 4);
-    if (namesz != 4 || type != 3 || memcmp(n + 12, "GNU", 4) != 0 || descsz > HR_FWID_MAX ||
-        descsz > len - 16)
-        return 0;
-    memcpy(out, n + 16, descsz);
-    return descsz;
-}
-
 static void call_hook(void *arg)
 {
     const struct hr_hook *h = arg;
@@ -243,29 +252,19 @@ void hr_rt_retire(struct hr_rt_module *m)
     m->mod = NULL;
 }
 
-hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t size,
-                           uint32_t image_seq)
+hotreload_err_t hr_rt_bring_up(struct hr_rt_module *m, struct hr_prepared *p)
 {
     char msg[HR_MSG_MAX];
-    hotreload_err_t err = hr_rt_check_firmware(image, size, msg, sizeof msg);
-    if (err)
-        return hr_rt_fail(err, "module '%s': %s", m->name, msg);
-    struct hr_load_config cfg = {.arch = hr_rt_native_arch(), .port = hr_rt.pf->mem,
-                                     .resolve = hr_rt_resolve};
-    struct hr_module *next;
-    struct hr_error e;
-    if (hr_module_load(&cfg, image, size, &next, &e) != HR_OK)
-        return hr_rt_fail(e.status == HR_E_NOMEM ? HOTRELOAD_ERR_NOMEM : HOTRELOAD_ERR_INVALID,
-                          "module '%s' would not load: %s", m->name, e.msg);
+    struct hr_module *next = p->mod;
+    p->mod = NULL;
+    hotreload_err_t err;
     if ((err = fill_table(m, next)) != HOTRELOAD_OK) {
         hr_module_free(next);
         return err;
     }
     /* Placed and relocated, not run yet: a debugger can set its breakpoints
      * in the new code before the constructors execute. */
-    uint8_t bid[HR_FWID_MAX];
-    uint32_t bidlen = note_build_id(image, size, bid);
-    hr_debug_added(m->name, next, m->generation + 1, bid, bidlen);
+    hr_debug_added(m->name, next, m->generation + 1, p->build_id, p->build_id_len);
     char carried[HR_PERSIST_REPORT], dropped[HR_PERSIST_REPORT];
     memcpy(carried, m->carried, sizeof carried);
     memcpy(dropped, m->dropped, sizeof dropped);
@@ -295,12 +294,12 @@ hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t siz
     }
     m->mod = next;
     m->generation++;
-    m->image_seq = image_seq;
-    hr_sha256(image, size, m->image_sha);
-    m->build_id_len = bidlen;
-    memcpy(m->build_id, bid, sizeof bid);
+    m->image_seq = p->image_seq;
+    memcpy(m->image_sha, p->image_sha, sizeof m->image_sha);
+    m->build_id_len = p->build_id_len;
+    memcpy(m->build_id, p->build_id, sizeof m->build_id);
     m->loaded_at_ms = hr_rt.pf->now_ms(hr_rt.pf->ctx);
-    m->confirmed = image_seq == 0;
+    m->confirmed = p->image_seq == 0;
     if (run_hooks(false, msg, sizeof msg)) {
         /* The old module is intact (not retired yet) and its table unchanged. */
         restore_running(m, &was);
@@ -326,4 +325,15 @@ hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t siz
               m->carried[0] ? " (variables carried over: " : "", m->carried,
               m->carried[0] ? ")" : "");
     return HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t size,
+                           const uint8_t sha[32], uint32_t image_seq)
+{
+    char msg[HR_MSG_MAX];
+    struct hr_prepared p;
+    hotreload_err_t err = hr_rt_prepare(image, size, sha, image_seq, &p, msg, sizeof msg);
+    if (err)
+        return hr_rt_fail(err, "module '%s': %s", m->name, msg);
+    return hr_rt_bring_up(m, &p);
 }

@@ -1,19 +1,20 @@
-/* What the transports (HTTP, serial console) ask of the runtime: uploads
- * streamed into storage, reload requests answered at the application's safe
- * point, symbols, and the replay-protection state. */
+/* What the transports (HTTP, serial console) ask of the runtime, below the
+ * upload session (upload.c): bodies staged into storage and prepared once,
+ * reload requests answered at the application's safe point, symbols, and
+ * the replay-protection state. */
 #include <string.h>
 
 #include "../core/fmt.h"
 #include "rt.h"
 
-struct hr_upload {
+struct hr_stage {
     struct hr_rt_module *m;
     struct hr_store_writer w;
     bool digested;
 };
 
 /* One upload at a time; its bookkeeping is static (no heap on the device). */
-static struct hr_upload the_upload;
+static struct hr_stage the_stage;
 
 const char *hr_rt_err_name(hotreload_err_t err)
 {
@@ -31,8 +32,16 @@ static hotreload_err_t say(hotreload_err_t err, char *msg, size_t msgsize, const
     return err;
 }
 
-hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t max_size,
-                                   struct hr_upload **out, char *msg, size_t msgsize)
+static void stage_done(struct hr_stage *up)
+{
+    hr_rt_lock();
+    up->m = NULL;
+    hr_rt.uploading = false;
+    hr_rt_unlock();
+}
+
+hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
+                                  struct hr_stage **out, char *msg, size_t msgsize)
 {
     hotreload_err_t err = HOTRELOAD_OK;
     hr_rt_lock();
@@ -55,29 +64,36 @@ hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t m
         err = HOTRELOAD_ERR_TOO_LARGE;
     } else if (length == 0) {
         err = say(HOTRELOAD_ERR_ARG, msg, msgsize, "empty upload");
-    } else if (hr_store_begin(&m->store, length, &the_upload.w) != 0) {
-        err = say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "cannot erase the storage slot");
+    } else if (hr_store_reserve(&m->store, length, &the_stage.w) != 0) {
+        err = say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "no storage slot for the module");
     } else {
         hr_rt.uploading = true;
-        the_upload.m = m;
-        the_upload.digested = false;
-        *out = &the_upload;
+        the_stage.m = m;
+        the_stage.digested = false;
     }
     hr_rt_unlock();
+    /* The erase without the lock: the application's safe point never waits
+     * for flash. The slot is the stage's alone from the reservation on. */
+    if (err == HOTRELOAD_OK && hr_store_erase(&the_stage.w) != 0) {
+        stage_done(&the_stage);
+        return say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "cannot erase the storage slot");
+    }
+    if (err == HOTRELOAD_OK)
+        *out = &the_stage;
     return err;
 }
 
 /* Streaming happens without the lock: the writer owns the free slot, which
  * neither reloads nor the status touch. */
-hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_t len)
+hotreload_err_t hr_rt_stage_write(struct hr_stage *up, const void *data, size_t len)
 {
     if (len > UINT32_MAX || hr_store_write(&up->w, data, (uint32_t)len) != 0)
         return HOTRELOAD_ERR_STORAGE;
     return HOTRELOAD_OK;
 }
 
-hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], char *msg,
-                                    size_t msgsize)
+hotreload_err_t hr_rt_stage_digest(struct hr_stage *up, uint8_t sha256[32], char *msg,
+                                   size_t msgsize)
 {
     if (hr_store_finish(&up->w, sha256) != 0) {
         hr_fmt(msg, msgsize, "upload incomplete: %u of %u bytes arrived", up->w.written,
@@ -88,70 +104,68 @@ hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], ch
     return HOTRELOAD_OK;
 }
 
-static void upload_done(struct hr_upload *up)
-{
-    hr_rt_lock();
-    up->m = NULL;
-    hr_rt.uploading = false;
-    hr_rt_unlock();
-}
-
-void hr_rt_upload_abort(struct hr_upload *up)
+void hr_rt_stage_abort(struct hr_stage *up)
 {
     hr_store_abort(&up->w);
-    upload_done(up);
+    stage_done(up);
 }
 
-/* A trial load of the stored bytes: refuse now what would not load at the
- * reload, with the loader's message. */
-static hotreload_err_t trial_load(struct hr_upload *up, char *msg, size_t msgsize)
+/* Prepare the module from the staged bytes, read back once: that read-back
+ * is also the check commit would otherwise make. No lock: the application
+ * runs on while the image is parsed and relocated. */
+static hotreload_err_t prepare(struct hr_stage *up, struct hr_prepared *p, char *msg,
+                               size_t msgsize)
 {
-    struct hr_store *st = up->w.st;
-    struct hr_image img = {.slot = up->w.slot, .length = up->w.length};
-    memcpy(img.sha256, up->w.digest, 32);
+    struct hr_image img;
     const void *bytes;
     void *buf = NULL;
-    if (hr_store_get(st, &img, hr_rt.pf->mem, &bytes, &buf) != 0)
+    if (hr_store_staged(&up->w, hr_rt.pf->mem, &img, &bytes, &buf) != 0)
         return say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "the stored bytes do not read back");
-    hotreload_err_t err = hr_rt_check_firmware(bytes, img.length, msg, msgsize);
-    if (err == HOTRELOAD_OK) {
-        struct hr_module *mod;
-        struct hr_error e;
-        struct hr_load_config cfg = {.arch = hr_rt_native_arch(), .port = hr_rt.pf->mem,
-                                     .resolve = hr_rt_resolve};
-        if (hr_module_load(&cfg, bytes, img.length, &mod, &e) == HR_OK) {
-            hr_module_free(mod);
-        } else {
-            hr_fmt(msg, msgsize, "the module would not load: %s", e.msg);
-            err = e.status == HR_E_NOMEM ? HOTRELOAD_ERR_NOMEM : HOTRELOAD_ERR_INVALID;
-        }
-    }
-    hr_store_put(st, &img, bytes, buf, hr_rt.pf->mem);
+    hotreload_err_t err = hr_rt_prepare(bytes, img.length, img.sha256, 0, p, msg, msgsize);
+    hr_store_put(up->w.st, &img, bytes, buf, hr_rt.pf->mem);
     return err;
 }
 
-hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgsize)
+hotreload_err_t hr_rt_stage_commit(struct hr_stage *up, bool keep, char *msg, size_t msgsize)
 {
+    struct hr_prepared p = {0};
     hotreload_err_t err = HOTRELOAD_OK;
     if (!up->digested)
-        err = hr_rt_upload_digest(up, up->w.digest, msg, msgsize);
+        err = hr_rt_stage_digest(up, up->w.digest, msg, msgsize);
     if (err == HOTRELOAD_OK)
-        err = trial_load(up, msg, msgsize);
+        err = prepare(up, &p, msg, msgsize);
+    struct hr_prepared stale = {0};
+    struct hr_image img;
+    const uint8_t *fwid = NULL;
+    size_t fwlen = hr_rt.pf->firmware_id ? hr_rt.pf->firmware_id(hr_rt.pf->ctx, &fwid) : 0;
+    /* The header (and, when the module is to start at the next safe point,
+     * the TRIED mark: a device that restarts before or while bringing it up
+     * falls back to the previous image) written without the lock. */
+    if (err == HOTRELOAD_OK && hr_store_seal(&up->w, fwid, (uint32_t)fwlen, keep, &img) != 0)
+        err = say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "writing the image header failed");
     if (err == HOTRELOAD_OK) {
-        const uint8_t *fwid = NULL;
-        size_t fwlen = hr_rt.pf->firmware_id ? hr_rt.pf->firmware_id(hr_rt.pf->ctx, &fwid) : 0;
         hr_rt_lock();
-        if (hr_store_commit(&up->w, fwid, (uint32_t)fwlen) != 0)
-            err = say(HOTRELOAD_ERR_STORAGE, msg, msgsize, "writing the image header failed");
+        struct hr_rt_module *m = up->m;
+        hr_store_adopt(&up->w, &img);
+        /* One prepared module per module: a newer upload replaces it. */
+        stale = m->prepared;
+        m->prepared.mod = NULL;
+        if (keep) {
+            p.image_seq = img.seq;
+            m->prepared = p;
+            p.mod = NULL;
+        }
         hr_rt_unlock();
     }
+    hr_rt_drop_prepared(&p); /* not kept, or the commit failed */
+    hr_rt_drop_prepared(&stale);
     if (err != HOTRELOAD_OK) {
         hr_store_abort(&up->w);
         hr_rt_lock();
         hr_fmt(hr_rt.last_error, sizeof hr_rt.last_error, "upload refused: %s", msg);
         hr_rt_unlock();
     }
-    upload_done(up);
+    stage_done(up);
     return err;
 }
 

@@ -22,18 +22,18 @@ static int failures;
 
 /* ---- the fake runtime ---------------------------------------------------- */
 
-struct hr_upload {
+struct hr_stage {
     uint8_t *bytes;
     uint32_t length, got;
 };
-static struct hr_upload fake_up;
+static struct hr_stage fake_up;
 static int uploads_open, commits, aborts;
 static uint8_t committed[4096];
 static uint32_t committed_len;
 static uint64_t counter_last;
 
-hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t max_size,
-                                   struct hr_upload **out, char *msg, size_t msgsize)
+hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
+                                  struct hr_stage **out, char *msg, size_t msgsize)
 {
     if (!module || strcmp(module, "main")) {
         snprintf(msg, msgsize, "no module '%s' is registered on this device", module);
@@ -52,7 +52,7 @@ hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t m
     return HOTRELOAD_OK;
 }
 
-hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_t len)
+hotreload_err_t hr_rt_stage_write(struct hr_stage *up, const void *data, size_t len)
 {
     if (len > up->length - up->got)
         return HOTRELOAD_ERR_STORAGE;
@@ -61,8 +61,8 @@ hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_
     return HOTRELOAD_OK;
 }
 
-hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], char *msg,
-                                    size_t msgsize)
+hotreload_err_t hr_rt_stage_digest(struct hr_stage *up, uint8_t sha256[32], char *msg,
+                                   size_t msgsize)
 {
     if (up->got != up->length) {
         snprintf(msg, msgsize, "upload incomplete");
@@ -72,15 +72,16 @@ hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], ch
     return HOTRELOAD_OK;
 }
 
-static void upload_free(struct hr_upload *up)
+static void upload_free(struct hr_stage *up)
 {
     free(up->bytes);
     up->bytes = NULL;
     uploads_open--;
 }
 
-hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgsize)
+hotreload_err_t hr_rt_stage_commit(struct hr_stage *up, bool keep, char *msg, size_t msgsize)
 {
+    (void)keep;
     (void)msg, (void)msgsize;
     memcpy(committed, up->bytes, up->length);
     committed_len = up->length;
@@ -89,7 +90,7 @@ hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgs
     return HOTRELOAD_OK;
 }
 
-void hr_rt_upload_abort(struct hr_upload *up)
+void hr_rt_stage_abort(struct hr_stage *up)
 {
     aborts++;
     upload_free(up);

@@ -6,10 +6,10 @@
 #include <string.h>
 
 struct fake_rt fake;
-struct hr_upload {
+struct hr_stage {
     int unused;
 };
-static struct hr_upload the_upload;
+static struct hr_stage the_upload;
 
 void fake_reset(void)
 {
@@ -30,8 +30,8 @@ static void note_module(const char *module)
     snprintf(fake.module, sizeof fake.module, "%s", module ? module : "(null)");
 }
 
-hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t max_size,
-                                   struct hr_upload **out, char *msg, size_t msgsize)
+hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
+                                  struct hr_stage **out, char *msg, size_t msgsize)
 {
     fake.begins++;
     note_module(module);
@@ -54,7 +54,7 @@ hotreload_err_t hr_rt_upload_begin(const char *module, uint32_t length, size_t m
     return HOTRELOAD_OK;
 }
 
-static void check_live(struct hr_upload *up, const char *what)
+static void check_live(struct hr_stage *up, const char *what)
 {
     if (up != &the_upload || !fake.live) {
         fprintf(stderr, "FAIL: %s on an upload that is not open\n", what);
@@ -62,7 +62,7 @@ static void check_live(struct hr_upload *up, const char *what)
     }
 }
 
-hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_t len)
+hotreload_err_t hr_rt_stage_write(struct hr_stage *up, const void *data, size_t len)
 {
     check_live(up, "upload_write");
     fake.writes++;
@@ -77,8 +77,8 @@ hotreload_err_t hr_rt_upload_write(struct hr_upload *up, const void *data, size_
     return HOTRELOAD_OK;
 }
 
-hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], char *msg,
-                                    size_t msgsize)
+hotreload_err_t hr_rt_stage_digest(struct hr_stage *up, uint8_t sha256[32], char *msg,
+                                   size_t msgsize)
 {
     check_live(up, "upload_digest");
     if (fake.got != fake.length) {
@@ -90,8 +90,9 @@ hotreload_err_t hr_rt_upload_digest(struct hr_upload *up, uint8_t sha256[32], ch
     return HOTRELOAD_OK;
 }
 
-hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgsize)
+hotreload_err_t hr_rt_stage_commit(struct hr_stage *up, bool keep, char *msg, size_t msgsize)
 {
+    (void)keep;
     check_live(up, "upload_commit");
     fake.live = false;
     if (fake.commit_err)
@@ -101,7 +102,7 @@ hotreload_err_t hr_rt_upload_commit(struct hr_upload *up, char *msg, size_t msgs
     return HOTRELOAD_OK;
 }
 
-void hr_rt_upload_abort(struct hr_upload *up)
+void hr_rt_stage_abort(struct hr_stage *up)
 {
     check_live(up, "upload_abort");
     fake.live = false;
