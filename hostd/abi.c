@@ -245,23 +245,6 @@ static int dump(const char *path, struct text *out, char *msg, size_t msgsize)
     return 0;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct text t = {0};
-    char buf[4096];
-    size_t n;
-    put(&t, "");
-    while ((n = fread(buf, 1, sizeof buf - 1, f)) > 0) {
-        buf[n] = '\0';
-        put(&t, buf);
-    }
-    fclose(f);
-    return t.s;
-}
-
 /* The signature of `name` in a dump, as a pointer into it (up to '\n'). */
 static const char *find_line(const char *dumpstr, const char *name, size_t *len)
 {
@@ -276,9 +259,10 @@ static const char *find_line(const char *dumpstr, const char *name, size_t *len)
 
 int hotd_abi_check(const char *module, const char *record, char *report, size_t size)
 {
-    char msg[512];
+    char msg[512], *then;
+    size_t then_len;
     struct text now = {0};
-    char *then = slurp(record);
+    hotd_read_file(record, &then, &then_len, NULL, 0);
     put(&now, "");
     if (!then || dump(module, &now, msg, sizeof msg) != 0) {
         snprintf(report, size, "%s", then ? msg : "no interface record for this firmware");

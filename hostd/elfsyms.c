@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hotd.h"
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -175,18 +177,10 @@ void modsyms_free(struct modsyms *m)
 /* 1 when `path` holds exactly data[0..len). */
 static int same_content(const char *path, const char *data, size_t len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    int same = 1;
-    char buf[4096];
-    size_t off = 0, got;
-    while (same && (got = fread(buf, 1, sizeof buf, f)) > 0) {
-        same = off + got <= len && memcmp(buf, data + off, got) == 0;
-        off += got;
-    }
-    same = same && !ferror(f) && off == len;
-    fclose(f);
+    char *old;
+    size_t n;
+    int same = hotd_read_file(path, &old, &n, NULL, 0) == 0 && n == len && !memcmp(old, data, len);
+    free(old);
     return same;
 }
 

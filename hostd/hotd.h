@@ -36,6 +36,11 @@ int cmd_console(int argc, char **argv);
 int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,
                        size_t msgsize);
 
+/* The whole of the file at `path` in *data (malloc'd, NUL-terminated, the
+ * NUL not counted in *len): 0, or -1 with "PATH: why" in msg (when not
+ * NULL) and errno set. Every file hotd reads whole is read here. */
+int hotd_read_file(const char *path, char **data, size_t *len, char *msg, size_t msgsize);
+
 /* Parse an address or size: decimal or 0x-hex. Returns 0 on success. */
 int hotd_parse_u64(const char *s, unsigned long long *out);
 

@@ -4,37 +4,36 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
+#include "hotd.h"
 
 int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t msgsize)
 {
-    char path[4096], text[256];
+    char path[4096], *text;
+    size_t n;
     snprintf(path, sizeof path, "%s/hotreload.key", build_dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    if (hotd_read_file(path, &text, &n, msg, msgsize) != 0) {
         if (errno == ENOENT)
             snprintf(msg, msgsize, "no key at %s: build the project first "
                                    "(hotreload_link_firmware writes it)", path);
-        else
-            snprintf(msg, msgsize, "%s: %s", path, strerror(errno));
         return -1;
     }
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
     while (n && isspace((unsigned char)text[n - 1]))
         n--;
     text[n] = '\0';
     key->len = n / 2;
-    if (n == 0 || n % 2 || key->len > sizeof key->bytes || strspn(text, "0123456789abcdefABCDEF") != n) {
-        snprintf(msg, msgsize, "%s: not a key (expected 64 hex digits)", path);
-        return -1;
-    }
-    for (size_t i = 0; i < key->len; i++) {
+    int bad = n == 0 || n % 2 || key->len > sizeof key->bytes ||
+              strspn(text, "0123456789abcdefABCDEF") != n;
+    for (size_t i = 0; !bad && i < key->len; i++) {
         unsigned b;
         sscanf(text + 2 * i, "%2x", &b);
         key->bytes[i] = (uint8_t)b;
     }
-    return 0;
+    free(text);
+    if (bad)
+        snprintf(msg, msgsize, "%s: not a key (expected 64 hex digits)", path);
+    return bad ? -1 : 0;
 }

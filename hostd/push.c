@@ -39,7 +39,6 @@ static const char help[] =
     "1 when any failed, 2 for usage errors.\n";
 
 #define MAX_URLS 64
-#define MAX_IMAGE (64u << 20)
 
 static int usage_error(const char *what)
 {
@@ -84,27 +83,6 @@ static int only_module(const char *dir, char *path, size_t size)
         fprintf(stderr, "hotd push: %d modules in %s; name the one to push:\n%s", count, mods,
                 names);
     return count ? 2 : 1;
-}
-
-static void *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n > 0 && (unsigned long)n <= MAX_IMAGE && fseek(f, 0, SEEK_SET) == 0 &&
-            (data = malloc((size_t)n)) && fread(data, 1, (size_t)n, f) != (size_t)n) {
-            free(data);
-            data = NULL;
-        }
-        *len = n > 0 ? (size_t)n : 0;
-        if (n == 0)
-            errno = EINVAL;
-    }
-    fclose(f);
-    return data;
 }
 
 static void json_string(const char *s)
@@ -240,9 +218,13 @@ int cmd_push(int argc, char **argv)
         return 1;
     }
     size_t len = 0;
-    void *img = read_file(path, &len);
-    if (!img) {
-        fprintf(stderr, "hotd push: %s: %s\n", path, len > MAX_IMAGE ? "too large" : strerror(errno));
+    char *img;
+    if (hotd_read_file(path, &img, &len, msg, sizeof msg) != 0 || !len) {
+        if (img)
+            fprintf(stderr, "hotd push: %s: empty, not a module\n", path);
+        else
+            fprintf(stderr, "hotd push: %s\n", msg);
+        free(img);
         return 1;
     }
     struct hotd_push_result *results = calloc(nurls, sizeof *results);

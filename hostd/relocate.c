@@ -33,39 +33,6 @@ static const char help[] =
     "layout.txt has one line per placed section: <name> 0x<address> <size>.\n"
     "Exit status: 0 loaded, 1 the loader refused the module, 2 usage or I/O error.\n";
 
-static void *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    *size = n;
-    return buf;
-}
-
 /* The architecture a module was built for, from its ELF header. */
 static int guess_arch(const unsigned char *img, size_t size, enum hr_arch *arch)
 {
@@ -200,13 +167,14 @@ int cmd_relocate(int argc, char **argv)
     }
     const char *path = argv[optind];
     size_t size = 0;
-    unsigned char *img = read_file(path, &size);
-    if (!img) {
-        fprintf(stderr, "hotd relocate: %s: %s\n", path, strerror(errno));
+    char *img;
+    if (hotd_read_file(path, &img, &size, msg, sizeof msg) != 0) {
+        fprintf(stderr, "hotd relocate: %s\n", msg);
         goto done;
     }
     enum hr_arch arch;
-    if (arch_name ? hr_arch_from_name(arch_name, &arch) != 0 : guess_arch(img, size, &arch) != 0) {
+    if (arch_name ? hr_arch_from_name(arch_name, &arch) != 0
+                  : guess_arch((const unsigned char *)img, size, &arch) != 0) {
         if (arch_name)
             fprintf(stderr, "hotd relocate: unknown --arch '%s' (x86_64, rv32, rv64, xtensa)\n",
                     arch_name);

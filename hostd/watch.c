@@ -267,22 +267,6 @@ static int build(const char *name, double *ms)
     return rc;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) != (size_t)n)
-        n = -1;
-    if (f)
-        fclose(f);
-    if (n < 0)
-        free(buf);
-    *len = (size_t)n;
-    return n < 0 ? NULL : buf;
-}
-
 /* The module's generation in a GET /status document, or -1. */
 static long generation(const char *json, const char *name)
 {
@@ -296,13 +280,14 @@ static long generation(const char *json, const char *name)
 static void push(size_t m, double built_ms)
 {
     const char *name = w.mods[m];
-    char path[PATH_MAX + 64], msg[256];
+    char path[PATH_MAX + 64], msg[512];
     struct hotd_key key;
     size_t len;
     snprintf(path, sizeof path, "%s/modules/%s.img", w.build, name);
-    char *img = read_all(path, &len);
-    if (hotd_load_key(w.build, &key, msg, sizeof msg) < 0 || !img) {
-        printf("%s: built %.0f ms, not pushed: %s\n", name, built_ms, img ? msg : path);
+    char *img;
+    if (hotd_read_file(path, &img, &len, msg, sizeof msg) < 0 ||
+        hotd_load_key(w.build, &key, msg, sizeof msg) < 0) {
+        printf("%s: built %.0f ms, not pushed: %s\n", name, built_ms, msg);
         free(img);
         return;
     }
