@@ -334,7 +334,7 @@ static int loop(double timeout)
 
 int cmd_console(int argc, char **argv)
 {
-    const char *serial = NULL, *firmware = NULL, *build = getenv("HOTRELOAD_BUILD");
+    const char *serial = NULL, *firmware = NULL, *build = NULL;
     unsigned long long bias = 0, secs = 10;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -360,7 +360,7 @@ int cmd_console(int argc, char **argv)
         return 2;
     }
     char msg[512];
-    con.dec = hotd_decoder_new(build && *build ? build : "build", firmware, bias, msg, sizeof msg);
+    con.dec = hotd_decoder_new(hotd_build_dir(build), firmware, bias, msg, sizeof msg);
     if (!con.dec || (con.fd = hotd_serial_open(serial, HOTD_SERIAL_BAUD, msg, sizeof msg)) < 0) {
         fprintf(stderr, "hotd console: %s\n", msg);
         hotd_decoder_free(con.dec);
@@ -371,7 +371,7 @@ int cmd_console(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     char history[4096] = "";
     if (con.interactive) {
-        const char *home = getenv("HOME");
+        const char *home = hotd_env("HOME");
         if (home)
             snprintf(history, sizeof history, "%s/.hotd_history", home);
         read_history(history);

@@ -131,7 +131,7 @@ static void print_lines(const struct hotd_push_result *r, size_t n, bool quiet)
 
 int cmd_push(int argc, char **argv)
 {
-    const char *build = getenv("HOTRELOAD_BUILD"), *module = NULL, *name = NULL;
+    const char *build = NULL, *module = NULL, *name = NULL;
     const char *urls[MAX_URLS], *serial = NULL;
     unsigned baud = HOTD_SERIAL_BAUD;
     size_t nurls = 0;
@@ -172,19 +172,15 @@ int cmd_push(int argc, char **argv)
             return usage_error(what);
         }
     }
-    if (!build || !*build)
-        build = "build";
+    build = hotd_build_dir(build);
     if (serial && nurls)
         return usage_error("--serial and --url exclude each other");
-    const char *serial_env = getenv("HOTRELOAD_SERIAL");
-    if (!serial && nurls == 0 && serial_env && *serial_env)
-        serial = serial_env;
+    if (!serial && nurls == 0)
+        serial = hotd_env("HOTRELOAD_SERIAL");
     if (serial)
         urls[nurls++] = serial; /* the result line names the line */
-    if (nurls == 0) {
-        const char *env = getenv("HOTRELOAD_URL");
-        urls[nurls++] = env && *env ? env : "http://127.0.0.1:8080";
-    }
+    if (nurls == 0)
+        urls[nurls++] = hotd_default_url();
 
     /* MODULE: a file when it names one, else a module of the build. */
     char path[4096], modname[64], msg[512];

@@ -175,10 +175,8 @@ int cmd_status(int argc, char **argv)
             return 2;
         }
     }
-    if (nurls == 0) {
-        const char *env = getenv("HOTRELOAD_URL");
-        urls[nurls++] = env && *env ? env : "http://127.0.0.1:8080";
-    }
+    if (nurls == 0)
+        urls[nurls++] = hotd_default_url();
     int rc = 0;
     for (size_t i = 0; i < nurls; i++) {
         char *text = NULL, msg[512];

@@ -345,7 +345,6 @@ static void push(size_t m, double built_ms)
 int cmd_watch(int argc, char **argv)
 {
     bool push_now = false;
-    w.build = getenv("HOTRELOAD_BUILD") ? getenv("HOTRELOAD_BUILD") : "build";
     w.debounce_ms = 300;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -372,14 +371,14 @@ int cmd_watch(int argc, char **argv)
             return 2;
         }
     }
+    w.build = hotd_build_dir(w.build);
     if (!w.nurls)
-        w.urls[w.nurls++] = getenv("HOTRELOAD_URL") ? getenv("HOTRELOAD_URL")
-                                                    : "http://127.0.0.1:8080";
+        w.urls[w.nurls++] = hotd_default_url();
     if (!realpath(w.build, w.build_real)) {
         fprintf(stderr, "hotd watch: build directory %s: %s\n", w.build, strerror(errno));
         return 1;
     }
-    w.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    w.color = isatty(STDOUT_FILENO) && !hotd_env("NO_COLOR");
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     /* Signals arrive on a descriptor, so one poll waits for edits and Ctrl-C.
