@@ -16,8 +16,21 @@
 #include "client.h"
 #include "elfsyms.h"
 #include "hotd.h"
+#include "options.h"
 
-static const char help[] =
+enum { OUT, FIRMWARE, RECORD_DIR };
+static const struct hotd_opt options[] = {
+    [OUT] = {"out", 'o', "FILE", "dump: write the description to FILE"},
+    [FIRMWARE] = {"firmware", 0, "FW.elf", "record: the firmware the module was built for"},
+    [RECORD_DIR] = {"dir", 0, "DIR", "record: where the records go"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "abi",
+    .max_operands = 3,
+    .opts = options,
+    .usage =
     "usage: hotd abi dump MODULE.o [-o FILE]\n"
     "       hotd abi record MODULE.o --firmware FW.elf --dir DIR\n"
     "       hotd abi check MODULE.o RECORD.abi\n"
@@ -27,7 +40,8 @@ static const char help[] =
     "record: the same into DIR/<firmware build-id>.abi: the interface FW.elf was\n"
     "        built against (the build does this each time the firmware links).\n"
     "check:  name every function whose interface differs from RECORD.abi; exit 1\n"
-    "        if any does (the firmware must then be rebuilt and reflashed).\n";
+    "        if any does (the firmware must then be rebuilt and reflashed).\n",
+};
 
 struct text {
     char *s;
@@ -293,66 +307,86 @@ int hotd_abi_check(const char *module, const char *record, char *report, size_t 
     return changed;
 }
 
-int cmd_abi(int argc, char **argv)
+static int abi_dump(const char *module, const char *out)
 {
     char msg[512];
-    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        fputs(help, stdout);
-        return 0;
-    }
-    if (argc >= 3 && !strcmp(argv[1], "dump")) {
-        struct text t = {0};
-        put(&t, "");
-        const char *out = argc == 5 && !strcmp(argv[3], "-o") ? argv[4] : NULL;
-        if ((argc != 3 && !out) || dump(argv[2], &t, msg, sizeof msg) != 0) {
-            fprintf(stderr, "hotd abi: %s\n", argc != 3 && !out ? "bad arguments" : msg);
-            free(t.s);
-            return argc != 3 && !out ? 2 : 1;
-        }
-        FILE *f = out ? fopen(out, "w") : stdout;
-        int rc = !f || fputs(t.s, f) < 0 || (out && fclose(f) != 0);
-        if (rc)
-            perror(out ? out : "hotd abi");
+    struct text t = {0};
+    put(&t, "");
+    if (dump(module, &t, msg, sizeof msg) != 0) {
+        fprintf(stderr, "hotd abi: %s\n", msg);
         free(t.s);
-        return rc;
+        return 1;
     }
-    if (argc == 7 && !strcmp(argv[1], "record") && !strcmp(argv[3], "--firmware") &&
-        !strcmp(argv[5], "--dir")) {
-        unsigned char id[64];
-        size_t idlen;
-        char name[160];
-        struct text t = {0};
-        put(&t, "");
-        if (hotd_read_build_id(argv[4], id, sizeof id, &idlen, msg, sizeof msg) != 0 ||
-            dump(argv[2], &t, msg, sizeof msg) != 0) {
-            fprintf(stderr, "hotd abi: %s\n", msg);
-            free(t.s);
-            return 1;
-        }
-        for (size_t i = 0; i < idlen; i++)
-            sprintf(name + 2 * i, "%02x", id[i]);
-        strcat(name, ".abi");
-        int rc = write_if_changed(argv[6], name, t.s, t.len, msg, sizeof msg) < 0;
-        if (rc)
-            fprintf(stderr, "hotd abi: %s\n", msg);
+    FILE *f = out ? fopen(out, "w") : stdout;
+    int rc = !f || fputs(t.s, f) < 0 || (out && fclose(f) != 0);
+    if (rc)
+        perror(out ? out : "hotd abi");
+    free(t.s);
+    return rc;
+}
+
+static int abi_record(const char *module, const char *firmware, const char *dir)
+{
+    unsigned char id[64];
+    size_t idlen;
+    char name[160], msg[512];
+    struct text t = {0};
+    put(&t, "");
+    if (hotd_read_build_id(firmware, id, sizeof id, &idlen, msg, sizeof msg) != 0 ||
+        dump(module, &t, msg, sizeof msg) != 0) {
+        fprintf(stderr, "hotd abi: %s\n", msg);
         free(t.s);
-        return rc;
+        return 1;
     }
-    if (argc == 4 && !strcmp(argv[1], "check")) {
-        char report[4096];
-        int rc = hotd_abi_check(argv[2], argv[3], report, sizeof report);
-        if (rc < 0) {
-            fprintf(stderr, "hotd abi: %s\n", report);
-            return 2;
+    for (size_t i = 0; i < idlen; i++)
+        sprintf(name + 2 * i, "%02x", id[i]);
+    strcat(name, ".abi");
+    int rc = write_if_changed(dir, name, t.s, t.len, msg, sizeof msg) < 0;
+    if (rc)
+        fprintf(stderr, "hotd abi: %s\n", msg);
+    free(t.s);
+    return rc;
+}
+
+static int abi_check(const char *module, const char *record)
+{
+    char report[4096];
+    int rc = hotd_abi_check(module, record, report, sizeof report);
+    if (rc < 0) {
+        fprintf(stderr, "hotd abi: %s\n", report);
+        return 2;
+    }
+    fputs(report, rc ? stderr : stdout);
+    if (rc)
+        fputs("the firmware calls these with the old interface: rebuild and reflash the "
+              "firmware\n", stderr);
+    return rc;
+}
+
+int cmd_abi(int argc, char **argv)
+{
+    const char *out = NULL, *firmware = NULL, *dir = NULL;
+    struct hotd_args a = {.cmd = &command};
+    for (int o; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        switch (o) {
+        case OUT: out = a.value; break;
+        case FIRMWARE: firmware = a.value; break;
+        case RECORD_DIR: dir = a.value; break;
+        default: return hotd_args_exit(o);
         }
-        fputs(report, rc ? stderr : stdout);
-        if (rc)
-            fputs("the firmware calls these with the old interface: rebuild and reflash the "
-                  "firmware\n", stderr);
-        return rc;
     }
-    fputs(help, stderr);
-    return 2;
+    const char *action = a.noperands ? a.operands[0] : "", *const *arg = a.operands + 1;
+    bool none = !out && !firmware && !dir;
+    if (!strcmp(action, "dump") && a.noperands == 2 && !firmware && !dir)
+        return abi_dump(arg[0], out);
+    if (!strcmp(action, "record") && a.noperands == 2 && firmware && dir && !out)
+        return abi_record(arg[0], firmware, dir);
+    if (!strcmp(action, "check") && a.noperands == 3 && none)
+        return abi_check(arg[0], arg[1]);
+    if (!strcmp(action, "dump") || !strcmp(action, "record") || !strcmp(action, "check"))
+        return hotd_usage_error(&command, "wrong arguments for '%s'", action);
+    return hotd_usage_error(&command, "%s%s%swhich action? dump, record or check",
+                            *action ? "unknown action '" : "", action, *action ? "': " : "");
 }
 
 /* The firmware build-id a device reports in its status, as hex. */

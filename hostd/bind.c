@@ -13,14 +13,27 @@
 #include <unistd.h>
 
 #include "hotd.h"
+#include "options.h"
 #include "symbols.h"
 
-static const char help[] =
-    "usage: hotd bind MODULE.o --firmware FW.elf -o OUT.o [--absolute]\n"
-    "\n"
-    "Write OUT.o: MODULE.o with a .hotreload.fwid section holding FW.elf's build-id.\n"
-    "  --absolute   also turn every import into an absolute symbol at the address\n"
-    "               FW.elf gives it (for devices that cannot look symbols up)\n";
+enum { FIRMWARE, OUT, ABSOLUTE };
+static const struct hotd_opt options[] = {
+    [FIRMWARE] = {"firmware", 0, "FW.elf", "the firmware the module is for"},
+    [OUT] = {"out", 'o', "OUT.o", "the bound module to write"},
+    [ABSOLUTE] = {"absolute", 0, NULL, "also turn every import into an absolute symbol\n"
+                                       "at the address FW.elf gives it (for devices\n"
+                                       "that cannot look symbols up)"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "bind",
+    .max_operands = 1,
+    .opts = options,
+    .usage = "usage: hotd bind MODULE.o --firmware FW.elf -o OUT.o [--absolute]\n"
+             "\n"
+             "Write OUT.o: MODULE.o with a .hotreload.fwid section holding FW.elf's build-id.\n",
+};
 
 #define FWID_SECTION ".hotreload.fwid"
 
@@ -140,29 +153,20 @@ static int make_absolute(Elf *elf, struct symtab *fw, char *msg, size_t msgsize)
 
 int cmd_bind(int argc, char **argv)
 {
-    const char *in = NULL, *fwpath = NULL, *out = NULL;
-    int absolute = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(help, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--firmware") && i + 1 < argc) {
-            fwpath = argv[++i];
-        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-            out = argv[++i];
-        } else if (!strcmp(argv[i], "--absolute")) {
-            absolute = 1;
-        } else if (!in && argv[i][0] != '-') {
-            in = argv[i];
-        } else {
-            fputs(help, stderr);
-            return 2;
+    const char *fwpath = NULL, *out = NULL;
+    bool absolute = false;
+    struct hotd_args a = {.cmd = &command};
+    for (int o; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        switch (o) {
+        case FIRMWARE: fwpath = a.value; break;
+        case OUT: out = a.value; break;
+        case ABSOLUTE: absolute = true; break;
+        default: return hotd_args_exit(o);
         }
     }
-    if (!in || !fwpath || !out) {
-        fputs(help, stderr);
-        return 2;
-    }
+    if (a.noperands != 1 || !fwpath || !out)
+        return hotd_usage_error(&command, "MODULE.o, --firmware and -o are required");
+    const char *in = a.operands[0];
     char msg[512];
     unsigned char id[64];
     size_t idlen;

@@ -9,12 +9,23 @@
 #include <unistd.h>
 
 #include "hotd.h"
+#include "options.h"
 
-static const char help[] =
-    "usage: hotd build-id FILE [-o OUT]\n"
-    "\n"
-    "Print the GNU build-id of FILE in hex, or with -o write its raw bytes to OUT\n"
-    "(the contents of a module's .hotreload.fwid section).\n";
+enum { OUT };
+static const struct hotd_opt options[] = {
+    [OUT] = {"out", 'o', "OUT", "write the raw bytes to OUT instead"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "build-id",
+    .max_operands = 1,
+    .opts = options,
+    .usage = "usage: hotd build-id FILE [-o OUT]\n"
+             "\n"
+             "Print the GNU build-id of FILE in hex, or with -o write its raw bytes to OUT\n"
+             "(the contents of a module's .hotreload.fwid section).\n",
+};
 
 int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,
                        size_t msgsize)
@@ -55,24 +66,16 @@ int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *
 
 int cmd_build_id(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(help, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-            out = argv[++i];
-        } else if (!in && argv[i][0] != '-') {
-            in = argv[i];
-        } else {
-            fputs(help, stderr);
-            return 2;
-        }
+    const char *out = NULL;
+    struct hotd_args a = {.cmd = &command};
+    for (int o; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        if (o != OUT)
+            return hotd_args_exit(o);
+        out = a.value;
     }
-    if (!in) {
-        fputs(help, stderr);
-        return 2;
-    }
+    if (a.noperands != 1)
+        return hotd_usage_error(&command, "which FILE?");
+    const char *in = a.operands[0];
     unsigned char id[64];
     size_t len;
     char msg[512];

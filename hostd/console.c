@@ -24,9 +24,26 @@
 #include "client.h"
 #include "decode.h"
 #include "hotd.h"
+#include "options.h"
 #include "serial.h"
 
-static const char help[] =
+enum { SERIAL, BUILD, FIRMWARE, FIRMWARE_BIAS, URL, TIMEOUT };
+static const struct hotd_opt options[] = {
+    [SERIAL] = {"serial", 0, "S", "tcp:HOST:PORT, or a serial device (115200 8N1, raw)"},
+    [BUILD] = {"build", 0, "DIR", "the build directory (default: $HOTRELOAD_BUILD,\n"
+                                  "else ./build)"},
+    [FIRMWARE] = {"firmware", 0, "FW.elf", "decode firmware addresses from FW.elf"},
+    [FIRMWARE_BIAS] = {"firmware-bias", 0, "ADDR", "FW.elf's load address when it is\n"
+                                                   "position-independent"},
+    [URL] = {"url", 0, "URL", "fetch the status over HTTP, not the serial line"},
+    [TIMEOUT] = {"timeout", 0, "SECONDS", "how long to wait for an answer (default 10)"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "console",
+    .opts = options,
+    .usage =
     "usage: hotd console --serial tcp:HOST:PORT|DEVICE [--build DIR] [--firmware FW.elf]\n"
     "                    [--firmware-bias ADDR] [--url URL] [--timeout SECONDS]\n"
     "\n"
@@ -34,15 +51,10 @@ static const char help[] =
     "of the device's commands and of the module's symbols, device output shown as it\n"
     "comes. Every code address the device prints is followed by <function+offset at\n"
     "file:line>: module addresses from BUILD/modules/NAME.debug.o at the addresses the\n"
-    "device placed it (refreshed after each reload), firmware addresses from FW.elf\n"
-    "(--firmware-bias: its load address when it is position-independent).\n"
+    "device placed it (refreshed after each reload), firmware addresses from FW.elf.\n"
     "When stdin is not a terminal, commands are read from it one per line, each sent\n"
-    "after the previous one's answer; the console exits after the last answer.\n"
-    "\n"
-    "  --serial S     tcp:HOST:PORT, or a serial device (115200 8N1, raw)\n"
-    "  --build DIR    the build directory (default: $HOTRELOAD_BUILD, else ./build)\n"
-    "  --url URL      fetch the status over HTTP instead of the serial line\n"
-    "  --timeout S    how long to wait for an answer (default 10)\n";
+    "after the previous one's answer; the console exits after the last answer.\n",
+};
 
 static const char *const commands[] = {"help", "status", "reload", "unload", "symbols",
                                        "confirm", "nonce", "quit", NULL};
@@ -336,29 +348,22 @@ int cmd_console(int argc, char **argv)
 {
     const char *serial = NULL, *firmware = NULL, *build = NULL;
     unsigned long long bias = 0, secs = 10;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(help, stdout);
-            return 0;
-        } else if (v && !strcmp(a, "--serial"))
-            serial = argv[++i];
-        else if (v && !strcmp(a, "--build"))
-            build = argv[++i];
-        else if (v && !strcmp(a, "--firmware"))
-            firmware = argv[++i];
-        else if (v && !strcmp(a, "--url"))
-            con.url = argv[++i];
-        else if (!(v && !strcmp(a, "--firmware-bias") && !hotd_parse_u64(argv[++i], &bias)) &&
-                 !(v && !strcmp(a, "--timeout") && !hotd_parse_u64(argv[++i], &secs))) {
-            fprintf(stderr, "hotd console: unexpected argument '%s'\n\n%s", a, help);
-            return 2;
+    struct hotd_args a = {.cmd = &command};
+    for (int o, bad = 0; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        switch (o) {
+        case SERIAL: serial = a.value; break;
+        case BUILD: build = a.value; break;
+        case FIRMWARE: firmware = a.value; break;
+        case FIRMWARE_BIAS: bad = hotd_option_number(&a, 0, ~0ull, &bias); break;
+        case URL: con.url = a.value; break;
+        case TIMEOUT: bad = hotd_option_number(&a, 0, ~0ull, &secs); break;
+        default: return hotd_args_exit(o);
         }
+        if (bad)
+            return hotd_args_exit(bad);
     }
-    if (!serial) {
-        fprintf(stderr, "hotd console: --serial is required\n\n%s", help);
-        return 2;
-    }
+    if (!serial)
+        return hotd_usage_error(&command, "--serial is required");
     char msg[512];
     con.dec = hotd_decoder_new(hotd_build_dir(build), firmware, bias, msg, sizeof msg);
     if (!con.dec || (con.fd = hotd_serial_open(serial, HOTD_SERIAL_BAUD, msg, sizeof msg)) < 0) {

@@ -1,7 +1,5 @@
 /* hotd, the host daemon: subcommand dispatch. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hotd.h"
@@ -27,17 +25,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: hotd COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'hotd COMMAND --help' describes a command.\n");
-}
-
-int hotd_parse_u64(const char *s, unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-')
-        return -1;
-    *out = strtoull(s, &end, 0);
-    return errno || *end ? -1 : 0;
+    fprintf(f, "\n'hotd COMMAND --help' describes a command. A variable a command reads\n"
+               "($HOTRELOAD_BUILD, $HOTRELOAD_URL, $HOTRELOAD_SERIAL) counts as unset when\n"
+               "empty; an option given wins over it.\n");
 }
 
 int main(int argc, char **argv)

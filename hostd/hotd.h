@@ -36,22 +36,9 @@ int cmd_console(int argc, char **argv);
 int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,
                        size_t msgsize);
 
-/* The one rule for defaults from the environment, in every command: an
- * option given wins; else the variable, when set and not empty (empty
- * counts as unset); else the built-in default. hotd_env: $NAME, or NULL
- * when unset or empty. */
-const char *hotd_env(const char *name);
-/* `given` (--build) unless NULL or empty, else $HOTRELOAD_BUILD, else ./build. */
-const char *hotd_build_dir(const char *given);
-/* The device when no --url is given: $HOTRELOAD_URL, else http://127.0.0.1:8080. */
-const char *hotd_default_url(void);
-
 /* The whole of the file at `path` in *data (malloc'd, NUL-terminated, the
  * NUL not counted in *len): 0, or -1 with "PATH: why" in msg (when not
  * NULL) and errno set. Every file hotd reads whole is read here. */
 int hotd_read_file(const char *path, char **data, size_t *len, char *msg, size_t msgsize);
-
-/* Parse an address or size: decimal or 0x-hex. Returns 0 on success. */
-int hotd_parse_u64(const char *s, unsigned long long *out);
 
 #endif

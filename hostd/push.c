@@ -9,9 +9,36 @@
 
 #include "client.h"
 #include "hotd.h"
+#include "options.h"
 #include "serial.h"
 
-static const char help[] =
+enum { BUILD, URL, SERIAL, BAUD, NAME, NO_RELOAD, QUIET, JSON };
+static const struct hotd_opt options[] = {
+    [BUILD] = {"build", 0, "DIR", "the build directory (default: $HOTRELOAD_BUILD,\n"
+                                  "else ./build)"},
+    [URL] = {"url", 0, "URL", "a device (default: $HOTRELOAD_URL, else\n"
+                              "http://127.0.0.1:8080); several --url push to all\n"
+                              "of them concurrently"},
+    [SERIAL] = {"serial", 0, "DEV", "push over the device's serial console\n"
+                                    "(docs/serial.md) instead of HTTP: a tty (DEV) or\n"
+                                    "tcp:HOST:PORT (a UART exposed as a socket, as QEMU\n"
+                                    "does); default: $HOTRELOAD_SERIAL when no --url\n"
+                                    "is given"},
+    [BAUD] = {"baud", 0, "N", "the tty's baud rate (default 115200)"},
+    [NAME] = {"name", 0, "NAME", "the module's name on the device (default: MODULE's\n"
+                                 "file name without its extension)"},
+    [NO_RELOAD] = {"no-reload", 0, NULL, "store only; the device loads it at its next\n"
+                                         "start or reload"},
+    [QUIET] = {"quiet", 'q', NULL, "print nothing when every device succeeded"},
+    [JSON] = {"json", 0, NULL, "one JSON object per device, in an array, on stdout"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "push",
+    .max_operands = 1,
+    .opts = options,
+    .usage =
     "usage: hotd push [MODULE] [--build DIR] [--url URL]... [--name NAME]\n"
     "                 [--no-reload] [--quiet] [--json]\n"
     "       hotd push [MODULE] --serial DEV|tcp:HOST:PORT [--baud N] [...]\n"
@@ -19,31 +46,58 @@ static const char help[] =
     "Upload a built module and reload it on the device(s), signed with the build's\n"
     "key (DIR/hotreload.key).\n"
     "\n"
-    "  MODULE        a module name (DIR/modules/MODULE.img) or an image file;\n"
-    "                default: the only DIR/modules/*.img\n"
-    "  --build DIR   the build directory (default: $HOTRELOAD_BUILD, else ./build)\n"
-    "  --url URL     a device (default: $HOTRELOAD_URL, else http://127.0.0.1:8080);\n"
-    "                several --url push to all of them concurrently\n"
-    "  --serial DEV  push over the device's serial console (docs/serial.md)\n"
-    "                instead of HTTP: a tty (DEV) or tcp:HOST:PORT (a UART exposed\n"
-    "                as a socket, as QEMU does); default: $HOTRELOAD_SERIAL when set\n"
-    "                and no --url is given\n"
-    "  --baud N      the tty's baud rate (default 115200)\n"
-    "  --name NAME   the module's name on the device (default: MODULE's file name\n"
-    "                without its extension)\n"
-    "  --no-reload   store only; the device loads it at its next start or reload\n"
-    "  --quiet       print nothing when every device succeeded\n"
-    "  --json        one JSON object per device, in an array, on stdout\n"
-    "\n"
+    "  MODULE  a module name (DIR/modules/MODULE.img) or an image file;\n"
+    "          default: the only DIR/modules/*.img\n",
+    .notes =
     "Prints one line per device. Exit status: 0 when every device took the module,\n"
-    "1 when any failed, 2 for usage errors.\n";
+    "1 when any failed, 2 for usage errors.\n",
+};
 
-#define MAX_URLS 64
+struct push_args {
+    const char *build, *module, *name, *serial, *urls[HOTD_MAX_URLS];
+    size_t nurls;
+    unsigned baud;
+    bool reload, quiet, json;
+};
 
-static int usage_error(const char *what)
+/* argv into p, the devices completed from the environment: HOTD_ARGS_END,
+ * or HOTD_ARGS_HELP or HOTD_ARGS_BAD (said). */
+static int parse(int argc, char **argv, struct push_args *p)
 {
-    fprintf(stderr, "hotd push: %s\n\n%s", what, help);
-    return 2;
+    struct hotd_args a = {.cmd = &command};
+    unsigned long long baud = 0;
+    *p = (struct push_args){.baud = HOTD_SERIAL_BAUD, .reload = true};
+    for (int o, bad = 0; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        switch (o) {
+        case BUILD: p->build = a.value; break;
+        case URL: bad = hotd_option_url(&a, p->urls, &p->nurls); break;
+        case SERIAL: p->serial = a.value; break;
+        case BAUD:
+            bad = hotd_option_number(&a, 1, 4000000, &baud);
+            p->baud = (unsigned)baud;
+            break;
+        case NAME: p->name = a.value; break;
+        case NO_RELOAD: p->reload = false; break;
+        case QUIET: p->quiet = true; break;
+        case JSON: p->json = true; break;
+        default: return o;
+        }
+        if (bad)
+            return bad;
+    }
+    p->module = a.noperands ? a.operands[0] : NULL;
+    p->build = hotd_build_dir(p->build);
+    if (p->serial && p->nurls) {
+        hotd_usage_error(&command, "--serial and --url exclude each other");
+        return HOTD_ARGS_BAD;
+    }
+    if (!p->serial && p->nurls == 0)
+        p->serial = hotd_env("HOTRELOAD_SERIAL");
+    if (p->serial)
+        p->urls[p->nurls++] = p->serial; /* the result line names the line */
+    if (p->nurls == 0)
+        p->urls[p->nurls++] = hotd_default_url();
+    return HOTD_ARGS_END;
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -131,56 +185,15 @@ static void print_lines(const struct hotd_push_result *r, size_t n, bool quiet)
 
 int cmd_push(int argc, char **argv)
 {
-    const char *build = NULL, *module = NULL, *name = NULL;
-    const char *urls[MAX_URLS], *serial = NULL;
-    unsigned baud = HOTD_SERIAL_BAUD;
-    size_t nurls = 0;
-    bool reload = true, quiet = false, json = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(help, stdout);
-            return 0;
-        } else if (!strcmp(a, "--build") && more) {
-            build = argv[++i];
-        } else if (!strcmp(a, "--url") && more) {
-            if (nurls == MAX_URLS)
-                return usage_error("too many --url");
-            urls[nurls++] = argv[++i];
-        } else if (!strcmp(a, "--serial") && more) {
-            serial = argv[++i];
-        } else if (!strcmp(a, "--baud") && more) {
-            char *end;
-            unsigned long b = strtoul(argv[++i], &end, 10);
-            if (*end || b == 0 || b > 4000000)
-                return usage_error("--baud wants a rate in bits per second");
-            baud = (unsigned)b;
-        } else if (!strcmp(a, "--name") && more) {
-            name = argv[++i];
-        } else if (!strcmp(a, "--no-reload")) {
-            reload = false;
-        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            quiet = true;
-        } else if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (a[0] != '-' && !module) {
-            module = a;
-        } else {
-            char what[256];
-            snprintf(what, sizeof what, "unexpected argument '%s'", a);
-            return usage_error(what);
-        }
-    }
-    build = hotd_build_dir(build);
-    if (serial && nurls)
-        return usage_error("--serial and --url exclude each other");
-    if (!serial && nurls == 0)
-        serial = hotd_env("HOTRELOAD_SERIAL");
-    if (serial)
-        urls[nurls++] = serial; /* the result line names the line */
-    if (nurls == 0)
-        urls[nurls++] = hotd_default_url();
+    struct push_args p;
+    int parsed = parse(argc, argv, &p);
+    if (parsed != HOTD_ARGS_END)
+        return hotd_args_exit(parsed);
+    const char *build = p.build, *module = p.module, *name = p.name, *serial = p.serial;
+    const char **urls = p.urls;
+    size_t nurls = p.nurls;
+    bool reload = p.reload, quiet = p.quiet, json = p.json;
+    unsigned baud = p.baud;
 
     /* MODULE: a file when it names one, else a module of the build. */
     char path[4096], modname[64], msg[512];

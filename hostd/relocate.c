@@ -3,7 +3,7 @@
  * device would do with a module -- layout, imports, relocations, or the
  * exact error -- and can write the relocated bytes out for inspection. */
 #include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,26 +12,44 @@
 #include "host_port.h"
 #include "hotd.h"
 #include "hotreload/loader.h"
+#include "options.h"
 #include "symbols.h"
 
-static const char help[] =
-    "usage: hotd relocate MODULE.o [options]\n"
-    "\n"
-    "Load MODULE.o with the device's loader, on the host, at the given addresses.\n"
-    "\n"
-    "  --firmware FW.elf  resolve imports from the firmware's symbol table\n"
-    "  --sym NAME=ADDR    provide (or override) one import address; repeatable\n"
-    "  --arch ARCH        x86_64, rv32, rv64 or xtensa (default: from the module)\n"
-    "  --text ADDR        address of the code region (default 0x10000000)\n"
-    "  --data ADDR        address of the first data-side region (default 0x20000000);\n"
-    "                     rodata, data, sdata and bss follow each other from there\n"
-    "  --rodata/--sdata/--bss ADDR   place that region explicitly\n"
-    "  --out DIR          write DIR/layout.txt and DIR/<section>.bin\n"
-    "  -q, --quiet        print only errors\n"
-    "  -h, --help         this text\n"
-    "\n"
-    "layout.txt has one line per placed section: <name> 0x<address> <size>.\n"
-    "Exit status: 0 loaded, 1 the loader refused the module, 2 usage or I/O error.\n";
+enum { FIRMWARE, SYM, ARCH, TEXT, DATA, RODATA, SDATA, BSS, OUT, QUIET };
+static const struct hotd_opt options[] = {
+    [FIRMWARE] = {"firmware", 0, "FW.elf", "resolve imports from the firmware's symbol table"},
+    [SYM] = {"sym", 0, "NAME=ADDR", "provide (or override) one import address; repeatable"},
+    [ARCH] = {"arch", 0, "ARCH", "x86_64, rv32, rv64 or xtensa (default: from the module)"},
+    [TEXT] = {"text", 0, "ADDR", "address of the code region (default 0x10000000)"},
+    [DATA] = {"data", 0, "ADDR", "address of the first data-side region (default\n"
+                                 "0x20000000); rodata, data, sdata and bss follow\n"
+                                 "each other from there"},
+    [RODATA] = {"rodata", 0, "ADDR", "place the rodata region explicitly"},
+    [SDATA] = {"sdata", 0, "ADDR", "place the sdata region explicitly"},
+    [BSS] = {"bss", 0, "ADDR", "place the bss region explicitly"},
+    [OUT] = {"out", 0, "DIR", "write DIR/layout.txt and DIR/<section>.bin"},
+    [QUIET] = {"quiet", 'q', NULL, "print only errors"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "relocate",
+    .max_operands = 1,
+    .opts = options,
+    .usage = "usage: hotd relocate MODULE.o [options]\n"
+             "\n"
+             "Load MODULE.o with the device's loader, on the host, at the given addresses.\n",
+    .notes = "layout.txt has one line per placed section: <name> 0x<address> <size>.\n"
+             "Exit status: 0 loaded, 1 the loader refused the module, 2 usage or I/O error.\n",
+};
+
+struct relocate_args {
+    const char *path, *out, *arch_name;
+    struct symtab syms;
+    struct host_port_ctx pctx;
+    unsigned long long text, data;
+    bool quiet;
+};
 
 /* The architecture a module was built for, from its ELF header. */
 static int guess_arch(const unsigned char *img, size_t size, enum hr_arch *arch)
@@ -108,99 +126,106 @@ static void report(const struct hr_module *mod, const char *path, enum hr_arch a
     }
 }
 
-int cmd_relocate(int argc, char **argv)
+/* --sym NAME=ADDR into the symbol table: 0, or HOTD_ARGS_BAD (said). */
+static int add_sym(struct hotd_args *a, struct symtab *syms)
 {
-    enum { O_FW = 256, O_SYM, O_ARCH, O_TEXT, O_DATA, O_RODATA, O_SDATA, O_BSS, O_OUT };
-    static const struct option opts[] = {
-        {"firmware", required_argument, 0, O_FW}, {"sym", required_argument, 0, O_SYM},
-        {"arch", required_argument, 0, O_ARCH},   {"text", required_argument, 0, O_TEXT},
-        {"data", required_argument, 0, O_DATA},   {"rodata", required_argument, 0, O_RODATA},
-        {"sdata", required_argument, 0, O_SDATA}, {"bss", required_argument, 0, O_BSS},
-        {"out", required_argument, 0, O_OUT},     {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-    struct symtab syms = {0};
-    struct host_port_ctx pctx = {0};
-    unsigned long long text = 0x10000000, data = 0x20000000, v;
-    const char *out = NULL, *arch_name = NULL;
-    int quiet = 0, c, rc = 2;
+    unsigned long long v;
+    size_t n = strcspn(a->value, "=");
+    if (!a->value[n] || n == 0 || hotd_parse_u64(a->value + n + 1, &v) != 0) {
+        hotd_usage_error(a->cmd, "option '--sym' wants NAME=ADDR, not '%s'", a->value);
+        return HOTD_ARGS_BAD;
+    }
+    char *name = strndup(a->value, n);
+    int rc = name ? symtab_add(syms, name, v) : -1;
+    free(name);
+    if (rc != 0)
+        fprintf(stderr, "hotd relocate: out of memory\n");
+    return rc ? HOTD_ARGS_BAD : 0;
+}
+
+/* Options in the order given: a --sym after --firmware overrides it. */
+static int parse(int argc, char **argv, struct relocate_args *r)
+{
+    struct hotd_args a = {.cmd = &command};
+    unsigned long long v = 0;
     char msg[512];
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        switch (c) {
-        case O_FW:
-            if (symtab_load_elf(&syms, optarg, msg, sizeof msg) != 0) {
+    for (int o, bad = 0; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        switch (o) {
+        case FIRMWARE:
+            if (symtab_load_elf(&r->syms, a.value, msg, sizeof msg) != 0) {
                 fprintf(stderr, "hotd relocate: %s\n", msg);
-                goto done;
+                return HOTD_ARGS_BAD;
             }
             break;
-        case O_SYM: {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || hotd_parse_u64(eq + 1, &v) != 0) {
-                fprintf(stderr, "hotd relocate: --sym wants NAME=ADDR, got '%s'\n", optarg);
-                goto done;
-            }
-            *eq = '\0';
-            symtab_add(&syms, optarg, v);
-            *eq = '=';
+        case SYM: bad = add_sym(&a, &r->syms); break;
+        case ARCH: r->arch_name = a.value; break;
+        case TEXT: case DATA: case RODATA: case SDATA: case BSS:
+            bad = hotd_option_number(&a, 0, ~0ull, &v);
+            if (o == TEXT) r->text = v;
+            else if (o == DATA) r->data = v;
+            else r->pctx.base[o == RODATA ? HR_REGION_RODATA : o == SDATA ? HR_REGION_SDATA
+                                                                          : HR_REGION_BSS] = v;
             break;
+        case OUT: r->out = a.value; break;
+        case QUIET: r->quiet = true; break;
+        default: return o;
         }
-        case O_ARCH: arch_name = optarg; break;
-        case O_TEXT: case O_DATA: case O_RODATA: case O_SDATA: case O_BSS:
-            if (hotd_parse_u64(optarg, &v) != 0) {
-                fprintf(stderr, "hotd relocate: '%s' is not an address\n", optarg);
-                goto done;
-            }
-            if (c == O_TEXT) text = v;
-            else if (c == O_DATA) data = v;
-            else pctx.base[c == O_RODATA ? HR_REGION_RODATA : c == O_SDATA ? HR_REGION_SDATA
-                                                                           : HR_REGION_BSS] = v;
-            break;
-        case O_OUT: out = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h': fputs(help, stdout); rc = 0; goto done;
-        default: fputs(help, stderr); goto done;
-        }
+        if (bad)
+            return bad;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "hotd relocate: expected one MODULE.o\n%s", help);
-        goto done;
+    if (a.noperands != 1) {
+        hotd_usage_error(&command, "expected one MODULE.o");
+        return HOTD_ARGS_BAD;
     }
-    const char *path = argv[optind];
+    r->path = a.operands[0];
+    return HOTD_ARGS_END;
+}
+
+/* Exit status: 0 loaded, 1 refused, 2 an I/O error. */
+static int relocate(struct relocate_args *r)
+{
     size_t size = 0;
-    char *img;
-    if (hotd_read_file(path, &img, &size, msg, sizeof msg) != 0) {
+    char *img, msg[512];
+    if (hotd_read_file(r->path, &img, &size, msg, sizeof msg) != 0) {
         fprintf(stderr, "hotd relocate: %s\n", msg);
-        goto done;
+        return 2;
     }
     enum hr_arch arch;
-    if (arch_name ? hr_arch_from_name(arch_name, &arch) != 0
-                  : guess_arch((const unsigned char *)img, size, &arch) != 0) {
-        if (arch_name)
+    if (r->arch_name ? hr_arch_from_name(r->arch_name, &arch) != 0
+                     : guess_arch((const unsigned char *)img, size, &arch) != 0) {
+        if (r->arch_name)
             fprintf(stderr, "hotd relocate: unknown --arch '%s' (x86_64, rv32, rv64, xtensa)\n",
-                    arch_name);
+                    r->arch_name);
         else
             fprintf(stderr, "hotd relocate: %s: cannot tell the architecture; give --arch\n",
-                    path);
+                    r->path);
         free(img);
-        goto done;
+        return 2;
     }
     struct hr_port port;
-    host_port_init(&port, &pctx, text, data);
-    struct hr_load_config cfg = {.arch = arch, .port = &port, .resolve = symtab_resolve, .resolve_ctx = &syms};
+    host_port_init(&port, &r->pctx, r->text, r->data);
+    struct hr_load_config cfg = {.arch = arch, .port = &port, .resolve = symtab_resolve,
+                                 .resolve_ctx = &r->syms};
     struct hr_module *mod;
     struct hr_error err;
-    if (hr_module_load(&cfg, img, size, &mod, &err) != HR_OK) {
-        fprintf(stderr, "hotd relocate: %s: error: %s\n", path, err.msg);
-        free(img);
-        rc = 1;
-        goto done;
-    }
+    enum hr_status st = hr_module_load(&cfg, img, size, &mod, &err);
     free(img);
-    if (!quiet)
-        report(mod, path, arch);
-    rc = out && write_out(mod, out) != 0 ? 2 : 0;
+    if (st != HR_OK) {
+        fprintf(stderr, "hotd relocate: %s: error: %s\n", r->path, err.msg);
+        return 1;
+    }
+    if (!r->quiet)
+        report(mod, r->path, arch);
+    int rc = r->out && write_out(mod, r->out) != 0 ? 2 : 0;
     hr_module_free(mod);
-done:
-    symtab_free(&syms);
+    return rc;
+}
+
+int cmd_relocate(int argc, char **argv)
+{
+    struct relocate_args r = {.text = 0x10000000, .data = 0x20000000};
+    int parsed = parse(argc, argv, &r);
+    int rc = parsed == HOTD_ARGS_END ? relocate(&r) : hotd_args_exit(parsed);
+    symtab_free(&r.syms);
     return rc;
 }

@@ -9,18 +9,26 @@
 #include "client.h"
 #include "hotd.h"
 #include "json.h"
+#include "options.h"
 
-static const char help[] =
+enum { URL, JSON };
+static const struct hotd_opt options[] = {
+    [URL] = {"url", 0, "URL", "the device (default: $HOTRELOAD_URL, else\n"
+                              "http://127.0.0.1:8080); repeatable"},
+    [JSON] = {"json", 0, NULL, "print the device's JSON document as it came"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "status",
+    .usage =
     "usage: hotd status [--url URL]... [--json]\n"
     "\n"
     "Show what a device runs: its firmware build-id and, for each module, whether it\n"
     "is loaded, its generation, the stored image, its sections with their addresses\n"
-    "and sizes, the persistent variables the last reload carried over or dropped.\n"
-    "\n"
-    "  --url URL   the device (default: $HOTRELOAD_URL, else http://127.0.0.1:8080)\n"
-    "  --json      print the device's JSON document as it came\n";
-
-#define MAX_URLS 64
+    "and sizes, the persistent variables the last reload carried over or dropped.\n",
+    .opts = options,
+};
 
 /* Names and messages come from the device: printable text only. */
 static void put_clean(const char *s)
@@ -159,21 +167,18 @@ int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize)
 
 int cmd_status(int argc, char **argv)
 {
-    const char *urls[MAX_URLS];
+    const char *urls[HOTD_MAX_URLS];
     size_t nurls = 0;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(help, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--url") && i + 1 < argc && nurls < MAX_URLS) {
-            urls[nurls++] = argv[++i];
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            fprintf(stderr, "hotd status: unexpected argument '%s'\n\n%s", argv[i], help);
-            return 2;
+    struct hotd_args a = {.cmd = &command};
+    for (int o, bad = 0; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        switch (o) {
+        case URL: bad = hotd_option_url(&a, urls, &nurls); break;
+        case JSON: json = true; break;
+        default: return hotd_args_exit(o);
         }
+        if (bad)
+            return hotd_args_exit(bad);
     }
     if (nurls == 0)
         urls[nurls++] = hotd_default_url();

@@ -20,8 +20,22 @@
 
 #include "elfsyms.h"
 #include "hotd.h"
+#include "options.h"
 
-static const char help[] =
+enum { NAME, ARCH, OUT_DIR };
+static const struct hotd_opt options[] = {
+    [NAME] = {"name", 0, "NAME", "the module's name (a C identifier)"},
+    [ARCH] = {"arch", 0, "ARCH", "x86_64, rv32, rv64, xtensa (call0, lx106) or\n"
+                                 "xtensa-windowed (ESP32/S3)"},
+    [OUT_DIR] = {"out-dir", 0, "DIR", "where the files go"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "stubs",
+    .max_operands = 1,
+    .opts = options,
+    .usage =
     "usage: hotd stubs MODULE.o --name NAME --arch ARCH --out-dir DIR\n"
     "\n"
     "Reads a compiled module (ET_REL, as 'ld -r' produces) and writes into DIR:\n"
@@ -31,9 +45,8 @@ static const char help[] =
     "  NAME_imports.ld  EXTERN(...) of every firmware symbol the module imports\n"
     "                   (an implicit linker script for the firmware link)\n"
     "  NAME_exports.txt the exported functions, one per line, in slot order\n"
-    "A file whose content did not change is not rewritten (its mtime stays).\n"
-    "\n"
-    "ARCH: x86_64, rv32, rv64, xtensa (call0, lx106) or xtensa-windowed (ESP32/S3).\n";
+    "A file whose content did not change is not rewritten (its mtime stays).\n",
+};
 
 enum arch { X86_64, RV32, RV64, XTENSA, XTENSA_WIN };
 
@@ -291,31 +304,59 @@ static int check_module(const char *path, enum arch arch, const struct modsyms *
     return 0;
 }
 
+/* The four files into dir, each only when its content changed: 0, or 1
+ * (said). *written: how many were rewritten. */
+static int write_files(enum arch arch, const char *name, const char *dir,
+                       const struct modsyms *m, int *written)
+{
+    static const char *const suffix[] = {"_stubs.S", "_symtab.c", "_imports.ld", "_exports.txt"};
+    for (int k = 0; k < 4; k++) {
+        char *buf = NULL, file[128], msg[512];
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f) {
+            fprintf(stderr, "hotd stubs: out of memory\n");
+            return 1;
+        }
+        if (k == 0)
+            gen_stubs(f, arch, name, m);
+        else if (k == 1)
+            gen_symtab(f, name, m);
+        else if (k == 2)
+            gen_imports(f, name, m);
+        else
+            gen_exports(f, m);
+        snprintf(file, sizeof file, "%s%s", name, suffix[k]);
+        int w = -1;
+        if (fclose(f) != 0)
+            snprintf(msg, sizeof msg, "%s: out of memory", file);
+        else
+            w = write_if_changed(dir, file, buf, len, msg, sizeof msg);
+        free(buf);
+        if (w < 0) {
+            fprintf(stderr, "hotd stubs: %s\n", msg);
+            return 1;
+        }
+        *written += w > 0;
+    }
+    return 0;
+}
+
 int cmd_stubs(int argc, char **argv)
 {
-    const char *in = NULL, *name = NULL, *arch_name = NULL, *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(help, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--name") && i + 1 < argc) {
-            name = argv[++i];
-        } else if (!strcmp(argv[i], "--arch") && i + 1 < argc) {
-            arch_name = argv[++i];
-        } else if (!strcmp(argv[i], "--out-dir") && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (!in && argv[i][0] != '-') {
-            in = argv[i];
-        } else {
-            fprintf(stderr, "hotd stubs: unexpected argument '%s'\n\n%s", argv[i], help);
-            return 2;
+    const char *name = NULL, *arch_name = NULL, *dir = NULL;
+    struct hotd_args a = {.cmd = &command};
+    for (int o; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        switch (o) {
+        case NAME: name = a.value; break;
+        case ARCH: arch_name = a.value; break;
+        case OUT_DIR: dir = a.value; break;
+        default: return hotd_args_exit(o);
         }
     }
-    if (!in || !name || !arch_name || !dir) {
-        fprintf(stderr, "hotd stubs: MODULE.o, --name, --arch and --out-dir are required\n\n%s",
-                help);
-        return 2;
-    }
+    if (a.noperands != 1 || !name || !arch_name || !dir)
+        return hotd_usage_error(&command, "MODULE.o, --name, --arch and --out-dir are required");
+    const char *in = a.operands[0];
     size_t arch = 0;
     while (arch < NARCH && strcmp(arches[arch].name, arch_name) != 0)
         arch++;
@@ -355,39 +396,10 @@ int cmd_stubs(int argc, char **argv)
             m.exports[kept++] = m.exports[i];
     }
     m.nexports = kept;
-    int rc = check_module(in, (enum arch)arch, &m) == 0 ? 0 : 1;
-    static const char *const suffix[] = {"_stubs.S", "_symtab.c", "_imports.ld", "_exports.txt"};
     int written = 0;
-    for (int k = 0; rc == 0 && k < 4; k++) {
-        char *buf = NULL, file[128];
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f) {
-            fprintf(stderr, "hotd stubs: out of memory\n");
-            rc = 1;
-            break;
-        }
-        if (k == 0)
-            gen_stubs(f, (enum arch)arch, name, &m);
-        else if (k == 1)
-            gen_symtab(f, name, &m);
-        else if (k == 2)
-            gen_imports(f, name, &m);
-        else
-            gen_exports(f, &m);
-        snprintf(file, sizeof file, "%s%s", name, suffix[k]);
-        int w = -1;
-        if (fclose(f) != 0)
-            snprintf(msg, sizeof msg, "%s: out of memory", file);
-        else
-            w = write_if_changed(dir, file, buf, len, msg, sizeof msg);
-        free(buf);
-        if (w < 0) {
-            fprintf(stderr, "hotd stubs: %s\n", msg);
-            rc = 1;
-        }
-        written += w > 0;
-    }
+    int rc = check_module(in, (enum arch)arch, &m) == 0 ? 0 : 1;
+    if (rc == 0)
+        rc = write_files((enum arch)arch, name, dir, &m, &written);
     if (rc == 0)
         printf("hotd stubs: module '%s' (%s): %zu functions, %zu imports; %d of 4 files "
                "updated in %s\n", name, arches[arch].name, m.nexports, m.nimports, written, dir);

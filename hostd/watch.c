@@ -19,14 +19,14 @@
 
 #include "client.h"
 #include "hotd.h"
+#include "options.h"
 
 #define MAX_MODULES 32 /* one bit each in a watched directory's mask */
-#define MAX_URLS 16
 #define MAX_DIRS 4096  /* inotify's default per-user limit is 8192 watches */
 
 static struct {
-    const char *build, *urls[MAX_URLS];
-    char build_real[PATH_MAX], *mods[MAX_MODULES];
+    const char *build, *urls[HOTD_MAX_URLS], *mods[MAX_MODULES];
+    char build_real[PATH_MAX];
     size_t nurls, nmods, ndirs;
     long debounce_ms;
     bool verbose, color;
@@ -37,23 +37,29 @@ static struct {
     struct { int wd; unsigned mods; char *path; } dirs[MAX_DIRS];
 } w;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hotd watch [--build DIR] [--url URL]... [--module NAME]... [--debounce MS]\n"
-            "                  [--push-now] [--verbose]          (or: hotd --watch ...)\n\n"
-            "After every save of a module's sources or headers (the directories in\n"
-            "DIR/modules/NAME.watch), rebuild it (cmake --build DIR --target NAME_image; a\n"
-            "Ninja build with ninja directly) and push DIR/modules/NAME.img. A failed build\n"
-            "or a refused module leaves the device running its current module. Ctrl-C stops.\n\n"
-            "  --build DIR     build directory (default $HOTRELOAD_BUILD, else ./build)\n"
-            "  --url URL       a device, repeatable (default $HOTRELOAD_URL, else\n"
-            "                  http://127.0.0.1:8080)\n"
-            "  --module NAME   only this module, repeatable (default: every module)\n"
-            "  --debounce MS   wait this long after the last change (default 300)\n"
-            "  --push-now      build and push once at start\n"
-            "  --verbose       show each change and the whole build output\n");
-}
+enum { BUILD, URL, MODULE, DEBOUNCE, PUSH_NOW, VERBOSE };
+static const struct hotd_opt options[] = {
+    [BUILD] = {"build", 0, "DIR", "build directory (default $HOTRELOAD_BUILD, else ./build)"},
+    [URL] = {"url", 0, "URL", "a device, repeatable (default $HOTRELOAD_URL, else\n"
+                              "http://127.0.0.1:8080)"},
+    [MODULE] = {"module", 0, "NAME", "only this module, repeatable (default: every module)"},
+    [DEBOUNCE] = {"debounce", 0, "MS", "wait this long after the last change (default 300)"},
+    [PUSH_NOW] = {"push-now", 0, NULL, "build and push once at start"},
+    [VERBOSE] = {"verbose", 'v', NULL, "show each change and the whole build output"},
+    {0},
+};
+
+static const struct hotd_cmd command = {
+    .name = "watch",
+    .opts = options,
+    .usage =
+    "usage: hotd watch [--build DIR] [--url URL]... [--module NAME]... [--debounce MS]\n"
+    "                  [--push-now] [--verbose]          (or: hotd --watch ...)\n\n"
+    "After every save of a module's sources or headers (the directories in\n"
+    "DIR/modules/NAME.watch), rebuild it (cmake --build DIR --target NAME_image; a\n"
+    "Ninja build with ninja directly) and push DIR/modules/NAME.img. A failed build\n"
+    "or a refused module leaves the device running its current module. Ctrl-C stops.\n",
+};
 
 static double now_ms(void)
 {
@@ -342,38 +348,46 @@ static void push(size_t m, double built_ms)
         free(img);
 }
 
-int cmd_watch(int argc, char **argv)
+/* argv into w: HOTD_ARGS_END, or HOTD_ARGS_HELP or HOTD_ARGS_BAD (said). */
+static int parse(int argc, char **argv, bool *push_now)
 {
-    bool push_now = false;
+    struct hotd_args a = {.cmd = &command};
+    unsigned long long ms = 0;
     w.debounce_ms = 300;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        unsigned long long n;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-            w.verbose = true;
-        } else if (!strcmp(a, "--push-now")) {
-            push_now = true;
-        } else if (v && !strcmp(a, "--build")) {
-            w.build = argv[++i];
-        } else if (v && !strcmp(a, "--url") && w.nurls < MAX_URLS) {
-            w.urls[w.nurls++] = argv[++i];
-        } else if (v && !strcmp(a, "--module") && w.nmods < MAX_MODULES) {
-            w.mods[w.nmods++] = argv[++i];
-        } else if (v && !strcmp(a, "--debounce") && !hotd_parse_u64(v, &n) && n < 60000) {
-            w.debounce_ms = (long)n;
-            i++;
-        } else {
-            fprintf(stderr, "hotd watch: bad argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+    for (int o, bad = 0; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
+        switch (o) {
+        case BUILD: w.build = a.value; break;
+        case URL: bad = hotd_option_url(&a, w.urls, &w.nurls); break;
+        case MODULE:
+            if (w.nmods == MAX_MODULES) {
+                hotd_usage_error(&command, "too many --module (at most %d)", MAX_MODULES);
+                return HOTD_ARGS_BAD;
+            }
+            w.mods[w.nmods++] = a.value;
+            break;
+        case DEBOUNCE:
+            bad = hotd_option_number(&a, 0, 59999, &ms);
+            w.debounce_ms = (long)ms;
+            break;
+        case PUSH_NOW: *push_now = true; break;
+        case VERBOSE: w.verbose = true; break;
+        default: return o;
         }
+        if (bad)
+            return bad;
     }
     w.build = hotd_build_dir(w.build);
     if (!w.nurls)
         w.urls[w.nurls++] = hotd_default_url();
+    return HOTD_ARGS_END;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    bool push_now = false;
+    int parsed = parse(argc, argv, &push_now);
+    if (parsed != HOTD_ARGS_END)
+        return hotd_args_exit(parsed);
     if (!realpath(w.build, w.build_real)) {
         fprintf(stderr, "hotd watch: build directory %s: %s\n", w.build, strerror(errno));
         return 1;

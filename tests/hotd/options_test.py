@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""hotd's arguments, the same in every command: defaults from the environment.
+"""hotd's arguments, the same in every command: options and defaults from
+the environment.
 
-An empty $HOTRELOAD_URL, $HOTRELOAD_BUILD or $HOTRELOAD_SERIAL counts as
-unset (the built-in default applies) and an option given wins over the
-variable, in push, status and watch alike. No device is needed: the tests
+Every command answers --help on stdout with status 0, and refuses an unknown
+option, a missing value or a value given to a flag with status 2, naming the
+argument and pointing to 'hotd COMMAND --help'. An empty $HOTRELOAD_URL,
+$HOTRELOAD_BUILD or $HOTRELOAD_SERIAL counts as unset (the built-in default
+applies) and an option given wins over the variable, in push, status and
+watch alike. No device is needed: the tests
 read which URL or directory a command went for from what it says, and a
 listener on 127.0.0.1:8080 (the default device) takes the connections meant
 for it, so that nothing else on this machine gets them.
@@ -104,6 +108,48 @@ def fake_build(root):
     return build
 
 
+# Each command, an option of it that takes a value and a flag (None: it has none).
+COMMANDS = [
+    ("relocate", "--text", "--quiet"),
+    ("build-id", "-o", None),
+    ("abi", "--dir", None),
+    ("bind", "--firmware", "--absolute"),
+    ("stubs", "--arch", None),
+    ("push", "--url", "--json"),
+    ("status", "--url", "--json"),
+    ("watch", "--debounce", "--push-now"),
+    ("console", "--serial", None),
+]
+
+
+def usage_errors(r):
+    for cmd, valued, flag in COMMANDS:
+        hint = f"try 'hotd {cmd} --help'"
+        rc, out = r.run(cmd, "--help")
+        check(rc == 0 and out.startswith(f"usage: hotd {cmd}") and "-h, --help" in out,
+              f"{cmd} --help: status {rc}: {out}")
+        rc, out = r.run(cmd, "-h")
+        check(rc == 0 and out.startswith(f"usage: hotd {cmd}"), f"{cmd} -h: status {rc}: {out}")
+        rc, out = r.run(cmd, "--bogus")
+        check(rc == 2 and "unknown option '--bogus'" in out and hint in out,
+              f"{cmd} --bogus: status {rc}: {out}")
+        rc, out = r.run(cmd, valued)
+        check(rc == 2 and f"option '{valued}' needs a value" in out and hint in out,
+              f"{cmd} {valued} without its value: status {rc}: {out}")
+        if flag:
+            rc, out = r.run(cmd, flag + "=1")
+            check(rc == 2 and f"option '{flag}' takes no value" in out and hint in out,
+                  f"{cmd} {flag}=1: status {rc}: {out}")
+    rc, out = r.run("status", "one", "two")
+    check(rc == 2 and "unexpected argument 'one'" in out, f"status takes no operand: {out}")
+    rc, out = r.run("watch", "--debounce", "soon")
+    check(rc == 2 and "'--debounce'" in out and "'soon'" in out, f"watch --debounce soon: {out}")
+    rc, out = r.run("--watch", "--help")
+    check(rc == 0 and out.startswith("usage: hotd watch"), f"hotd --watch --help: {out}")
+    rc, out = r.run("frobnicate")
+    check(rc == 2 and "unknown command 'frobnicate'" in out, f"an unknown command: {out}")
+
+
 def env_rule(r, build, device):
     # status: the device from $HOTRELOAD_URL; empty means the default; --url wins.
     rc, out = r.run("status", env={"HOTRELOAD_URL": REFUSED})
@@ -159,7 +205,9 @@ def main():
     try:
         cwd = os.path.join(tmp, "cwd")  # no ./build here
         os.makedirs(cwd)
-        env_rule(Runner(os.path.abspath(args.hotd), cwd), fake_build(tmp), device)
+        r = Runner(os.path.abspath(args.hotd), cwd)
+        usage_errors(r)
+        env_rule(r, fake_build(tmp), device)
     except AssertionError as e:
         check(False, str(e))
     finally:
