@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "deliver.h"
 #include "hotd.h"
 #include "options.h"
 #include "serial.h"
@@ -183,81 +184,48 @@ static void print_lines(const struct hotd_push_result *r, size_t n, bool quiet)
     fflush(stdout);
 }
 
+/* MODULE into the image's path (a file when it names one, else a module
+ * of the build) and, without --name, the module's name: 0, or an exit status. */
+static int find_module(struct push_args *p, char *path, size_t size, char *name, size_t namesize)
+{
+    if (!p->module) {
+        int rc = only_module(p->build, path, size);
+        if (rc)
+            return rc;
+    } else if (strchr(p->module, '/') || has_suffix(p->module, ".img") ||
+               has_suffix(p->module, ".o")) {
+        snprintf(path, size, "%s", p->module);
+    } else {
+        snprintf(path, size, "%s/modules/%s.img", p->build, p->module);
+    }
+    if (!p->name) {
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        snprintf(name, namesize, "%.*s", (int)strcspn(base, "."), base);
+        p->name = name;
+    }
+    return 0;
+}
+
 int cmd_push(int argc, char **argv)
 {
     struct push_args p;
-    int parsed = parse(argc, argv, &p);
-    if (parsed != HOTD_ARGS_END)
-        return hotd_args_exit(parsed);
-    const char *build = p.build, *module = p.module, *name = p.name, *serial = p.serial;
-    const char **urls = p.urls;
-    size_t nurls = p.nurls;
-    bool reload = p.reload, quiet = p.quiet, json = p.json;
-    unsigned baud = p.baud;
-
-    /* MODULE: a file when it names one, else a module of the build. */
-    char path[4096], modname[64], msg[512];
-    if (!module) {
-        int rc = only_module(build, path, sizeof path);
-        if (rc)
-            return rc;
-    } else if (strchr(module, '/') || has_suffix(module, ".img") || has_suffix(module, ".o")) {
-        snprintf(path, sizeof path, "%s", module);
-    } else {
-        snprintf(path, sizeof path, "%s/modules/%s.img", build, module);
-    }
-    if (!name) {
-        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        size_t n = strcspn(base, ".");
-        snprintf(modname, sizeof modname, "%.*s", (int)(n < 63 ? n : 63), base);
-        name = modname;
-    }
-
-    /* An exported function whose interface changed would be called the old
-     * way by the device's firmware: refuse before anything is sent. */
-    char report[4096];
-    if (hotd_abi_gate(build, name, urls, serial ? 0 : nurls, report, sizeof report) == 1) {
-        fprintf(stderr, "hotd push: %snot pushed: rebuild and reflash the firmware\n", report);
-        return 1;
-    }
-
-    struct hotd_key key;
-    if (hotd_load_key(build, &key, msg, sizeof msg) != 0) {
-        fprintf(stderr, "hotd push: %s\n", msg);
-        return 1;
-    }
-    size_t len = 0;
-    char *img;
-    if (hotd_read_file(path, &img, &len, msg, sizeof msg) != 0 || !len) {
-        if (img)
-            fprintf(stderr, "hotd push: %s: empty, not a module\n", path);
-        else
-            fprintf(stderr, "hotd push: %s\n", msg);
-        free(img);
-        return 1;
-    }
-    struct hotd_push_result *results = calloc(nurls, sizeof *results);
-    if (!results) {
-        free(img);
-        fprintf(stderr, "hotd push: out of memory\n");
-        return 1;
-    }
-    int failed = serial ? hotd_serial_push(serial, baud, &key, name, img, len, reload,
-                                           !quiet && !json, results)
-                        : hotd_push(urls, nurls, &key, name, img, len, reload, !quiet && !json,
-                                    results);
-    if (json)
-        print_json(results, nurls);
+    char path[4096], name[64];
+    int rc = parse(argc, argv, &p);
+    if (rc != HOTD_ARGS_END)
+        return hotd_args_exit(rc);
+    if ((rc = find_module(&p, path, sizeof path, name, sizeof name)) != 0)
+        return rc;
+    struct hotd_delivery d = {
+        .build = p.build, .name = p.name, .image = path, .urls = p.urls, .nurls = p.nurls,
+        .serial = p.serial, .baud = p.baud, .reload = p.reload, .progress = !p.quiet && !p.json,
+    };
+    int failed = hotd_deliver(&d);
+    if (failed == HOTD_NOT_SENT)
+        fprintf(stderr, "hotd push: not pushed: %s\n", d.error);
+    else if (p.json)
+        print_json(d.results, p.nurls);
     else
-        print_lines(results, nurls, quiet);
-    /* Tell the gdb helper where the module now is (the first device that took it). */
-    char cmd[2048];
-    for (size_t i = 0; i < nurls; i++)
-        if (results[i].ok && reload && results[i].status_json[0]) {
-            hotd_gdb_command(build, name, results[i].status_json, cmd, sizeof cmd);
-            break;
-        }
-    free(results);
-    free(img);
+        print_lines(d.results, p.nurls, p.quiet);
+    hotd_delivery_free(&d);
     return failed ? 1 : 0;
 }

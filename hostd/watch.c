@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "deliver.h"
 #include "hotd.h"
 #include "options.h"
 
@@ -283,69 +284,53 @@ static long generation(const char *json, const char *name)
     return p ? strtol(p + 13, NULL, 10) : -1;
 }
 
+/* One line per device: the times, or why the push failed. */
+static void print_result(const struct hotd_push_result *r, const char *name, double built_ms,
+                         const char *url)
+{
+    const char *on = w.color ? "\033[31m" : "", *off = w.color ? "\033[0m" : "";
+    long gen = r->ok ? generation(r->status_json, name) : -1;
+    printf("%s%s: built %.0f ms, ", r->ok ? "" : on, name, built_ms);
+    if (r->ok)
+        printf("upload %.0f ms, device %.0f ms", r->upload_ms, r->device_ms);
+    else if (r->http_status)
+        printf("push failed (HTTP %d): %s", r->http_status, r->message);
+    else
+        printf("push failed: the device did not answer%s%s", r->message[0] ? ": " : "",
+               r->message);
+    if (gen >= 0)
+        printf(" — generation %ld", gen);
+    if (!r->ok) /* a refusal leaves the previous module running (docs/http.md) */
+        printf("%s%s%s%s", off, r->advice[0] ? " — " : "", r->advice,
+               r->http_status ? " — the device keeps running its current module" : "");
+    printf(w.nurls > 1 ? " (%s)\n" : "\n", url);
+}
+
 static void push(size_t m, double built_ms)
 {
     const char *name = w.mods[m];
-    char path[PATH_MAX + 64], msg[512];
-    struct hotd_key key;
-    size_t len;
+    char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/modules/%s.img", w.build, name);
-    char *img;
-    if (hotd_read_file(path, &img, &len, msg, sizeof msg) < 0 ||
-        hotd_load_key(w.build, &key, msg, sizeof msg) < 0) {
-        printf("%s: built %.0f ms, not pushed: %s\n", name, built_ms, msg);
-        free(img);
-        return;
-    }
-    /* Saving a file unchanged or editing a comment builds the same image: the
-     * device runs it already, a push would only bump its generation. */
-    if (w.pushed[m] && w.pushed_len[m] == len && !memcmp(w.pushed[m], img, len)) {
+    struct hotd_delivery d = {
+        .build = w.build, .name = name, .image = path, .urls = w.urls, .nurls = w.nurls,
+        .reload = true, .progress = true, .running = w.pushed[m], .running_len = w.pushed_len[m],
+    };
+    int failed = hotd_deliver(&d);
+    if (failed == HOTD_NOT_SENT)
+        printf("%s: built %.0f ms, not pushed: %s\n", name, built_ms, d.error);
+    else if (failed == HOTD_UNCHANGED)
         printf("%s: built %.0f ms, image unchanged: not pushed\n", name, built_ms);
-        free(img);
-        return;
+    for (size_t i = 0; failed >= 0 && i < w.nurls; i++)
+        print_result(&d.results[i], name, built_ms, w.urls[i]);
+    if (d.gdb[0] && w.verbose) /* the gdb helper reads it from BUILD/modules/NAME.gdb */
+        printf("  gdb: %s\n", d.gdb);
+    if (failed >= 0) { /* after a failure the next build pushes again */
+        free(w.pushed[m]);
+        w.pushed[m] = failed ? NULL : d.img;
+        w.pushed_len[m] = d.len;
+        d.img = failed ? d.img : NULL;
     }
-    char report[4096];
-    if (hotd_abi_gate(w.build, name, (const char *const *)w.urls, w.nurls, report,
-                      sizeof report) == 1) {
-        printf("%s: built %.0f ms, not pushed: %srebuild and reflash the firmware\n", name,
-               built_ms, report);
-        free(img);
-        return;
-    }
-    struct hotd_push_result *res = calloc(w.nurls, sizeof *res);
-    if (!res)
-        abort();
-    bool all_ok = hotd_push(w.urls, w.nurls, &key, name, img, len, true, true, res) == 0;
-    for (size_t i = 0; i < w.nurls; i++) {
-        const struct hotd_push_result *r = &res[i];
-        const char *on = w.color ? "\033[31m" : "", *off = w.color ? "\033[0m" : "";
-        long gen = r->ok ? generation(r->status_json, name) : -1;
-        printf("%s%s: built %.0f ms, ", r->ok ? "" : on, name, built_ms);
-        if (r->ok)
-            printf("upload %.0f ms, device %.0f ms", r->upload_ms, r->device_ms);
-        else if (r->http_status)
-            printf("push failed (HTTP %d): %s", r->http_status, r->message);
-        else
-            printf("push failed: the device did not answer%s%s", r->message[0] ? ": " : "",
-                   r->message);
-        if (gen >= 0)
-            printf(" — generation %ld", gen);
-        if (!r->ok) /* a refusal leaves the previous module running (docs/http.md) */
-            printf("%s%s%s%s", off, r->advice[0] ? " — " : "", r->advice,
-                   r->http_status ? " — the device keeps running its current module" : "");
-        printf(w.nurls > 1 ? " (%s)\n" : "\n", w.urls[i]);
-        /* The gdb helper picks up BUILD/modules/NAME.gdb (first device's addresses). */
-        char cmd[2048];
-        if (r->ok && i == 0 && hotd_gdb_command(w.build, name, r->status_json, cmd,
-                                                sizeof cmd) == 0 && w.verbose)
-            printf("  gdb: %s\n", cmd);
-    }
-    free(res);
-    free(w.pushed[m]);
-    w.pushed[m] = all_ok ? img : NULL; /* after a failure the next build pushes again */
-    w.pushed_len[m] = len;
-    if (!all_ok)
-        free(img);
+    hotd_delivery_free(&d);
 }
 
 /* argv into w: HOTD_ARGS_END, or HOTD_ARGS_HELP or HOTD_ARGS_BAD (said). */
