@@ -183,8 +183,8 @@ int hr_http_serve(const struct hr_http_conn *conn, const hotreload_server_config
             rep.raw = u.status;
             rep.raw_len = n;
         } else {
-            hr_fmt(msg, sizeof ans.msg, "the status (%zu bytes) does not fit the HTTP buffer of %zu "
-                   "bytes (HR_HTTP_STATUS_MAX)", n, sizeof u.status);
+            hr_fmt(msg, sizeof ans.msg, "the status (%zu bytes) does not fit the HTTP buffer "
+                   "of %zu bytes (HR_HTTP_STATUS_MAX)", n, sizeof u.status);
             hr_http_fail(&rep, 500, msg);
         }
     }

@@ -125,7 +125,8 @@ hotreload_err_t hr_upload_finish(struct hr_upload *up, struct hr_upload_answer *
         hr_upload_abort(up);
         return refuse(ans, HOTRELOAD_ERR_ARG, up->is_signed ? HR_AUTH_BAD_MAC : HR_AUTH_OK,
                       "sha256 mismatch%s: the body does not match the SHA-256 the "
-                      "request declared (it hashes to %s, not %s); nothing was stored", up->is_signed ? " (wrong mac)" : "", got, want);
+                      "request declared (it hashes to %s, not %s); nothing was stored",
+                      up->is_signed ? " (wrong mac)" : "", got, want);
     }
     err = hr_rt_stage_commit(up->stage, up->reload, ans->msg, sizeof ans->msg);
     up->stage = NULL;

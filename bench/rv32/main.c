@@ -105,7 +105,8 @@ static int measure(unsigned m, const struct hr_load_config *cfg)
 int main(void)
 {
     const struct hr_platform *pf = hr_platform_get();
-    struct hr_load_config cfg = {.arch = HR_ARCH_RV32, .port = pf->mem, .resolve = resolve, .resolve_ctx = NULL};
+    struct hr_load_config cfg = {.arch = HR_ARCH_RV32, .port = pf->mem,
+                                 .resolve = resolve, .resolve_ctx = NULL};
     int rc = 0;
     for (unsigned m = 0; m < sizeof modules / sizeof modules[0]; m++)
         rc |= measure(m, &cfg);

@@ -214,7 +214,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.next[HR_REGION_BSS] = 0x3ffe0000u;
     struct hr_port port = {&p, fp_alloc, fp_free, fp_region_alloc, fp_region_free, fp_sync};
     enum hr_arch arch = pick_arch(data, size);
-    struct hr_load_config cfg = {.arch = arch, .port = &port, .resolve = resolve, .resolve_ctx = &arch};
+    struct hr_load_config cfg = {.arch = arch, .port = &port,
+                                 .resolve = resolve, .resolve_ctx = &arch};
     struct hr_module *mod = NULL;
     struct hr_error err;
     memset(&err, 0, sizeof err);

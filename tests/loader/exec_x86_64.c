@@ -318,7 +318,8 @@ static void exercise(const struct loaded *l)
 static struct hr_module *load_file(const struct hr_port *port, const uint8_t *img, size_t n,
                                    struct hr_error *err)
 {
-    struct hr_load_config cfg = {.arch = HR_ARCH_X86_64, .port = port, .resolve = fw_resolve, .resolve_ctx = NULL};
+    struct hr_load_config cfg = {.arch = HR_ARCH_X86_64, .port = port,
+                                 .resolve = fw_resolve, .resolve_ctx = NULL};
     struct hr_module *mod = NULL;
     if (hr_module_load(&cfg, img, n, &mod, err) != HR_OK)
         return NULL;

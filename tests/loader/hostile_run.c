@@ -151,7 +151,8 @@ enum hr_status run_case(const char *label, const struct loadopt *o, const uint8_
     t.fail_alloc_at = o->fail_alloc_at;
     t.fail_region_at = o->fail_region_at;
     struct resolver r = {o->deny};
-    struct hr_load_config cfg = {.arch = o->arch, .port = &port, .resolve = resolve, .resolve_ctx = &r};
+    struct hr_load_config cfg = {.arch = o->arch, .port = &port,
+                                 .resolve = resolve, .resolve_ctx = &r};
     uint8_t *copy = malloc(n ? n : 1);
     if (n)
         memcpy(copy, img, n);
@@ -239,7 +240,8 @@ void check_bad_calls(void)
 {
     struct tport t;
     struct hr_port port = make_port(&t);
-    struct hr_load_config cfg = {.arch = HR_ARCH_X86_64, .port = &port, .resolve = resolve, .resolve_ctx = NULL};
+    struct hr_load_config cfg = {.arch = HR_ARCH_X86_64, .port = &port,
+                                 .resolve = resolve, .resolve_ctx = NULL};
     struct hr_module *mod;
     struct hr_error err;
     g_cases += 3;

@@ -82,7 +82,8 @@ static enum hr_status load(const char *path, enum hr_arch arch, struct hr_module
 {
     size_t size;
     void *img = slurp(path, &size);
-    struct hr_load_config cfg = {.arch = arch, .port = &port, .resolve = resolve, .resolve_ctx = NULL};
+    struct hr_load_config cfg = {.arch = arch, .port = &port,
+                                 .resolve = resolve, .resolve_ctx = NULL};
     next_addr = 0x10100000;
     enum hr_status st = hr_module_load(&cfg, img, size, mod, err);
     free(img);

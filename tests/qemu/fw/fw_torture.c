@@ -231,7 +231,8 @@ static uint32_t instret(void)
 static uint32_t core_load_cost(const struct inbox *in)
 {
     const struct hr_platform *pf = hr_platform_get();
-    struct hr_load_config lc = {.arch = HR_ARCH_RV32, .port = pf->mem, .resolve = NULL, .resolve_ctx = NULL};
+    struct hr_load_config lc = {.arch = HR_ARCH_RV32, .port = pf->mem,
+                                .resolve = NULL, .resolve_ctx = NULL};
     struct hr_module *mod;
     struct hr_error e;
     uint32_t start = instret();

@@ -71,7 +71,8 @@ void check_unloaded(void)
 static struct hr_module *load(const void *img, size_t size, hr_resolve_fn resolve, void *ctx,
                               struct hr_error *err)
 {
-    struct hr_load_config cfg = {.arch = HR_ARCH_XTENSA, .port = &fw_port, .resolve = resolve, .resolve_ctx = ctx};
+    struct hr_load_config cfg = {.arch = HR_ARCH_XTENSA, .port = &fw_port,
+                                 .resolve = resolve, .resolve_ctx = ctx};
     struct hr_module *mod = NULL;
     err->status = HR_OK;
     err->msg[0] = '\0';
