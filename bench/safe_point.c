@@ -17,7 +17,7 @@
 
 #include "file.h"
 #include "hotreload.h"
-#include "runtime.h"
+#include "hotreload/transport.h"
 #include "timing.h"
 
 struct upload {

@@ -2,7 +2,7 @@
  * (hr_auth_sign), but the verifying half of that file refers to the
  * runtime's replay state, which the host does not have: these make any
  * verification attempted on the host fail closed. */
-#include "../agent/runtime/runtime.h"
+#include "hotreload/transport.h"
 
 const char *hr_rt_nonce(void)
 {

@@ -9,17 +9,6 @@
  * cannot honour them and no compiler emits them for ordinary code. */
 #define HR_MAX_ALIGN 4096u
 
-static const struct hr_arch_ops *ops_for(enum hr_arch arch)
-{
-    switch (arch) {
-    case HR_ARCH_X86_64: return &hr_ops_x86_64;
-    case HR_ARCH_RV32: return &hr_ops_rv32;
-    case HR_ARCH_RV64: return &hr_ops_rv64;
-    case HR_ARCH_XTENSA: return &hr_ops_xtensa;
-    default: return NULL;
-    }
-}
-
 static void *zalloc(const struct hr_port *port, size_t size)
 {
     void *p = port->alloc(port->ctx, size ? size : 1);
@@ -421,9 +410,11 @@ enum hr_status hr_module_load(const struct hr_load_config *cfg, const void *imag
         return hr_fail(err, HR_E_ARG, "hr_module_load: missing configuration, port or output");
     struct hr_ld ld = {0};
     ld.cfg = cfg;
-    ld.ops = ops_for(cfg->arch);
+    ld.ops = hr_arch_ops(cfg->arch);
     if (!ld.ops)
-        return hr_fail(err, HR_E_ARG, "unknown architecture %d", (int)cfg->arch);
+        return hr_fail(err, HR_E_ARG, "no relocator for architecture %s in this loader (a "
+                       "firmware's loader holds its own architecture's only)",
+                       hr_arch_name(cfg->arch));
     ld.mod = zalloc(cfg->port, sizeof *ld.mod);
     if (!ld.mod)
         return hr_fail(err, HR_E_NOMEM, "out of memory for the module record");

@@ -40,6 +40,9 @@ extern const struct hr_arch_ops hr_ops_x86_64;
 extern const struct hr_arch_ops hr_ops_rv32;
 extern const struct hr_arch_ops hr_ops_rv64;
 extern const struct hr_arch_ops hr_ops_xtensa;
+/* The relocator for `arch`; NULL when this build does not hold it (see
+ * names.c: a firmware's loader holds its own architecture's alone). */
+const struct hr_arch_ops *hr_arch_ops(enum hr_arch arch);
 
 /* Services for relocators. */
 enum hr_status hr_site_room(const struct hr_site *s, uint64_t bytes, struct hr_error *err);

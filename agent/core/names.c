@@ -23,11 +23,37 @@ int hr_arch_from_name(const char *name, enum hr_arch *out)
     return -1;
 }
 
-const char *hr_reloc_name(enum hr_arch arch, uint32_t type)
+/* Which relocators this build holds: every one (hotd, the tests, the
+ * oracle), or with HR_NATIVE_RELOCATOR (a firmware's loader, set by the
+ * build) only the one of the architecture it is compiled for, so a device
+ * carries no code for the others. */
+#if !defined(HR_NATIVE_RELOCATOR) || defined(__x86_64__)
+#define HAS_X86_64 &hr_ops_x86_64
+#else
+#define HAS_X86_64 NULL
+#endif
+#if !defined(HR_NATIVE_RELOCATOR) || defined(__riscv)
+#define HAS_RISCV(ops) &ops
+#else
+#define HAS_RISCV(ops) NULL
+#endif
+#if !defined(HR_NATIVE_RELOCATOR) || defined(__XTENSA__)
+#define HAS_XTENSA &hr_ops_xtensa
+#else
+#define HAS_XTENSA NULL
+#endif
+
+const struct hr_arch_ops *hr_arch_ops(enum hr_arch arch)
 {
     static const struct hr_arch_ops *const ops[HR_ARCH_COUNT] = {
-        &hr_ops_x86_64, &hr_ops_rv32, &hr_ops_rv64, &hr_ops_xtensa};
-    return (unsigned)arch < HR_ARCH_COUNT ? ops[arch]->name(type) : NULL;
+        HAS_X86_64, HAS_RISCV(hr_ops_rv32), HAS_RISCV(hr_ops_rv64), HAS_XTENSA};
+    return (unsigned)arch < HR_ARCH_COUNT ? ops[arch] : NULL;
+}
+
+const char *hr_reloc_name(enum hr_arch arch, uint32_t type)
+{
+    const struct hr_arch_ops *ops = hr_arch_ops(arch);
+    return ops ? ops->name(type) : NULL;
 }
 
 const char *hr_region_name(enum hr_region_kind kind)

@@ -5,7 +5,7 @@
 
 #include "../core/fmt.h"
 #include "auth.h"
-#include "runtime.h"
+#include "hotreload/transport.h"
 #include "sha256.h"
 
 #define SYNTAX "expected 'Authorization: HR1 counter=<decimal>, mac=<64 lowercase hex>'"

@@ -13,18 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hotreload/transport.h" /* enum hr_auth_result */
+
 #define HR_AUTH_SCHEME "HR1"
 /* "HR1 counter=<20 digits>, mac=<64 hex>" and its NUL. */
 #define HR_AUTH_VALUE_MAX 112
 
-enum hr_auth_result {
-    HR_AUTH_OK,
-    HR_AUTH_MISSING,   /* no credentials: 401 */
-    HR_AUTH_MALFORMED, /* not the HR1 syntax: 401 */
-    HR_AUTH_STALE,     /* counter not above the last accepted one: 403 */
-    HR_AUTH_BAD_MAC,   /* wrong key, or anything signed was changed: 403 */
-    HR_AUTH_NO_KEY,    /* the device has no key configured: 500 */
-};
 
 /* Parsed credentials. `counter_str` is the counter exactly as sent: the MAC
  * covers the text, not the number. */

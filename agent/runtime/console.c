@@ -6,7 +6,7 @@
 
 #include "../core/fmt.h"
 #include "auth.h"
-#include "console.h"
+#include "hotreload/console.h"
 #include "hotreload.h"
 #include "sha256.h"
 

@@ -9,9 +9,9 @@
 
 #include "../core/fmt.h"
 #include "auth.h"
-#include "http.h"
+#include "hotreload/http.h"
 #include "http_int.h"
-#include "runtime.h"
+#include "hotreload/transport.h"
 #include "sha256.h"
 
 static int auth_fail(struct reply *rep, enum hr_auth_result a, const char *msg)

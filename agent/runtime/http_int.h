@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "auth.h"
-#include "http.h"
+#include "hotreload/http.h"
 
 #define HR_HTTP_MODULE_MAX 32 /* module name and its NUL */
 

@@ -5,7 +5,8 @@
 #include "hotreload.h"
 #include "hotreload/debug.h"
 #include "hotreload/loader.h"
-#include "runtime.h"
+#include "hotreload/transport.h"
+#include "stage.h"
 #include "storage.h"
 
 #define HR_MAX_MODULES 4
@@ -79,13 +80,6 @@ extern struct hr_rt hr_rt;
 void hr_rt_start(void);
 void hr_rt_lock(void);
 void hr_rt_unlock(void);
-void hr_rt_log(const char *fmt, ...);
-/* Record an error as the last one (and log it); returns `err`. */
-hotreload_err_t hr_rt_fail(hotreload_err_t err, const char *fmt, ...);
-/* What every HTTP server's hotreload_server_start checks first (after
- * starting the runtime): a configuration, and a key unless authentication
- * is disabled. HOTRELOAD_OK, or the error, recorded as the last one. */
-hotreload_err_t hr_http_check_config(const hotreload_server_config_t *config);
 
 struct hr_rt_module *hr_rt_find(const char *name);
 /* Find or register the module of `config`. */

@@ -16,15 +16,6 @@ struct hr_stage {
 /* One upload at a time; its bookkeeping is static (no heap on the device). */
 static struct hr_stage the_stage;
 
-const char *hr_rt_err_name(hotreload_err_t err)
-{
-    static const char *const names[] = {
-        "ok", "bad argument", "out of memory", "not found", "module would not load",
-        "wrong firmware", "storage error", "constructor failed", "busy", "too large",
-        "not possible now", "timed out"};
-    return err >= 0 && (size_t)err < sizeof names / sizeof names[0] ? names[err] : "error";
-}
-
 static hotreload_err_t say(hotreload_err_t err, char *msg, size_t msgsize, const char *text)
 {
     if (msg)

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "../core/fmt.h"
-#include "runtime.h"
+#include "auth.h"
+#include "hotreload/transport.h"
+#include "stage.h"
 #include "sha256.h"
 
 struct hr_upload {

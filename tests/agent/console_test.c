@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "auth.h"
-#include "console.h"
+#include "hotreload/console.h"
 #include "hotreload.h"
 #include "sha256.h"
+#include "stage.h"
 
 static int failures;
 #define CHECK(cond)                                                                            \

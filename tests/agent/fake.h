@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
-#include "runtime.h"
+#include "hotreload/http.h"
+#include "hotreload/transport.h"
+#include "stage.h"
 #include "sha256.h"
 
 #define FAKE_NONCE "00112233445566778899aabbccddeeff"

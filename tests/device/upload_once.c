@@ -20,7 +20,7 @@
 
 #include "../../bench/file.h"
 #include "hotreload.h"
-#include "runtime.h"
+#include "hotreload/transport.h"
 
 struct hr_elf;
 struct hr_ld;

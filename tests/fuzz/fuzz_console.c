@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "auth.h"
-#include "console.h"
+#include "hotreload/console.h"
 #include "device.h"
 #include "fuzz.h"
 #include "sha256.h"

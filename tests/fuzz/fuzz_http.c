@@ -22,7 +22,7 @@
 #include "auth.h"
 #include "device.h"
 #include "fuzz.h"
-#include "http.h"
+#include "hotreload/http.h"
 #include "sha256.h"
 
 struct conn {

@@ -205,14 +205,6 @@ const struct hr_platform *hr_platform_get(void)
     return &platform;
 }
 
-__attribute__((noreturn)) void hr_rv32_exit(int code)
-{
-    /* sifive_test: 0x5555 passes, (code << 16) | 0x3333 fails with code. */
-    mmio_write32(VIRT_TEST, code ? (uint32_t)code << 16 | 0x3333u : 0x5555u);
-    for (;;)
-        __asm__ volatile("wfi");
-}
-
 size_t hr_rv32_stack_used(void)
 {
     const uint32_t *p = (const uint32_t *)__stack_bottom;

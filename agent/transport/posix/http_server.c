@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "hotreload/http.h"
 #include "posix.h"
-#include "rt.h"
+#include "hotreload/transport.h"
 
 #define MAX_CONNECTIONS 8
 #define IO_TIMEOUT_S 5 /* a peer silent this long is dropped */

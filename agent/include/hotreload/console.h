@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime.h"
+#include "hotreload/transport.h"
 
 #define HR_CONSOLE_LINE_MAX 256   /* longest command line */
 #define HR_CONSOLE_FRAME_MAX 256  /* longest frame payload */

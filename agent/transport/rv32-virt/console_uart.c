@@ -6,7 +6,7 @@
  * safe point (platform.c, rv_sleep_ms). */
 #include <stdint.h>
 
-#include "../../runtime/console.h"
+#include "hotreload/console.h"
 #include "rv32_virt.h"
 #include "virt.h"
 

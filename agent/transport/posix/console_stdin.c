@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "console.h"
+#include "hotreload/console.h"
 #include "posix.h"
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;

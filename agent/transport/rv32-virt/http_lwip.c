@@ -8,11 +8,11 @@
  * timeouts as on the simulated device. */
 #include <string.h>
 
-#include "../../../core/fmt.h"
-#include "../../../runtime/http.h"
-#include "../../../runtime/rt.h"
-#include "../rv32_virt.h"
-#include "../virt.h"
+#include "../../core/fmt.h"
+#include "hotreload/http.h"
+#include "hotreload/transport.h"
+#include "rv32_virt.h"
+#include "virt.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/tcp.h"
 #include "net.h"

@@ -1,15 +1,27 @@
-/* What the transports (HTTP server, serial console) ask of the runtime.
- * Every call is thread-safe: transports may run in their own threads while
- * the application runs module code. */
-#ifndef HR_RUNTIME_H
-#define HR_RUNTIME_H
+/* The public transport header: all a transport front-end (an HTTP server,
+ * a serial console, an esp_http_server handler) uses of the runtime. A
+ * front-end frames bytes and maps answers to its wire; it includes this,
+ * hotreload/http.h and hotreload/console.h, never the runtime's private
+ * headers. Every call is thread-safe: transports may run in their own
+ * threads while the application runs module code. */
+#ifndef HOTRELOAD_TRANSPORT_H
+#define HOTRELOAD_TRANSPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth.h"
 #include "hotreload.h"
+
+/* How a request's credential fared (HR1, see docs/http.md). */
+enum hr_auth_result {
+    HR_AUTH_OK,
+    HR_AUTH_MISSING,   /* no credentials: 401 */
+    HR_AUTH_MALFORMED, /* not the HR1 syntax: 401 */
+    HR_AUTH_STALE,     /* counter not above the last accepted one: 403 */
+    HR_AUTH_BAD_MAC,   /* wrong key, or anything signed was changed: 403 */
+    HR_AUTH_NO_KEY,    /* the device has no key configured: 500 */
+};
 
 /* ---- The upload session: the one path of every upload ------------------
  * begin (module, length, declared SHA-256, credential) -> write (the body,
@@ -66,26 +78,6 @@ hotreload_err_t hr_upload_finish(struct hr_upload *up, struct hr_upload_answer *
  * stored images are untouched. */
 void hr_upload_abort(struct hr_upload *up);
 
-/* ---- Below the session: staging into storage (transport.c) -------------
- * Used by the session only; tests of the transports replace them. */
-struct hr_stage;
-/* Start staging `length` bytes for `module`: TOO_LARGE over `max_size` or
- * the module's limit or the slot, BUSY while another upload stages,
- * NOT_FOUND for an unregistered module, STORAGE when the slot cannot be
- * erased. */
-hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
-                                  struct hr_stage **out, char *msg, size_t msgsize);
-hotreload_err_t hr_rt_stage_write(struct hr_stage *st, const void *data, size_t len);
-/* Every byte arrived: their SHA-256 (ARG when bytes are missing). */
-hotreload_err_t hr_rt_stage_digest(struct hr_stage *st, uint8_t sha256[32], char *msg,
-                                   size_t msgsize);
-/* Prepare the module from the staged bytes (FIRMWARE, INVALID or NOMEM with
- * the loader's message) and commit it as the newest stored image. With
- * `keep` the prepared module waits for the next reload; without, it is
- * dropped (the check alone). Ends the staging whatever the outcome. */
-hotreload_err_t hr_rt_stage_commit(struct hr_stage *st, bool keep, char *msg, size_t msgsize);
-void hr_rt_stage_abort(struct hr_stage *st);
-
 /* Ask the application to reload (or unload) `module` at its next safe point
  * (hotreload_poll / hotreload_reload) and wait up to `timeout_ms` for the
  * outcome. TIMEOUT if the application did not get there. */
@@ -109,5 +101,14 @@ bool hr_rt_counter_accept(uint64_t counter);
 
 /* Map a hotreload_err_t to a short English phrase. */
 const char *hr_rt_err_name(hotreload_err_t err);
+
+/* A line for the device's log (the platform's). */
+void hr_rt_log(const char *fmt, ...);
+/* Record an error as the last one (and log it); returns `err`. */
+hotreload_err_t hr_rt_fail(hotreload_err_t err, const char *fmt, ...);
+/* What every HTTP server's hotreload_server_start checks first (after
+ * starting the runtime): a configuration, and a key unless authentication
+ * is disabled. HOTRELOAD_OK, or the error, recorded as the last one. */
+hotreload_err_t hr_http_check_config(const hotreload_server_config_t *config);
 
 #endif

@@ -1,0 +1,81 @@
+/* The runtime's one state and what every part of it uses: start-up, the
+ * lock, the log, errors, finding a module. At the bottom of the runtime:
+ * it calls no other runtime file. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "../core/fmt.h"
+#include "rt.h"
+#include "sha256.h"
+
+struct hr_rt hr_rt;
+
+void hr_rt_start(void)
+{
+    if (hr_rt.started)
+        return;
+    hr_rt.pf = hr_platform_get();
+    uint8_t nonce[16] = {0};
+    if (!hr_rt.pf->random || hr_rt.pf->random(hr_rt.pf->ctx, nonce, sizeof nonce) != 0)
+        hr_rt_log("hotreload: WARNING: no random source; the request nonce is predictable");
+    hr_hex(nonce, sizeof nonce, hr_rt.nonce);
+    hr_rt.started = true;
+}
+
+void hr_rt_lock(void)
+{
+    hr_rt_start();
+    if (hr_rt.pf->lock)
+        hr_rt.pf->lock(hr_rt.pf->ctx);
+}
+
+void hr_rt_unlock(void)
+{
+    if (hr_rt.pf->unlock)
+        hr_rt.pf->unlock(hr_rt.pf->ctx);
+}
+
+void hr_rt_log(const char *fmt, ...)
+{
+    char line[320];
+    va_list ap;
+    va_start(ap, fmt);
+    hr_vfmt(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (hr_rt.pf && hr_rt.pf->log)
+        hr_rt.pf->log(hr_rt.pf->ctx, line);
+}
+
+hotreload_err_t hr_rt_fail(hotreload_err_t err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hr_vfmt(hr_rt.last_error, sizeof hr_rt.last_error, fmt, ap);
+    va_end(ap);
+    hr_rt_log("hotreload: %s", hr_rt.last_error);
+    return err;
+}
+
+const char *hotreload_last_error(void)
+{
+    return hr_rt.last_error;
+}
+
+struct hr_rt_module *hr_rt_find(const char *name)
+{
+    if (!name)
+        name = "main";
+    for (int i = 0; i < HR_MAX_MODULES; i++)
+        if (hr_rt.mods[i].used && strcmp(hr_rt.mods[i].name, name) == 0)
+            return &hr_rt.mods[i];
+    return NULL;
+}
+
+const char *hr_rt_err_name(hotreload_err_t err)
+{
+    static const char *const names[] = {
+        "ok", "bad argument", "out of memory", "not found", "module would not load",
+        "wrong firmware", "storage error", "constructor failed", "busy", "too large",
+        "not possible now", "timed out"};
+    return err >= 0 && (size_t)err < sizeof names / sizeof names[0] ? names[err] : "error";
+}
