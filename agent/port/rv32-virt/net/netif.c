@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/fmt.h"
-#include "rv32_virt.h"
-#include "virt.h"
+#include "../../../core/fmt.h"
+#include "../rv32_virt.h"
+#include "../virt.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../core/fmt.h"
-#include "virt.h"
+#include "../../../core/fmt.h"
+#include "../virt.h"
 #include "virtio_net.h"
 
 #define SLOTS 8
