@@ -50,6 +50,12 @@ struct hr_rt_module {
     struct hr_prepared prepared;
     /* Requests from transports, served at the application's safe point. */
     uint32_t req_ticket, done_ticket;
+    /* Transports waiting for a request; while one waits, the safe point
+     * leaves the old module's memory (its destructors run, the debugger
+     * told) in `retired` for the waiter to free: the application does not
+     * stand still for it. */
+    uint32_t waiters;
+    struct hr_module *retired;
     bool want_reload, want_unload;
     hotreload_err_t req_result;
     char req_msg[HR_MSG_MAX];
@@ -102,8 +108,11 @@ hotreload_err_t hr_rt_bring_up(struct hr_rt_module *m, struct hr_prepared *p);
 hotreload_err_t hr_rt_swap(struct hr_rt_module *m, const void *image, size_t size,
                            const uint8_t sha[32], uint32_t image_seq);
 /* Retire the running module: destructors, stubs to the unloaded handlers,
- * memory freed. */
+ * memory freed (or left to a waiting transport, see `retired`). */
 void hr_rt_retire(struct hr_rt_module *m);
+/* Take what a safe point left in m->retired (NULL: nothing), under the
+ * lock; the caller frees it once it has unlocked. */
+struct hr_module *hr_rt_take_retired(struct hr_rt_module *m);
 /* The loader's view of this device: its architecture, and the firmware's
  * symbols (if the platform can look them up). */
 enum hr_arch hr_rt_native_arch(void);

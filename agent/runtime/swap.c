@@ -34,7 +34,8 @@ static enum hr_status accept_module(void *ctx, const struct hr_module_ident *id,
                        "built for)", have, want);
     }
     p->build_id_len = id->build_id_len <= HR_FWID_MAX ? (uint32_t)id->build_id_len : 0;
-    memcpy(p->build_id, id->build_id, p->build_id_len);
+    if (p->build_id_len)
+        memcpy(p->build_id, id->build_id, p->build_id_len);
     return HR_OK;
 }
 
@@ -238,6 +239,24 @@ static void restore_running(struct hr_rt_module *m, const struct running *r)
     m->confirmed = r->confirmed;
 }
 
+/* The old module's memory: freed now, or -- while a transport waits for
+ * this reload -- left for it to free, off the application's safe point.
+ * Its destructors have run and the debugger has let go of it already. */
+static void bury(struct hr_rt_module *m, struct hr_module *old)
+{
+    if (m->waiters && !m->retired)
+        m->retired = old;
+    else
+        hr_module_free(old);
+}
+
+struct hr_module *hr_rt_take_retired(struct hr_rt_module *m)
+{
+    struct hr_module *r = m->retired;
+    m->retired = NULL;
+    return r;
+}
+
 void hr_rt_retire(struct hr_rt_module *m)
 {
     if (!m->mod)
@@ -248,7 +267,7 @@ void hr_rt_retire(struct hr_rt_module *m)
     if (run_array(m->mod, true, why, sizeof why))
         hr_rt_log("hotreload: module '%s': destructor failed: %s", m->name, why);
     hr_debug_removing(m->mod);
-    hr_module_free(m->mod);
+    bury(m, m->mod);
     m->mod = NULL;
 }
 
@@ -319,7 +338,7 @@ hotreload_err_t hr_rt_bring_up(struct hr_rt_module *m, struct hr_prepared *p)
         if (run_array(old, true, msg, sizeof msg))
             hr_rt_log("hotreload: module '%s': old destructor failed: %s", m->name, msg);
         hr_debug_removing(old); /* before the memory can be reused */
-        hr_module_free(old);
+        bury(m, old);
     }
     hr_rt_log("hotreload: module '%s' generation %u running%s%s%s", m->name, m->generation,
               m->carried[0] ? " (variables carried over: " : "", m->carried,

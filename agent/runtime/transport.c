@@ -176,22 +176,29 @@ static hotreload_err_t request(const char *module, bool unload, uint32_t timeout
         m->want_unload = true;
     else
         m->want_reload = true;
+    m->waiters++;
     hr_rt_unlock();
     uint64_t start = hr_rt.pf->now_ms(hr_rt.pf->ctx);
     for (;;) {
         hr_rt_lock();
-        if ((int32_t)(m->done_ticket - ticket) >= 0) {
+        bool done = (int32_t)(m->done_ticket - ticket) >= 0;
+        bool gone = !done && hr_rt.pf->now_ms(hr_rt.pf->ctx) - start >= timeout_ms;
+        if (done || gone) {
+            /* The old module's memory, left by the safe point for us. */
+            m->waiters--;
+            struct hr_module *old = hr_rt_take_retired(m);
             hotreload_err_t err = m->req_result;
             hr_fmt(msg, msgsize, "%s", err ? m->req_msg : "");
             uint32_t gen = m->generation;
             hr_rt_unlock();
+            hr_module_free(old);
+            if (gone)
+                break;
             if (!err)
                 hr_fmt(msg, msgsize, "module '%s' generation %u", m->name, gen);
             return err;
         }
         hr_rt_unlock();
-        if (hr_rt.pf->now_ms(hr_rt.pf->ctx) - start >= timeout_ms)
-            break;
         hr_rt.pf->sleep_ms(hr_rt.pf->ctx, 2);
     }
     hr_fmt(msg, msgsize, "the application did not reach a safe point (hotreload_poll) within "

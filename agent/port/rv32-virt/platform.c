@@ -84,7 +84,7 @@ void hr_rv32_idle(uint32_t ms)
 
 /* While a console command or an HTTP request waits for the application's
  * safe point, the poll serving it is that safe point (console_uart.c,
- * net/server.c). */
+ * agent/transport/rv32-virt/http_lwip.c). */
 int hr_rv32_at_safe_point;
 
 static void rv_sleep_ms(void *ctx, uint32_t ms)
