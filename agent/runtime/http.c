@@ -156,43 +156,74 @@ static int route(struct rd *r, struct req *q, const hotreload_server_config_t *c
     return 0;
 }
 
+/* The status JSON is only built once reading is over: it shares the memory. */
+union scratch {
+    struct rd rd;
+    char status[HR_HTTP_STATUS_MAX];
+};
+
+/* Route the request whose head is in `q` (unless reading it failed: `rep`
+ * then says why), answer, and write the log line. */
+static int respond(union scratch *u, struct req *q, const struct reply *head,
+                   const hotreload_server_config_t *config, char *summary, size_t summary_size)
+{
+    struct hr_upload_answer ans; /* its msg is every answer's sentence */
+    struct reply answer = *head, *rep = &answer;
+    const struct hr_http_conn *conn = u->rd.c;
+    memset(&ans, 0, sizeof ans);
+    if (rep->status == 200)
+        route(&u->rd, q, config, rep, &ans);
+    if (rep->status == 200 && !rep->error && q->path_len == 7 &&
+        !strncmp(q->target, "/status", 7)) {
+        size_t n = hotreload_status_json(u->status, sizeof u->status);
+        if (n < sizeof u->status) {
+            rep->raw = u->status;
+            rep->raw_len = n;
+        } else {
+            hr_fmt(ans.msg, sizeof ans.msg, "the status (%zu bytes) does not fit the HTTP "
+                   "buffer of %zu bytes (HR_HTTP_STATUS_MAX)", n, sizeof u->status);
+            hr_http_fail(rep, 500, ans.msg);
+        }
+    }
+    if (summary)
+        hr_fmt(summary, summary_size, "%s %s -> %d%s%s", q->method ? q->method : "?",
+               q->target ? q->target : "?", rep->status, rep->error ? ": " : "",
+               rep->error ? rep->error : "");
+    if (rep->status == 0)
+        return 0; /* the connection is gone */
+    return hr_http_send(conn, rep) == 0 ? rep->status : 0;
+}
+
+static void scratch_init(union scratch *u, const struct hr_http_conn *conn, struct req *q,
+                         struct reply *rep)
+{
+    memset(q, 0, sizeof *q);
+    memset(rep, 0, sizeof *rep);
+    rep->status = 200;
+    u->rd.c = conn;
+    u->rd.pos = u->rd.len = 0;
+    u->rd.last = 0;
+}
+
 int hr_http_serve(const struct hr_http_conn *conn, const hotreload_server_config_t *config,
                   char *summary, size_t summary_size)
 {
     struct req q;
     struct reply rep;
-    struct hr_upload_answer ans; /* its msg is every answer's sentence */
-    char *msg = ans.msg;
-    /* The status JSON is only built once reading is over: share the memory. */
-    union {
-        struct rd rd;
-        char status[HR_HTTP_STATUS_MAX];
-    } u;
-    memset(&q, 0, sizeof q);
-    memset(&rep, 0, sizeof rep);
-    u.rd.c = conn;
-    u.rd.pos = u.rd.len = 0;
-    u.rd.last = 0;
-    rep.status = 200;
-    memset(&ans, 0, sizeof ans);
-    if (hr_http_read_head(&u.rd, &q, &rep) == 0)
-        route(&u.rd, &q, config, &rep, &ans);
-    if (rep.status == 200 && !rep.error && q.path_len == 7 && !strncmp(q.target, "/status", 7)) {
-        size_t n = hotreload_status_json(u.status, sizeof u.status);
-        if (n < sizeof u.status) {
-            rep.raw = u.status;
-            rep.raw_len = n;
-        } else {
-            hr_fmt(msg, sizeof ans.msg, "the status (%zu bytes) does not fit the HTTP buffer "
-                   "of %zu bytes (HR_HTTP_STATUS_MAX)", n, sizeof u.status);
-            hr_http_fail(&rep, 500, msg);
-        }
-    }
-    if (summary)
-        hr_fmt(summary, summary_size, "%s %s -> %d%s%s", q.method ? q.method : "?",
-               q.target ? q.target : "?", rep.status, rep.error ? ": " : "",
-               rep.error ? rep.error : "");
-    if (rep.status == 0)
-        return 0; /* the connection is gone */
-    return hr_http_send(conn, &rep) == 0 ? rep.status : 0;
+    union scratch u;
+    scratch_init(&u, conn, &q, &rep);
+    hr_http_read_head(&u.rd, &q, &rep);
+    return respond(&u, &q, &rep, config, summary, summary_size);
+}
+
+int hr_http_serve_head(const struct hr_http_head *head, const struct hr_http_conn *conn,
+                       const hotreload_server_config_t *config, char *summary,
+                       size_t summary_size)
+{
+    struct req q;
+    struct reply rep;
+    union scratch u;
+    scratch_init(&u, conn, &q, &rep);
+    hr_http_take_head(&u.rd, head, &q, &rep);
+    return respond(&u, &q, &rep, config, summary, summary_size);
 }

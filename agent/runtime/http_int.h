@@ -54,6 +54,9 @@ int hr_http_fail(struct reply *rep, int status, const char *error);
 /* Make sure a byte is buffered; false when the peer closed or failed. */
 bool hr_http_fill(struct rd *r);
 int hr_http_read_head(struct rd *r, struct req *q, struct reply *rep);
+/* The same checks on a head another server parsed (r->line is scratch). */
+int hr_http_take_head(struct rd *r, const struct hr_http_head *h, struct req *q,
+                      struct reply *rep);
 int hr_http_parse_query(struct req *q, struct reply *rep);
 
 /* Write the whole response; 0, or < 0 if the connection failed. */

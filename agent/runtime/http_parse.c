@@ -222,6 +222,48 @@ int hr_http_read_head(struct rd *r, struct req *q, struct reply *rep)
     }
 }
 
+/* What hr_http_read_head refuses in a line: control characters. */
+static bool clean(const char *s)
+{
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+            return false;
+    return true;
+}
+
+/* The head another server parsed, put through the same checks: the request
+ * line rebuilt, then each header this agent reads, as a line. */
+int hr_http_take_head(struct rd *r, const struct hr_http_head *h, struct req *q,
+                      struct reply *rep)
+{
+    static const char *const names[] = {"Content-Length", "Transfer-Encoding", "Authorization",
+                                        "X-Hotreload-Sha256", "Expect"};
+    size_t ml = strlen(h->method), tl = strlen(h->target);
+    if (ml + tl + 10 > HR_HTTP_REQUEST_LINE_MAX)
+        return hr_http_fail(rep, 414, "request line over 256 bytes");
+    memcpy(r->line, h->method, ml);
+    r->line[ml] = ' ';
+    memcpy(r->line + ml + 1, h->target, tl);
+    memcpy(r->line + ml + 1 + tl, " HTTP/1.1", 10);
+    if (!clean(r->line))
+        return hr_http_fail(rep, 400, "malformed request: control characters in the request line");
+    int st = parse_request_line(q, r->line, ml + tl + 10, rep);
+    for (size_t i = 0; !st && i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(names[i]), room = sizeof r->line - n - 2;
+        memcpy(r->line, names[i], n);
+        memcpy(r->line + n, ": ", 2);
+        int v = h->header(h->ctx, names[i], r->line + n + 2, room);
+        if (v < 0)
+            continue;
+        if ((size_t)v >= room)
+            return hr_http_fail(rep, 431, "header line over 512 bytes");
+        if (!clean(r->line + n + 2))
+            return hr_http_fail(rep, 400, "malformed request: control characters in a header");
+        st = parse_header(q, r->line, n + 2 + (size_t)v, rep);
+    }
+    return st;
+}
+
 /* "?module=NAME" is the only query understood. */
 int hr_http_parse_query(struct req *q, struct reply *rep)
 {

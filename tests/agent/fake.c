@@ -1,9 +1,12 @@
 /* Fake runtime and in-memory connection for http_test (see fake.h). */
+#define _GNU_SOURCE /* memmem */
 #include "fake.h"
+#include "http_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct fake_rt fake;
 struct hr_stage {
@@ -197,6 +200,89 @@ static bool bad(const char *why, const struct mem_conn *c)
     return false;
 }
 
+/* A head as esp_http_server hands it over: parsed before the agent sees
+ * it. Only heads hr_http_read_head accepts are parsed; any other request
+ * goes the raw way (such a server refuses a malformed head itself). */
+struct parsed {
+    char method[64], target[300];
+    const char *headers, *end;
+    size_t head_len;
+};
+
+static bool parse_head(const char *in, size_t len, struct parsed *p)
+{
+    const char *sep = memmem(in, len, "\r\n\r\n", 4);
+    const char *eol = sep ? memmem(in, (size_t)(sep + 2 - in), "\r\n", 2) : NULL;
+    char version[16], rest[2];
+    char line[400];
+    if (!eol || (size_t)(eol - in) >= sizeof line)
+        return false;
+    memcpy(line, in, (size_t)(eol - in));
+    line[eol - in] = '\0';
+    if (sscanf(line, "%63[^ ] %299[^ ] %15[^ ]%1s", p->method, p->target, version, rest) != 3 ||
+        (strcmp(version, "HTTP/1.1") && strcmp(version, "HTTP/1.0")))
+        return false;
+    for (const char *q = eol + 2; q < sep + 2;) {
+        const char *e = memmem(q, (size_t)(sep + 2 - q), "\r\n", 2);
+        const char *colon = memchr(q, ':', (size_t)(e - q));
+        if (!colon || colon == q || memchr(q, '\r', (size_t)(e - q)))
+            return false;
+        q = e + 2;
+    }
+    p->headers = eol + 2;
+    p->end = sep + 2;
+    p->head_len = (size_t)(sep + 4 - in);
+    return true;
+}
+
+static int parsed_header(void *ctx, const char *name, char *buf, size_t size)
+{
+    const struct parsed *p = ctx;
+    size_t n = strlen(name);
+    for (const char *q = p->headers; q < p->end;) {
+        const char *e = memmem(q, (size_t)(p->end - q), "\r\n", 2);
+        if ((size_t)(e - q) > n && q[n] == ':' && !strncasecmp(q, name, n)) {
+            const char *v = q + n + 1, *ve = e;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            size_t vlen = (size_t)(ve - v);
+            if (vlen < size) {
+                memcpy(buf, v, vlen);
+                buf[vlen] = '\0';
+            }
+            return (int)vlen;
+        }
+        q = e + 2;
+    }
+    return -1;
+}
+
+bool via_parsed_head;
+int parsed_heads;
+
+static int serve_one(struct mem_conn *c, const hotreload_server_config_t *config,
+                     char *summary, size_t size)
+{
+    struct hr_http_conn conn = {c, mem_read, mem_write};
+    struct parsed p;
+    static struct rd rd;
+    struct req q;
+    struct reply rep;
+    memset(&q, 0, sizeof q);
+    memset(&rep, 0, sizeof rep);
+    rd = (struct rd){.c = &conn};
+    bool well_formed = via_parsed_head && hr_http_read_head(&rd, &q, &rep) == 0;
+    c->pos = 0;
+    if (!well_formed || !parse_head((const char *)c->in, c->in_len, &p))
+        return hr_http_serve(&conn, config, summary, size);
+    struct hr_http_head head = {&p, p.method, p.target, parsed_header};
+    c->pos = p.head_len;
+    parsed_heads++;
+    return hr_http_serve_head(&head, &conn, config, summary, size);
+}
+
 bool serve(const hotreload_server_config_t *config, const void *request, size_t len,
            size_t chunk, int end, struct resp *r)
 {
@@ -207,9 +293,8 @@ bool serve(const hotreload_server_config_t *config, const void *request, size_t 
     c.in_len = len;
     c.chunk = chunk ? chunk : 100000;
     c.end = end;
-    struct hr_http_conn conn = {&c, mem_read, mem_write};
     char summary[512];
-    int st = hr_http_serve(&conn, config, summary, sizeof summary);
+    int st = serve_one(&c, config, summary, sizeof summary);
     if (fake.live)
         return bad("an upload was left open", &c);
     const char *p = c.out, *endp = c.out + c.out_len;

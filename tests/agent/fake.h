@@ -55,12 +55,16 @@ struct resp {
     size_t body_len;
 };
 
-/* Serve `req` through a mem_conn. Returns false (and prints why) if the
+/* Serve `req` through a mem_conn (see via_parsed_head). Returns false (and prints why) if the
  * answer breaks a rule: status line, Content-Type, Connection: close,
  * Content-Length equal to the body, body valid JSON with "ok" matching. */
 bool serve(const hotreload_server_config_t *config, const void *request, size_t len,
            size_t chunk, int end, struct resp *r);
 bool json_valid(const char *s, size_t len);
+/* serve() hands well-formed heads to hr_http_serve_head, parsed as
+ * esp_http_server would, instead of the raw bytes to hr_http_serve. */
+extern bool via_parsed_head;
+extern int parsed_heads; /* how many went that way */
 
 /* http_test's harness (harness.c). */
 extern int failures, checks;

@@ -1,6 +1,7 @@
 /* The HTTP/1.1 endpoints of the agent (see docs/http.md), independent of
- * the transport: the posix server, lwIP or an esp_http_server-like stack
- * hands each accepted connection to hr_http_serve.
+ * the transport: the posix server and lwIP hand each accepted connection to
+ * hr_http_serve; a server that parses heads itself (esp_http_server) hands
+ * each request to hr_http_serve_head.
  *
  * One request per connection (every answer says Connection: close). The
  * parser is strict and bounded: no allocation, about 4.5 KiB of stack, the
@@ -35,6 +36,25 @@ struct hr_http_conn {
  * log, e.g. "POST /upload -> 200". */
 int hr_http_serve(const struct hr_http_conn *conn, const hotreload_server_config_t *config,
                   char *summary, size_t summary_size);
+
+/* A request whose head another HTTP server has read and parsed
+ * (esp_http_server): method, target, and its header values on demand. */
+struct hr_http_head {
+    void *ctx;
+    const char *method;          /* "GET", "POST", ... */
+    const char *target;          /* "/upload?module=greet" */
+    /* The value of header `name` (any case), NUL-terminated, into buf: its
+     * length; -1 when the request has no such header; `size` or more when
+     * the value does not fit. */
+    int (*header)(void *ctx, const char *name, char *buf, size_t size);
+};
+
+/* Serve a request whose head is already parsed, with the same checks,
+ * routes, limits and answers as hr_http_serve: `conn` reads the body and
+ * writes the whole answer (status line and headers included). */
+int hr_http_serve_head(const struct hr_http_head *head, const struct hr_http_conn *conn,
+                       const hotreload_server_config_t *config, char *summary,
+                       size_t summary_size);
 
 /* Answer `status` with {"ok":false,"error":message} without reading the
  * request (e.g. 503 when a server has too many connections). */
