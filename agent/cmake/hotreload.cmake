@@ -91,7 +91,12 @@ function(hotreload_add_module)
     message(FATAL_ERROR "hotreload_add_module: NAME and SOURCES are required")
   endif()
   set(name ${M_NAME})
-  set(gen ${CMAKE_CURRENT_BINARY_DIR}/modules)
+  # Where hotd looks (BUILD/modules) when the module is declared at the top.
+  if(HOTRELOAD_MODULES_DIR)
+    set(gen ${HOTRELOAD_MODULES_DIR})
+  else()
+    set(gen ${CMAKE_CURRENT_BINARY_DIR}/modules)
+  endif()
   file(MAKE_DIRECTORY ${gen})
   _hotreload_arch(arch)
   _hotreload_hotd(hotd hotd_dep)
@@ -174,7 +179,6 @@ function(hotreload_link_firmware fw)
   endif()
   enable_language(ASM)
   _hotreload_key(key_c)
-  _hotreload_hotd(hotd hotd_dep)
   target_sources(${fw} PRIVATE ${key_c})
   target_link_libraries(${fw} PRIVATE hotreload_${F_PORT})
   target_link_options(${fw} PRIVATE -Wl,--build-id=sha1)
@@ -189,30 +193,39 @@ function(hotreload_link_firmware fw)
   endif()
   foreach(name ${F_MODULES})
     get_target_property(gen ${name} HOTRELOAD_GEN)
-    file(MAKE_DIRECTORY ${gen}/${name}.abi.d)
     target_sources(${fw} PRIVATE ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c)
     target_include_directories(${fw} PRIVATE ${HOTRELOAD_ROOT}/agent/include)
     target_link_options(${fw} PRIVATE ${gen}/${name}_imports.ld)
     set_property(TARGET ${fw} APPEND PROPERTY LINK_DEPENDS ${gen}/${name}_imports.ld)
     add_dependencies(${fw} ${name}_stubs)
 
-    # Bind the module to this firmware: its build-id goes in .hotreload.fwid
-    # (hotd bind); the upload image is the same without debug info.
-    add_custom_command(OUTPUT ${gen}/${name}.debug.o ${gen}/${name}.img
-      COMMAND ${hotd} bind ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
-              -o ${gen}/${name}.debug.o ${bind_opts}
-      COMMAND ${CMAKE_OBJCOPY} --strip-debug ${gen}/${name}.debug.o ${gen}/${name}.img
-      DEPENDS ${gen}/${name}.o $<TARGET_FILE:${fw}> ${hotd_dep}
-      VERBATIM
-      COMMENT "Binding module ${name} to ${fw}")
-    add_custom_target(${name}_image ALL DEPENDS ${gen}/${name}.img)
-    # The interface this firmware was built against, kept per firmware
-    # build-id: hotd refuses to push a module whose interface differs from
-    # the one the device's firmware expects.
-    add_custom_command(TARGET ${fw} POST_BUILD
-      COMMAND ${hotd} abi record ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
-              --dir ${gen}/${name}.abi.d
-      VERBATIM)
-    add_dependencies(${name}_image ${fw})
+    _hotreload_bind_module(${fw} ${name} "${bind_opts}")
   endforeach()
+endfunction()
+
+# Bind module `name` to firmware target `fw` (hotd bind): NAME.debug.o and
+# NAME.img, built by NAME_image; and record the module's interface for
+# that firmware's build-id after each link of `fw`.
+function(_hotreload_bind_module fw name bind_opts)
+  _hotreload_hotd(hotd hotd_dep)
+  get_target_property(gen ${name} HOTRELOAD_GEN)
+  file(MAKE_DIRECTORY ${gen}/${name}.abi.d)
+  # Bind the module to this firmware: its build-id goes in .hotreload.fwid
+  # (hotd bind); the upload image is the same without debug info.
+  add_custom_command(OUTPUT ${gen}/${name}.debug.o ${gen}/${name}.img
+    COMMAND ${hotd} bind ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
+            -o ${gen}/${name}.debug.o ${bind_opts}
+    COMMAND ${CMAKE_OBJCOPY} --strip-debug ${gen}/${name}.debug.o ${gen}/${name}.img
+    DEPENDS ${gen}/${name}.o $<TARGET_FILE:${fw}> ${hotd_dep}
+    VERBATIM
+    COMMENT "Binding module ${name} to ${fw}")
+  add_custom_target(${name}_image ALL DEPENDS ${gen}/${name}.img)
+  # The interface this firmware was built against, kept per firmware
+  # build-id: hotd refuses to push a module whose interface differs from
+  # the one the device's firmware expects.
+  add_custom_command(TARGET ${fw} POST_BUILD
+    COMMAND ${hotd} abi record ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
+            --dir ${gen}/${name}.abi.d
+    VERBATIM)
+  add_dependencies(${name}_image ${fw})
 endfunction()

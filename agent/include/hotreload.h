@@ -14,7 +14,15 @@
 extern "C" {
 #endif
 
+#ifdef ESP_PLATFORM
+/* ESP-IDF: settings from Kconfig (idf.py menuconfig > Hot reload); errors
+ * are esp_err_t (ESP_OK is HOTRELOAD_OK, the others below). */
+#include "esp_err.h"
+#include "sdkconfig.h"
+typedef esp_err_t hotreload_err_t;
+#else
 typedef int hotreload_err_t;
+#endif
 #define HOTRELOAD_OK 0
 #define HOTRELOAD_ERR_ARG 1        /* bad argument */
 #define HOTRELOAD_ERR_NOMEM 2      /* out of memory */
@@ -59,11 +67,21 @@ typedef struct {
     size_t max_module_size;      /* uploads above this are refused */
 } hotreload_config_t;
 
+#ifdef ESP_PLATFORM
+/* Every reloadable component of the build (module NULL). */
+#define HOTRELOAD_CONFIG_DEFAULT()                                                             \
+    {                                                                                          \
+        .module = NULL, .partition = CONFIG_HOTRELOAD_PARTITION_LABEL, .symtab = NULL,         \
+        .confirm_after_ms = CONFIG_HOTRELOAD_CONFIRM_AFTER_MS,                                 \
+        .max_module_size = CONFIG_HOTRELOAD_MAX_MODULE_SIZE                                    \
+    }
+#else
 #define HOTRELOAD_CONFIG_DEFAULT()                                                             \
     {                                                                                          \
         .module = "main", .partition = "hotreload", .symtab = NULL,                            \
         .confirm_after_ms = 5000, .max_module_size = 128 * 1024                                \
     }
+#endif
 
 /* Register the module and load its last good stored image. Returns
  * HOTRELOAD_ERR_NOT_FOUND when nothing is stored (the module stays
@@ -72,6 +90,14 @@ hotreload_err_t hotreload_load(const hotreload_config_t *config);
 /* Load (or replace) the module from an ELF image in memory. */
 hotreload_err_t hotreload_load_from_buffer(const hotreload_config_t *config, const void *elf,
                                            size_t size);
+/* Declares a module the build made (code generated for each reloadable
+ * ESP-IDF component calls it before main). Once any is declared, a config
+ * whose `module` is NULL means every declared module: hotreload_load,
+ * hotreload_reload and hotreload_unload act on each; module NAME keeps its
+ * images in partition "<partition>_NAME" when there is one, else in
+ * "<partition>". */
+void hotreload_register_build_module(const char *name, const struct hotreload_symtab *symtab);
+
 /* Replace the running module with the stored one. The new module is loaded,
  * relocated, synced and constructed first; only then: pre-hooks, switch,
  * post-hooks, old module's destructors, old module freed. On any error
@@ -119,12 +145,26 @@ typedef struct {
     uint32_t reload_timeout_ms;  /* upload-and-reload waits this long for a safe point */
 } hotreload_server_config_t;
 
+#ifdef ESP_PLATFORM
+/* The build's key (BUILD/hotreload.key, compiled in by the component). */
+extern const uint8_t hotreload_auth_key[32];
+/* esp_http_server listens on every interface: bind_address is not used. */
+#define HOTRELOAD_SERVER_CONFIG_DEFAULT()                                                      \
+    {                                                                                          \
+        .port = CONFIG_HOTRELOAD_SERVER_PORT, .bind_address = NULL,                            \
+        .partition = CONFIG_HOTRELOAD_PARTITION_LABEL,                                         \
+        .max_module_size = CONFIG_HOTRELOAD_MAX_MODULE_SIZE, .auth_key = hotreload_auth_key,   \
+        .auth_key_len = sizeof hotreload_auth_key, .auth_disabled = false,                     \
+        .reload_timeout_ms = CONFIG_HOTRELOAD_RELOAD_TIMEOUT_MS                                \
+    }
+#else
 #define HOTRELOAD_SERVER_CONFIG_DEFAULT()                                                      \
     {                                                                                          \
         .port = 8080, .bind_address = "127.0.0.1", .partition = "hotreload",                   \
         .max_module_size = 128 * 1024, .auth_key = NULL, .auth_key_len = 0,                  \
         .auth_disabled = false, .reload_timeout_ms = 10000                                     \
     }
+#endif
 
 hotreload_err_t hotreload_server_start(const hotreload_server_config_t *config);
 hotreload_err_t hotreload_server_stop(void);

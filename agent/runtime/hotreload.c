@@ -25,6 +25,14 @@ hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_mo
         return hr_rt_fail(HOTRELOAD_ERR_ARG, "module or partition name longer than %d bytes",
                           HR_NAME_MAX - 1);
     struct hr_rt_module *m = hr_rt_find(name);
+    const char *partition = config->partition ? config->partition : "hotreload";
+    for (int i = 0; i < HR_MAX_MODULES && !m; i++)
+        if (hr_rt.mods[i].used && strcmp(hr_rt.mods[i].partition, partition) == 0)
+            return hr_rt_fail(HOTRELOAD_ERR_ARG, "modules '%s' and '%s' cannot share the "
+                              "partition '%s': give '%s' a partition of its own (ESP-IDF: add "
+                              "'%s_%s' to partitions.csv; labels have at most 16 characters)",
+                              hr_rt.mods[i].name, name, partition,
+                              name, partition, name);
     if (!m) {
         for (int i = 0; i < HR_MAX_MODULES && !m; i++)
             if (!hr_rt.mods[i].used)
@@ -35,7 +43,7 @@ hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_mo
         memset(m, 0, sizeof *m);
         m->used = true;
         copy_name(m->name, name);
-        copy_name(m->partition, config->partition ? config->partition : "hotreload");
+        copy_name(m->partition, partition);
         m->symtab = config->symtab;
         m->confirm_after_ms = config->confirm_after_ms;
         m->max_size = config->max_module_size ? config->max_module_size : 128 * 1024;
@@ -89,8 +97,11 @@ static hotreload_err_t load_boot(struct hr_rt_module *m)
 hotreload_err_t hotreload_load(const hotreload_config_t *config)
 {
     struct hr_rt_module *m;
+    hotreload_err_t err;
+    if (hr_rt_each_built(config, hotreload_load, &err))
+        return err;
     hr_rt_lock();
-    hotreload_err_t err = hr_rt_register(config, &m);
+    err = hr_rt_register(config, &m);
     if (err == HOTRELOAD_OK)
         err = load_boot(m);
     hr_rt_unlock();
@@ -162,8 +173,29 @@ static void answer(struct hr_rt_module *m, hotreload_err_t err)
     m->want_reload = m->want_unload = false;
 }
 
+/* A reload was asked for, or a stored image is newer than the running one. */
+static bool has_update(struct hr_rt_module *m)
+{
+    const struct hr_image *img = m->has_store ? hr_store_newest(&m->store) : NULL;
+    return m->want_reload || (img && img->seq > m->image_seq && img->state != HR_IMAGE_BAD);
+}
+
+/* hotreload_reload of every module: those with nothing new are left alone,
+ * quietly (NOT_FOUND counts only when no module had anything new). */
+static hotreload_err_t reload_if_new(const hotreload_config_t *config)
+{
+    hr_rt_lock();
+    struct hr_rt_module *m = hr_rt_find(config->module);
+    bool skip = m && !has_update(m);
+    hr_rt_unlock();
+    return skip ? HOTRELOAD_ERR_NOT_FOUND : hotreload_reload(config);
+}
+
 hotreload_err_t hotreload_reload(const hotreload_config_t *config)
 {
+    hotreload_err_t all;
+    if (hr_rt_each_built(config, reload_if_new, &all))
+        return all;
     hr_rt_lock();
     struct hr_rt_module *m = hr_rt_find(config ? config->module : NULL);
     hotreload_err_t err = m ? hr_rt_reload_stored(m)
@@ -177,6 +209,9 @@ hotreload_err_t hotreload_reload(const hotreload_config_t *config)
 
 hotreload_err_t hotreload_unload(const hotreload_config_t *config)
 {
+    hotreload_err_t all;
+    if (hr_rt_each_built(config, hotreload_unload, &all))
+        return all;
     hr_rt_lock();
     struct hr_rt_module *m = hr_rt_find(config ? config->module : NULL);
     hotreload_err_t err = HOTRELOAD_OK;
@@ -261,9 +296,7 @@ bool hotreload_update_available(void)
         if (!m->used)
             continue;
         auto_confirm(m);
-        const struct hr_image *img = m->has_store ? hr_store_newest(&m->store) : NULL;
-        if (m->want_reload || m->want_unload || (img && img->seq > m->image_seq &&
-                                                 img->state != HR_IMAGE_BAD))
+        if (m->want_unload || has_update(m))
             any = true;
     }
     hr_rt_unlock();

@@ -88,6 +88,10 @@ void hr_rt_lock(void);
 void hr_rt_unlock(void);
 
 struct hr_rt_module *hr_rt_find(const char *name);
+/* A config naming no module, when the build registered modules (built.c):
+ * fn(config of each), *result the first error; true when done so. */
+bool hr_rt_each_built(const hotreload_config_t *config,
+                      hotreload_err_t (*fn)(const hotreload_config_t *), hotreload_err_t *result);
 /* Find or register the module of `config`. */
 hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_module **out);
 

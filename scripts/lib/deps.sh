@@ -12,6 +12,10 @@ HOTRELOAD_PACKAGES=(
   qemu-system-misc gdb-multiarch
   # fuzzing (libFuzzer) with clang
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  # ESP-IDF's build (tests/esp-idf; the list of ../shared/esp-idf/README.md)
+  python3-click python3-rich python3-rich-click python3-serial python3-packaging
+  python3-pyparsing python3-yaml python3-psutil python3-typing-extensions
+  libbsd-dev libmbedtls-dev picolibc-riscv64-unknown-elf liblwip-dev
 )
 
 # Install whichever of the given packages are missing; silent when none are.

@@ -3,7 +3,9 @@
  * within reach of the firmware's code (x86-64 PC32), written while
  * read-write and then made read-execute, never both; a trap guard; the
  * program's build-id; its exported symbols. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <link.h>
 #include <setjmp.h>

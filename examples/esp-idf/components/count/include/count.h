@@ -1,0 +1,3 @@
+#pragma once
+/* Reloadable (components/count): the count survives reloads. */
+int count_next(void);
