@@ -29,6 +29,9 @@ def find_idf(source):
         # the linux target (it has no submodules).
         env["PYTHONPATH"] = os.path.join(shared, "py")
         env["HOTRELOAD_IDF_EXTRA_COMPONENT_DIRS"] = os.path.join(shared, "host-components")
+        # What its env.sh sets for idf.py.
+        env["IDF_PYTHON_ENV_PATH"] = os.path.join(shared, "idf-env", "python-env")
+        env["IDF_TOOLS_PATH"] = os.path.join(shared, "idf-env", "tools")
     if not idf or not os.path.isfile(os.path.join(idf, "tools", "cmake", "project.cmake")):
         print("SKIP: no ESP-IDF: set IDF_PATH, or put the test tree in ../shared/esp-idf "
               "beside the checkout", flush=True)
@@ -36,6 +39,14 @@ def find_idf(source):
     env["IDF_PATH"] = idf
     env.pop("MAKEFLAGS", None)
     return idf, env
+
+
+def idf_py(env):
+    """The command that runs idf.py: ESP-IDF's own Python environment's
+    interpreter when there is one (as idf.py itself expects)."""
+    venv = env.get("IDF_PYTHON_ENV_PATH")
+    python = os.path.join(venv, "bin", "python") if venv else "python3"
+    return [python, os.path.join(env["IDF_PATH"], "tools", "idf.py")]
 
 
 def copy_example(source, dst):
@@ -86,10 +97,14 @@ class App:
         self.proc = subprocess.Popen([elf], env=e, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.lines = hrtest.Lines(self.proc.stdout, alive=lambda: self.proc.poll() is None)
-        _, m = self.lines.expect(r"emulated flash: (\S+)")
-        self.flash = m.group(1)
-        self.lines.expect(r"hotreload server running on port")
         self.url = f"http://127.0.0.1:{self.port}"
+        try:
+            _, m = self.lines.expect(r"emulated flash: (\S+)")
+            self.flash = m.group(1)
+            self.lines.expect(r"hotreload server running on port")
+        except AssertionError:
+            self.stop()
+            raise
 
     def stop(self):
         return hrtest.stop(self.proc, signal.SIGTERM)
