@@ -1,13 +1,18 @@
-/* hotd build-id: the GNU build-id of an ELF file (the firmware's identity,
- * which every module built for it carries in its .hotreload.fwid section). */
+/* hotd build-id: the firmware's identity, which every module built for it
+ * carries in its .hotreload.fwid section: the GNU build-id of its ELF file,
+ * or for an ESP-IDF chip app (which links no build-id note) the SHA-256 of
+ * the ELF file, which ESP-IDF stores in the app as app_elf_sha256. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../agent/runtime/sha256.h"
 #include "hotd.h"
 #include "options.h"
 
@@ -24,8 +29,38 @@ static const struct hotd_cmd command = {
     .usage = "usage: hotd build-id FILE [-o OUT]\n"
              "\n"
              "Print the GNU build-id of FILE in hex, or with -o write its raw bytes to OUT\n"
-             "(the contents of a module's .hotreload.fwid section).\n",
+             "(the contents of a module's .hotreload.fwid section). An ESP-IDF chip app has\n"
+             "none: its identity is the SHA-256 of the ELF file (esp_app_get_elf_sha256).\n",
 };
+
+/* An ESP-IDF app: its description section (esp_app_desc). */
+static bool is_esp_idf_app(Elf *elf)
+{
+    size_t shstrndx;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return false;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr sh;
+        const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+        if (name && !strcmp(name, ".flash.appdesc"))
+            return true;
+    }
+    return false;
+}
+
+/* What esp_app_get_elf_sha256() answers on the chip. */
+static int elf_sha256(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,
+                      size_t msgsize)
+{
+    char *data;
+    size_t n;
+    if (cap < 32 || hotd_read_file(path, &data, &n, msg, msgsize) != 0)
+        return -1;
+    hr_sha256(data, n, id);
+    free(data);
+    *len = 32;
+    return 0;
+}
 
 int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,
                        size_t msgsize)
@@ -58,10 +93,11 @@ int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *
     }
     if (!elf)
         snprintf(msg, msgsize, "%s: not an ELF file", path);
+    bool esp = rc != 0 && elf && is_esp_idf_app(elf);
     if (elf)
         elf_end(elf);
     close(fd);
-    return rc;
+    return esp ? elf_sha256(path, id, cap, len, msg, msgsize) : rc;
 }
 
 int cmd_build_id(int argc, char **argv)

@@ -157,6 +157,8 @@ function(_hotreload_idf_bind name)
   if(CONFIG_IDF_TARGET_LINUX)
     _hotreload_bind_module(${elf} ${name} "")
   else()
-    _hotreload_bind_module(${elf} ${name} "--absolute;--firmware-id;elf-sha256")
+    # Imports at the app's addresses; its identity is the ELF's SHA-256
+    # (hotd build-id), which the chip reports as esp_app_get_elf_sha256().
+    _hotreload_bind_module(${elf} ${name} "--absolute")
   endif()
 endfunction()

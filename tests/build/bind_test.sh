@@ -34,5 +34,15 @@ printf 'SECTIONS { .text 0x42000000 : { *(.text) } }\nprintf = 0x40001234;\n' >f
 $cc $flags -nostdlib -Wl,--build-id -T fw2.ld start.c -o fw2.elf
 check '! "$hotd" bind mod.o --firmware fw2.elf -o x.o --absolute 2>err && grep -q "fw_ticks" err' \
       "a missing firmware symbol is not named"
+# An ESP-IDF chip app links no build-id note: its identity is the SHA-256 of
+# its ELF file, which ESP-IDF stores in the app (esp_app_get_elf_sha256).
+printf 'SECTIONS { .text 0x42000000 : { *(.text) } .flash.appdesc : { *(.appdesc) } }\n' >esp.ld
+printf 'void _start(void) {}\n__attribute__((section(".appdesc"))) const int desc = 1;\n' >esp.c
+$cc $flags -nostdlib -Wl,--build-id=none -T esp.ld esp.c -o esp.elf
+check '[ "$("$hotd" build-id esp.elf)" = "$(sha256sum esp.elf | cut -d" " -f1)" ]' \
+      "an ESP-IDF app's identity is not the SHA-256 of its ELF file"
+$cc $flags -nostdlib -Wl,--build-id=none -T fw.ld start.c -o noid.elf
+check '! "$hotd" build-id noid.elf 2>err && grep -q "no GNU build-id" err' \
+      "a firmware without a build-id is not refused with a reason"
 echo "bind_test: $passes passed, $fails failed"
 [ $fails = 0 ]
