@@ -79,6 +79,25 @@ def refusals(app, url, dev):
           "v2 stopped running after the refused uploads")
 
 
+def count_alone(hotd, app, env, dev):
+    """count reloaded on its own: its new step shows, its total goes on, and
+    greet is not reloaded."""
+    edit(os.path.join(app, "components", "count", "count.c"), "total += 1;", "total += 1000;")
+    rc, out = idfapp.build(app, env, "count_image")
+    check(rc == 0, "count rebuild: " + out[-2000:])
+    n = dev.lines.mark()
+    _, m = dev.lines.expect(r"count: (\d+)$", after=n)
+    before = int(m.group(1))
+    n = dev.lines.mark()
+    rc, out, err = push(hotd, app, dev.url, "count")
+    check(rc == 0, f"push count: {out} {err}")
+    _, m = dev.lines.expect(r"greet: hello from greet v2 \| count: (\d{4,})", after=n)
+    after = int(m.group(1))
+    check(before < after < before + 3000, f"count after its own reload: {before} -> {after}")
+    check(not dev.lines.saw(r"module 'greet' generation", after=n),
+          "greet was reloaded with count")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--source", required=True)
@@ -127,6 +146,7 @@ def main():
                  "{ *(volatile int *)16 = 1; }\n\n", "")
             idfapp.build(app, env, "greet_image")
 
+            count_alone(a.hotd, app, env, dev)
             refusals(app, dev.url, dev)
             time.sleep(2.5)  # past confirm_after_ms (2 s, sdkconfig.defaults)
             dev.lines.expect(r"greet: hello")  # a safe point passed: confirmed
