@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hotd.h"
+#include "hotreload/version.h"
 
 static const struct {
     const char *name;
@@ -22,7 +23,7 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: hotd COMMAND [OPTIONS]\n\ncommands:\n");
+    fprintf(f, "usage: hotd COMMAND [OPTIONS]\n       hotd --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'hotd COMMAND --help' describes a command. A variable a command reads\n"
@@ -38,6 +39,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("hotd %s\n", HOTRELOAD_VERSION);
         return 0;
     }
     /* `hotd --watch` is the spelling the docs use; the same as `hotd watch`. */

@@ -103,7 +103,8 @@ int hotd_status_show(const char *url, const char *text)
         json_free(doc);
         return 1;
     }
-    printf("device    %s\nfirmware  %s\n", url, str_or(doc, "firmware", "?"));
+    printf("device    %s (hotreload %s)\nfirmware  %s\n", url, str_or(doc, "version", "?"),
+           str_or(doc, "firmware", "?"));
     const char *err = str_or(doc, "last_error", "");
     if (*err) {
         printf("last error: ");

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../core/fmt.h"
+#include "hotreload/version.h"
 #include "rt.h"
 #include "sha256.h"
 
@@ -143,7 +144,7 @@ size_t hotreload_status_json(char *buf, size_t size)
     hr_rt_lock();
     const uint8_t *fwid = NULL;
     size_t fwlen = hr_rt.pf->firmware_id ? hr_rt.pf->firmware_id(hr_rt.pf->ctx, &fwid) : 0;
-    hr_json_raw(&j, "{\"ok\":true,\"firmware\":");
+    hr_json_raw(&j, "{\"ok\":true,\"version\":\"" HOTRELOAD_VERSION "\",\"firmware\":");
     hr_json_hex(&j, fwid, fwlen);
     hr_json_raw(&j, ",\"nonce\":");
     hr_json_str(&j, hr_rt.nonce);
