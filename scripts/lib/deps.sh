@@ -1,9 +1,15 @@
 # Debian packages the build and the tests need, and an idempotent installer.
 # Sourced by scripts/test and scripts/demo.
 
-HOTRELOAD_PACKAGES=(
+# What scripts/demo needs: the simulated device, hotd, a build.
+HOTRELOAD_DEMO_PACKAGES=(
   gcc libc6-dev make cmake ninja-build pkg-config
   libelf-dev libdw-dev libcurl4-openssl-dev libreadline-dev
+)
+
+# What scripts/test needs: the demo's, and every toolchain and tool the tests use.
+HOTRELOAD_PACKAGES=(
+  "${HOTRELOAD_DEMO_PACKAGES[@]}"
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-xtensa-lx106 binutils-xtensa-lx106
   python3 python3-pyelftools
