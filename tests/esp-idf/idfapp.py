@@ -18,11 +18,16 @@ import hrtest  # noqa: E402
 SKIP = 77
 
 
+def shared_tree(source):
+    """The test tree beside the checkout (its esp-idf/, py/, tools/), present or not."""
+    return os.path.normpath(os.path.join(source, "..", "shared", "esp-idf"))
+
+
 def find_idf(source):
     """(IDF_PATH, environment for ESP-IDF's build) or exit 77 with why."""
     env = dict(os.environ, IDF_COMPONENT_MANAGER="0")
     idf = os.environ.get("IDF_PATH")
-    shared = os.path.normpath(os.path.join(source, "..", "shared", "esp-idf"))
+    shared = shared_tree(source)
     if not idf and os.path.isdir(os.path.join(shared, "esp-idf")):
         idf = os.path.join(shared, "esp-idf")
         # The trimmed tree: its Python stand-ins, and its mbedtls stand-in for
@@ -53,7 +58,8 @@ def copy_example(source, dst):
     """examples/esp-idf copied to dst (tests edit its sources)."""
     app = os.path.join(dst, "app")
     shutil.copytree(os.path.join(source, "examples", "esp-idf"), app,
-                    ignore=shutil.ignore_patterns("build", "sdkconfig", "sdkconfig.old"))
+                    ignore=shutil.ignore_patterns("build", "build-*", "sdkconfig",
+                                                  "sdkconfig.old"))
     return app
 
 
@@ -64,11 +70,11 @@ def run(cmd, env, cwd=None, timeout=600):
     return r.returncode, r.stdout
 
 
-def configure(app, env, source, hotd=None, extra=()):
-    """ESP-IDF's CMake configure of `app` for the linux target (plain CMake, as
-    the test tree's README shows); hotd given: no host build of it."""
-    cmd = ["cmake", "-S", app, "-B", os.path.join(app, "build"), "-G", "Ninja",
-           "-DIDF_TARGET=linux", "-DPYTHON=/usr/bin/python3", "-DPYTHON_DEPS_CHECKED=1",
+def configure(app, env, source, hotd=None, extra=(), target="linux", build="build"):
+    """ESP-IDF's CMake configure of `app` for `target` into app/`build` (plain
+    CMake, as the test tree's README shows); hotd given: no host build of it."""
+    cmd = ["cmake", "-S", app, "-B", os.path.join(app, build), "-G", "Ninja",
+           "-DIDF_TARGET=" + target, "-DPYTHON=/usr/bin/python3", "-DPYTHON_DEPS_CHECKED=1",
            "-DHOTRELOAD_DIR=" + source, *extra]
     if hotd:
         cmd.append("-DHOTRELOAD_HOTD=" + hotd)
