@@ -84,9 +84,9 @@ endfunction()
 function(_hotreload_component)
   set(args ${ARGV})
   list(REMOVE_ITEM args RELOADABLE)
-  cmake_parse_arguments(R "WHOLE_ARCHIVE" ""
-    "SRCS;SRC_DIRS;EXCLUDE_SRCS;INCLUDE_DIRS;PRIV_INCLUDE_DIRS;REQUIRES;PRIV_REQUIRES;LDFRAGMENTS;EMBED_FILES;EMBED_TXTFILES;KCONFIG;KCONFIG_PROJBUILD"
-    ${args})
+  set(lists SRCS SRC_DIRS EXCLUDE_SRCS INCLUDE_DIRS PRIV_INCLUDE_DIRS REQUIRES PRIV_REQUIRES
+      LDFRAGMENTS EMBED_FILES EMBED_TXTFILES KCONFIG KCONFIG_PROJBUILD)
+  cmake_parse_arguments(R "WHOLE_ARCHIVE" "" "${lists}" ${args})
   if(R_EMBED_FILES OR R_EMBED_TXTFILES OR R_LDFRAGMENTS)
     message(FATAL_ERROR "hotreload: component ${COMPONENT_NAME} is reloadable: EMBED_FILES, "
             "EMBED_TXTFILES and LDFRAGMENTS are not supported in a module; move them to a "
