@@ -6,14 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "build.h"
 #include "client.h"
 #include "deliver.h"
 #include "hotd.h"
 #include "options.h"
 #include "serial.h"
 
-enum { BUILD, URL, SERIAL, BAUD, NAME, NO_RELOAD, QUIET, JSON };
+enum { BUILD, URL, SERIAL, BAUD, NAME, NO_RELOAD, NO_BUILD, QUIET, JSON };
 static const struct hotd_opt options[] = {
     [BUILD] = {"build", 0, "DIR", "the build directory (default: $HOTRELOAD_BUILD,\n"
                                   "else ./build)"},
@@ -30,6 +32,8 @@ static const struct hotd_opt options[] = {
                                  "file name without its extension)"},
     [NO_RELOAD] = {"no-reload", 0, NULL, "store only; the device loads it at its next\n"
                                          "start or reload"},
+    [NO_BUILD] = {"no-build", 0, NULL, "push the image as it is, without building it first\n"
+                                       "(it may be older than its sources)"},
     [QUIET] = {"quiet", 'q', NULL, "print nothing when every device succeeded"},
     [JSON] = {"json", 0, NULL, "one JSON object per device, in an array, on stdout"},
     {0},
@@ -41,11 +45,12 @@ static const struct hotd_cmd command = {
     .opts = options,
     .usage =
     "usage: hotd push [MODULE] [--build DIR] [--url URL]... [--name NAME]\n"
-    "                 [--no-reload] [--quiet] [--json]\n"
+    "                 [--no-reload] [--no-build] [--quiet] [--json]\n"
     "       hotd push [MODULE] --serial DEV|tcp:HOST:PORT [--baud N] [...]\n"
     "\n"
-    "Upload a built module and reload it on the device(s), signed with the build's\n"
-    "key (DIR/hotreload.key).\n"
+    "Build a module (cmake --build DIR --target MODULE_image, as hotd watch does),\n"
+    "then upload it and reload it on the device(s), signed with the build's key\n"
+    "(DIR/hotreload.key). A failed build pushes nothing.\n"
     "\n"
     "  MODULE  a module name (DIR/modules/MODULE.img) or an image file;\n"
     "          default: the only DIR/modules/*.img\n",
@@ -58,7 +63,7 @@ struct push_args {
     const char *build, *module, *name, *serial, *urls[HOTD_MAX_URLS];
     size_t nurls;
     unsigned baud;
-    bool reload, quiet, json;
+    bool reload, build_first, quiet, json;
 };
 
 /* argv into p, the devices completed from the environment: HOTD_ARGS_END,
@@ -67,7 +72,7 @@ static int parse(int argc, char **argv, struct push_args *p)
 {
     struct hotd_args a = {.cmd = &command};
     unsigned long long baud = 0;
-    *p = (struct push_args){.baud = HOTD_SERIAL_BAUD, .reload = true};
+    *p = (struct push_args){.baud = HOTD_SERIAL_BAUD, .reload = true, .build_first = true};
     for (int o, bad = 0; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
         switch (o) {
         case BUILD: p->build = a.value; break;
@@ -79,6 +84,7 @@ static int parse(int argc, char **argv, struct push_args *p)
             break;
         case NAME: p->name = a.value; break;
         case NO_RELOAD: p->reload = false; break;
+        case NO_BUILD: p->build_first = false; break;
         case QUIET: p->quiet = true; break;
         case JSON: p->json = true; break;
         default: return o;
@@ -195,6 +201,7 @@ static int find_module(struct push_args *p, char *path, size_t size, char *name,
     } else if (strchr(p->module, '/') || has_suffix(p->module, ".img") ||
                has_suffix(p->module, ".o")) {
         snprintf(path, size, "%s", p->module);
+        p->build_first = false; /* a file: no build knows how to make it */
     } else {
         snprintf(path, size, "%s/modules/%s.img", p->build, p->module);
     }
@@ -215,6 +222,16 @@ int cmd_push(int argc, char **argv)
         return hotd_args_exit(rc);
     if ((rc = find_module(&p, path, sizeof path, name, sizeof name)) != 0)
         return rc;
+    /* Never a stale image: what is pushed is what the sources say now. */
+    if (p.build_first && hotd_can_build(p.build)) {
+        struct hotd_build b = {.build = p.build, .name = p.name, .stop_fd = -1,
+                               .color = isatty(1)};
+        if (hotd_build_module(&b) != 0) {
+            fprintf(stderr, "hotd push: not pushed: the build of '%s' failed (above); the "
+                    "device keeps running its current module\n", p.name);
+            return 1;
+        }
+    }
     struct hotd_delivery d = {
         .build = p.build, .name = p.name, .image = path, .urls = p.urls, .nurls = p.nurls,
         .serial = p.serial, .baud = p.baud, .reload = p.reload, .progress = !p.quiet && !p.json,

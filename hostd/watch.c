@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "build.h"
 #include "deliver.h"
 #include "hotd.h"
 #include "options.h"
@@ -191,86 +192,16 @@ static unsigned read_events(void)
     return dirty;
 }
 
-/* What the compiler said: the error and warning lines, with the source and
- * caret lines under them. `all`: everything when no line matched (a CMake
- * or make failure says what happened in its own words). */
-static void show_diagnostics(char *out, bool all)
-{
-    bool shown = false, context = false;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-        bool err = strcasestr(line, "error:"), warn = !err && strcasestr(line, "warning:");
-        if (err || warn)
-            printf("%s%s%s\n", !w.color ? "" : err ? "\033[31m" : "\033[33m", line,
-                   w.color ? "\033[0m" : "");
-        else if (context && line[0] == ' ')
-            printf("%s\n", line);
-        context = err || warn || (context && line[0] == ' ');
-        shown |= err || warn;
-    }
-    if (!shown && all)
-        printf("%s\n", out);
-}
-
-/* cmake --build DIR --target NAME_image, its output captured. Returns 0 built,
- * 1 failed, -1 a signal came (the build is stopped). A Ninja build is run
- * by ninja itself: what cmake --build adds is ~50 ms of each edit's wait,
- * and ninja re-runs cmake on its own when a CMakeLists.txt changed. */
+/* Build the module (hostd/build.c), stopped by a signal on w.sfd. Returns
+ * 0 built, 1 failed, -1 stopped. */
 static int build(const char *name, double *ms)
 {
-    char target[128], ninja_file[PATH_MAX];
-    int pfd[2], status = 0;
-    snprintf(target, sizeof target, "%s_image", name);
-    snprintf(ninja_file, sizeof ninja_file, "%s/build.ninja", w.build);
-    bool ninja = access(ninja_file, R_OK) == 0;
-    double t0 = now_ms();
-    if (pipe(pfd) < 0)
-        return 1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        sigprocmask(SIG_SETMASK, &w.oldmask, NULL); /* exec keeps blocked signals blocked */
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        close(pfd[0]);
-        if (ninja)
-            execlp("ninja", "ninja", "-C", w.build, target, (char *)NULL);
-        execlp("cmake", "cmake", "--build", w.build, "--target", target, (char *)NULL);
-        fprintf(stderr, "hotd watch: cannot run cmake: %s\n", strerror(errno));
-        _exit(127);
-    }
-    close(pfd[1]);
-    size_t len = 0, cap = 65536;
-    char *out = malloc(cap);
-    bool stopped = false;
-    while (pid > 0 && out) {
-        struct pollfd fds[2] = {{pfd[0], POLLIN, 0}, {w.sfd, POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
-            break;
-        if ((stopped = fds[1].revents & POLLIN)) {
-            kill(pid, SIGTERM);
-            break;
-        }
-        if (len + 4096 > cap && !(out = realloc(out, cap *= 2)))
-            abort();
-        ssize_t n = read(pfd[0], out + len, cap - len - 1);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(pfd[0]);
-    if (pid > 0)
-        waitpid(pid, &status, 0);
-    *ms = now_ms() - t0;
-    int rc = stopped ? -1 : pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
-    if (out && rc >= 0) {
-        out[len] = 0;
-        if (w.verbose)
-            fputs(out, stdout);
-        else
-            show_diagnostics(out, rc == 1); /* a good build's warnings too */
-    }
+    struct hotd_build b = {.build = w.build, .name = name, .stop_fd = w.sfd,
+                           .mask = &w.oldmask, .verbose = w.verbose, .color = w.color};
+    int rc = hotd_build_module(&b);
+    *ms = b.ms;
     if (rc == 1)
         printf("%s: build failed: the device keeps running its current module\n", name);
-    free(out);
     return rc;
 }
 

@@ -3,7 +3,9 @@
 #  - editing module code rebuilds the module only: the firmware is not
 #    relinked (same bytes, same modification time);
 #  - editing firmware code rebuilds both: the module is bound to the new
-#    firmware's build-id.
+#    firmware's build-id;
+#  - hotd push builds first: an edit saved but not built is what gets pushed,
+#    a build that fails pushes nothing, --no-build pushes the image as it is.
 # usage: rebuild_test.sh HOTRELOAD_SOURCE_DIR
 set -euo pipefail
 top=$1
@@ -36,5 +38,25 @@ cmake --build "$b" -j2 >"$work/log3" 2>&1 || { cat "$work/log3"; exit 1; }
 check '[ "$(sha256sum <"$fw")" != "$fw_sum" ]' "firmware edit did not rebuild the firmware"
 check '[ "$(sha256sum <"$img")" != "$img_sum" ]' "firmware edit did not rebind the module"
 check '[ "$(fwid_of_img)" = "$("$b/hotreload/hostd/hotd" build-id "$fw")" ]' "module bound to the old firmware"
+# hotd push never sends a stale image.
+hotd=$b/hotreload/hostd/hotd
+mkdir "$work/storage"
+HOTRELOAD_STORAGE_DIR=$work/storage "$fw" 0 >"$work/fw.log" 2>&1 </dev/null &
+dev=$!
+trap 'kill $dev 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do grep -q "device up" "$work/fw.log" && break; sleep 0.1; done
+url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/fw.log" | head -1)
+shows() { for _ in $(seq 50); do tail -1 "$work/fw.log" | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
+sed -i 's/Hello from the module/Saved, not built/' "$work/src/module/greet.c"
+rc=0; "$hotd" push greet --build "$b" --url "$url" >"$work/push1" 2>&1 || rc=$?
+check '[ $rc = 0 ]' "push after an edit: $(cat "$work/push1")"
+check 'shows "Saved, not built"' "the pushed module is not the edited one: $(tail -1 "$work/fw.log")"
+sed -i 's/return ++count;/return ++count error;/' "$work/src/module/greet.c"
+check '! "$hotd" push greet --build "$b" --url "$url" >"$work/push2" 2>&1' "a failed build was pushed"
+check 'grep -q "error" "$work/push2" && grep -q "not pushed: the build of .greet. failed" "$work/push2"' \
+      "the failed build is not shown or not named: $(cat "$work/push2")"
+check 'shows "Saved, not built"' "the device stopped running its module after a failed build"
+rc=0; "$hotd" push greet --build "$b" --url "$url" --no-build >"$work/push3" 2>&1 || rc=$?
+check '[ $rc = 0 ]' "--no-build did not push the built image: $(cat "$work/push3")"
 echo "rebuild_test: $passes passed, $fails failed"
 [ $fails = 0 ]
