@@ -69,7 +69,14 @@ static hotreload_err_t load_boot(struct hr_rt_module *m)
                           m->name, m->partition);
     hotreload_err_t err = HOTRELOAD_ERR_NOT_FOUND;
     for (int attempt = 0; attempt < 2; attempt++) {
+        const struct hr_image *newest = hr_store_newest(&m->store);
+        uint32_t tried = newest && newest->state == HR_IMAGE_TRIED ? newest->seq : 0;
         const struct hr_image *img = hr_store_boot_image(&m->store);
+        if (tried)
+            hr_rt_log("hotreload: module '%s': image %u was never confirmed (the device "
+                      "restarted before it had run confirm_after_ms, or before "
+                      "hotreload_confirm()): %s", m->name, (unsigned)tried,
+                      img ? "going back to the previous image" : "nothing else is stored");
         if (!img)
             break;
         if (img->state == HR_IMAGE_TRIAL)

@@ -340,8 +340,11 @@ hotreload_err_t hr_rt_bring_up(struct hr_rt_module *m, struct hr_prepared *p)
         hr_debug_removing(old); /* before the memory can be reused */
         bury(m, old);
     }
-    hr_rt_log("hotreload: module '%s' generation %u running%s%s%s", m->name, m->generation,
-              m->carried[0] ? " (variables carried over: " : "", m->carried,
+    char image[24] = "";
+    if (m->image_seq)
+        hr_fmt(image, sizeof image, " (image %u)", (unsigned)m->image_seq);
+    hr_rt_log("hotreload: module '%s' generation %u running%s%s%s%s", m->name, m->generation,
+              image, m->carried[0] ? " (variables carried over: " : "", m->carried,
               m->carried[0] ? ")" : "");
     return HOTRELOAD_OK;
 }

@@ -102,6 +102,8 @@ def two_uploads_after_confirmed(a, mods, sig):
         dev = fault.start(a, work, key, keyfile, args=NEVER)
     check(sha == mods.sha["small_1"], f"{how}: the device falls back to the confirmed small_1 "
           f"once the new modules fail: {mods.label(seq, sha)}")
+    check(dev.err.saw(r"module 'main': image \d+ was never confirmed .*going back"),
+          f"{how}: the fallback is not said in the log: {dev.errs[-5:]}")
     check(dev.stop() == 0, f"{how}: the device stops cleanly at the end")
 
 
