@@ -81,6 +81,8 @@ static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *
         return st;
     hr_upload_finish(up, ans);
     rep->has_upload = ans->stored;
+    if (ans->module[0])
+        rep->module = ans->module; /* the one a request naming none went to */
     rep->size = ans->size;
     memcpy(rep->sha, ans->sha256, 32);
     rep->stored = ans->stored && reload;

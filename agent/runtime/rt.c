@@ -63,12 +63,34 @@ const char *hotreload_last_error(void)
 
 struct hr_rt_module *hr_rt_find(const char *name)
 {
-    if (!name)
-        name = "main";
-    for (int i = 0; i < HR_MAX_MODULES; i++)
-        if (hr_rt.mods[i].used && strcmp(hr_rt.mods[i].name, name) == 0)
+    struct hr_rt_module *only = NULL;
+    int used = 0;
+    for (int i = 0; i < HR_MAX_MODULES; i++) {
+        if (!hr_rt.mods[i].used)
+            continue;
+        if (strcmp(hr_rt.mods[i].name, name ? name : "main") == 0)
             return &hr_rt.mods[i];
-    return NULL;
+        only = &hr_rt.mods[i];
+        used++;
+    }
+    /* No name given (a console `reload`, a request without ?module=): "main",
+     * else the device's only module. */
+    return !name && used == 1 ? only : NULL;
+}
+
+void hr_rt_not_found(const char *module, char *msg, size_t msgsize)
+{
+    char list[HR_MAX_MODULES * HR_NAME_MAX] = "";
+    size_t n = 0;
+    for (int i = 0; i < HR_MAX_MODULES; i++)
+        if (hr_rt.mods[i].used)
+            n += hr_fmt(list + n, sizeof list - n, "%s%s", n ? ", " : "", hr_rt.mods[i].name);
+    if (module)
+        hr_fmt(msg, msgsize, "no module '%s' is registered on this device (its modules: %s)",
+               module, n ? list : "none");
+    else
+        hr_fmt(msg, msgsize, "which module? the request names none and this device has %s%s",
+               n ? "several: " : "none", list);
 }
 
 const char *hr_rt_err_name(hotreload_err_t err)

@@ -87,7 +87,10 @@ void hr_rt_start(void);
 void hr_rt_lock(void);
 void hr_rt_unlock(void);
 
+/* The module `name`; NULL: "main", else the only module. */
 struct hr_rt_module *hr_rt_find(const char *name);
+/* Why hr_rt_find(module) found nothing, naming the modules there are. */
+void hr_rt_not_found(const char *module, char *msg, size_t msgsize);
 /* A config naming no module, when the build registered modules (built.c):
  * fn(config of each), *result the first error; true when done so. */
 bool hr_rt_each_built(const hotreload_config_t *config,

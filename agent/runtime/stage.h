@@ -10,10 +10,12 @@ struct hr_stage;
 /* Start staging `length` bytes for `module`: TOO_LARGE over `max_size` or
  * the module's limit or the slot, BUSY while another upload stages,
  * NOT_FOUND for an unregistered module, STORAGE when the slot cannot be
- * erased. */
+ * erased. `module` NULL: "main", else the device's only module. */
 hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
                                   struct hr_stage **out, char *msg, size_t msgsize);
 hotreload_err_t hr_rt_stage_write(struct hr_stage *st, const void *data, size_t len);
+/* The staging module's name (`module` given to begin, or the one NULL chose). */
+const char *hr_rt_stage_module(const struct hr_stage *st);
 /* Every byte arrived: their SHA-256 (ARG when bytes are missing). */
 hotreload_err_t hr_rt_stage_digest(struct hr_stage *st, uint8_t sha256[32], char *msg,
                                    size_t msgsize);

@@ -16,6 +16,11 @@ struct hr_stage {
 /* One upload at a time; its bookkeeping is static (no heap on the device). */
 static struct hr_stage the_stage;
 
+const char *hr_rt_stage_module(const struct hr_stage *st)
+{
+    return st->m->name;
+}
+
 static hotreload_err_t say(hotreload_err_t err, char *msg, size_t msgsize, const char *text)
 {
     if (msg)
@@ -38,8 +43,7 @@ hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t ma
     hr_rt_lock();
     struct hr_rt_module *m = hr_rt_find(module);
     if (!m) {
-        hr_fmt(msg, msgsize, "no module '%s' is registered on this device",
-               module ? module : "main");
+        hr_rt_not_found(module, msg, msgsize);
         err = HOTRELOAD_ERR_NOT_FOUND;
     } else if (hr_rt.uploading) {
         err = say(HOTRELOAD_ERR_BUSY, msg, msgsize, "another upload is in progress");
@@ -166,9 +170,8 @@ static hotreload_err_t request(const char *module, bool unload, uint32_t timeout
     hr_rt_lock();
     struct hr_rt_module *m = hr_rt_find(module);
     if (!m) {
+        hr_rt_not_found(module, msg, msgsize);
         hr_rt_unlock();
-        hr_fmt(msg, msgsize, "no module '%s' is registered on this device",
-               module ? module : "main");
         return HOTRELOAD_ERR_NOT_FOUND;
     }
     uint32_t ticket = ++m->req_ticket;

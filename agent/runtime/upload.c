@@ -62,7 +62,7 @@ hotreload_err_t hr_upload_begin(const struct hr_upload_policy *policy,
 {
     memset(ans, 0, sizeof *ans);
     *out = NULL;
-    const char *module = req->module && req->module[0] ? req->module : "main";
+    const char *module = req->module && req->module[0] ? req->module : NULL; /* hr_rt_find */
     /* Limits first: a request refused for its size spends no counter. */
     if (req->length > policy->max_module_size || req->length > UINT32_MAX)
         return refuse(ans, HOTRELOAD_ERR_TOO_LARGE, HR_AUTH_OK, "module of %llu bytes is over "
@@ -72,7 +72,7 @@ hotreload_err_t hr_upload_begin(const struct hr_upload_policy *policy,
         return ans->err;
     if (req->length == 0)
         return refuse(ans, HOTRELOAD_ERR_ARG, HR_AUTH_OK, "empty upload");
-    if (strlen(module) >= sizeof the_session.module)
+    if (module && strlen(module) >= sizeof the_session.module)
         return refuse(ans, HOTRELOAD_ERR_NOT_FOUND, HR_AUTH_OK, "no module '%s' is registered "
                       "on this device", module);
     struct hr_stage *stage;
@@ -91,7 +91,7 @@ hotreload_err_t hr_upload_begin(const struct hr_upload_policy *policy,
     up->is_signed = !policy->auth_disabled;
     if (up->has_sha)
         memcpy(up->sha, req->sha256, 32);
-    memcpy(up->module, module, strlen(module) + 1);
+    hr_fmt(up->module, sizeof up->module, "%s", hr_rt_stage_module(stage));
     *out = up;
     return HOTRELOAD_OK;
 }
@@ -136,6 +136,7 @@ hotreload_err_t hr_upload_finish(struct hr_upload *up, struct hr_upload_answer *
         return refuse(ans, err, HR_AUTH_OK, "%s", ans->msg);
     ans->stored = true;
     ans->size = up->length;
+    hr_fmt(ans->module, sizeof ans->module, "%s", up->module);
     hr_fmt(ans->msg, sizeof ans->msg, "stored module '%s'", up->module);
     if (up->reload) {
         err = hr_rt_request_reload(up->module, up->reload_timeout_ms, ans->msg, sizeof ans->msg);

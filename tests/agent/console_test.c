@@ -33,10 +33,16 @@ static uint8_t committed[4096];
 static uint32_t committed_len;
 static uint64_t counter_last;
 
+const char *hr_rt_stage_module(const struct hr_stage *st)
+{
+    (void)st;
+    return "main";
+}
+
 hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
                                   struct hr_stage **out, char *msg, size_t msgsize)
 {
-    if (!module || strcmp(module, "main")) {
+    if (module && strcmp(module, "main")) { /* NULL: the only module, "main" */
         snprintf(msg, msgsize, "no module '%s' is registered on this device", module);
         return HOTRELOAD_ERR_NOT_FOUND;
     }

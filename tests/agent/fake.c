@@ -30,7 +30,13 @@ static hotreload_err_t answer(hotreload_err_t err, char *msg, size_t msgsize)
 
 static void note_module(const char *module)
 {
-    snprintf(fake.module, sizeof fake.module, "%s", module ? module : "(null)");
+    snprintf(fake.module, sizeof fake.module, "%s", module ? module : "main");
+}
+
+const char *hr_rt_stage_module(const struct hr_stage *st)
+{
+    (void)st;
+    return fake.module;
 }
 
 hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,

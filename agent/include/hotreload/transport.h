@@ -43,7 +43,7 @@ struct hr_upload_policy {
 };
 
 struct hr_upload_request {
-    const char *module;           /* NULL or "": "main" */
+    const char *module;           /* NULL or "": "main", else the device's only module */
     uint64_t length;              /* body bytes */
     const uint8_t *sha256;        /* the body's SHA-256 as declared (and signed); NULL: none */
     const char *method, *target;  /* what the credential signs (HTTP: "POST", the target) */
@@ -60,6 +60,7 @@ struct hr_upload_answer {
     bool stored;                  /* the image is committed (even if its reload failed) */
     uint32_t size;
     uint8_t sha256[32];           /* of the stored body */
+    char module[32];              /* the module it went to ("" before that is known) */
     char msg[HR_UPLOAD_MSG_MAX];  /* a sentence: why, or what changed */
 };
 
