@@ -100,6 +100,32 @@ int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *
     return esp ? elf_sha256(path, id, cap, len, msg, msgsize) : rc;
 }
 
+int hotd_image_fwid(const void *img, size_t len, char *hex, size_t hexsize)
+{
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_memory((char *)img, len);
+    size_t shstrndx;
+    int rc = -1;
+    hex[0] = '\0';
+    if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0) {
+        if (elf)
+            elf_end(elf);
+        return -1;
+    }
+    for (Elf_Scn *scn = NULL; rc && (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr sh;
+        const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+        Elf_Data *d = name && !strcmp(name, ".hotreload.fwid") ? elf_getdata(scn, NULL) : NULL;
+        if (!d || d->d_size * 2 + 1 > hexsize)
+            continue;
+        for (size_t i = 0; i < d->d_size; i++)
+            snprintf(hex + 2 * i, 3, "%02x", ((unsigned char *)d->d_buf)[i]);
+        rc = 0;
+    }
+    elf_end(elf);
+    return rc;
+}
+
 int cmd_build_id(int argc, char **argv)
 {
     const char *out = NULL;

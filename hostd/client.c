@@ -12,6 +12,7 @@
 #include "../agent/runtime/auth.h"
 #include "../agent/runtime/sha256.h"
 #include "client.h"
+#include "hotd.h"
 #include "json.h"
 
 #define ATTEMPTS 4 /* the first try, then retries after 200, 400, 800 ms */
@@ -69,6 +70,7 @@ struct push {
     const void *img;
     size_t len;
     bool reload;
+    char fwid[129];      /* the firmware the image is bound to, hex ("" unknown) */
     char body_sha[65];
     uint8_t sha[32];
     CURLM *multi;
@@ -205,9 +207,33 @@ int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
 }
 
 /* Sign the POST with this boot's nonce and a counter above the device's. */
+/* The device's GET /status names the firmware it runs: a module bound to
+ * another one is not sent (the device would refuse it, or a key that
+ * differs too would hide the real cause behind "wrong mac"). */
+static bool same_firmware(const struct push *p, struct dev *d)
+{
+    char msg[128];
+    struct json *st = p->fwid[0] ? json_parse(d->body.data, msg, sizeof msg) : NULL;
+    const char *runs = st ? json_get_str(st, "firmware", "") : "";
+    bool same = !runs[0] || !strcmp(runs, p->fwid);
+    if (!same) {
+        snprintf(d->r->message, sizeof d->r->message, "the module was built for firmware "
+                 "%.16s…, the device runs firmware %.16s…; nothing was sent", p->fwid, runs);
+        snprintf(d->r->advice, sizeof d->r->advice, "build the module against the firmware "
+                 "the device runs (its build folder), or flash/restart the device with this "
+                 "build's firmware");
+    }
+    json_free(st);
+    return same;
+}
+
 static void sign_and_send(struct push *p, struct dev *d)
 {
     struct hotd_push_result *r = d->r;
+    if (!same_firmware(p, d)) {
+        d->phase = DONE;
+        return;
+    }
     char target[96], auth[HR_AUTH_VALUE_MAX], line[HR_AUTH_VALUE_MAX + 32];
     snprintf(target, sizeof target, "/%s?module=%s", p->reload ? "upload-and-reload" : "upload",
              p->module);
@@ -255,6 +281,12 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
             if (is_connection_error(code))
                 snprintf(r->advice, sizeof r->advice,
                          "is the device running and reachable at %s?", r->url);
+            if (code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_WEIRD_SERVER_REPLY) {
+                snprintf(r->message, sizeof r->message, "what answers at %s does not speak "
+                         "HTTP: it is not a hotreload HTTP endpoint", r->url);
+                snprintf(r->advice, sizeof r->advice, "check the port; a serial console "
+                         "exposed as a socket takes --serial tcp:HOST:PORT instead");
+            }
             d->phase = DONE;
         }
     } else if (d->phase == NONCE && status != 200) {
@@ -311,7 +343,7 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
               const void *img, size_t len, bool reload, bool progress,
               struct hotd_push_result *results)
 {
-    struct push p = {key, module ? module : "main", img, len, reload, {0}, {0}, NULL};
+    struct push p = {key, module ? module : "main", img, len, reload, "", {0}, {0}, NULL};
     struct dev *devs = calloc(n ? n : 1, sizeof *devs);
     int failed = 0;
     bool drawn = false, tty = progress && isatty(2);
@@ -322,6 +354,7 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
     p.multi = curl_multi_init();
     hr_sha256(img, len, p.sha);
     hr_hex(p.sha, 32, p.body_sha);
+    hotd_image_fwid(img, len, p.fwid, sizeof p.fwid);
     for (size_t i = 0; i < n; i++) {
         memset(&results[i], 0, sizeof results[i]);
         results[i].url = urls[i];

@@ -33,6 +33,9 @@ int cmd_watch(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 
 /* The GNU build-id of an ELF file. Returns 0, or -1 with a message. */
+/* The firmware identity an image is bound to (its .hotreload.fwid), in hex;
+ * -1 when it has none. */
+int hotd_image_fwid(const void *img, size_t len, char *hex, size_t hexsize);
 int hotd_read_build_id(const char *path, unsigned char *id, size_t cap, size_t *len, char *msg,
                        size_t msgsize);
 

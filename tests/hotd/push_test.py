@@ -13,8 +13,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import hrtest  # noqa: E402
@@ -43,6 +46,18 @@ def line_for(out, url):
         if line.startswith(url + ":"):
             return line
     return ""
+
+
+def not_http(srv):
+    """Answers every connection as an SSH server would."""
+    while True:
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        with c:
+            c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+            time.sleep(0.2)
 
 
 def main():
@@ -124,13 +139,25 @@ def main():
               f"wrong key line: {out}")
         check(dev.value() == 2, "device still runs v2 after a wrong key")
 
-        # A module built for another firmware: 409 and "rebuild and reflash".
-        rc, out, err = hotd(args, "push", "--build", build, "--url", dev.url, "--name", "main",
-                            mod("dev_other_fw.o"))
-        line = line_for(out, dev.url)
-        check(rc == 1 and "firmware" in line and "rebuild and reflash" in line,
-              f"other firmware: {out} {err}")
+        # A module built for another firmware: hotd compares the image's firmware
+        # with the one /status names and sends nothing, even with another key.
+        for b in (build, other):
+            rc, out, err = hotd(args, "push", "--build", b, "--url", dev.url, "--name", "main",
+                                mod("dev_other_fw.o"))
+            line = line_for(out, dev.url)
+            check(rc == 1 and "was built for firmware" in line and "nothing was sent" in line
+                  and "wrong mac" not in line, f"other firmware ({b}): {out} {err}")
         check(dev.value() == 2, "device still runs v2 after another firmware's module")
+
+        # A port that does not speak HTTP.
+        with socket.socket() as srv:
+            srv.bind(("127.0.0.1", 0))
+            srv.listen(4)
+            threading.Thread(target=not_http, args=(srv,), daemon=True).start()
+            url = f"http://127.0.0.1:{srv.getsockname()[1]}"
+            rc, out, err = hotd(args, "push", "--build", build, "--url", url, "--no-build")
+            check(rc == 1 and "not a hotreload HTTP endpoint" in line_for(out, url),
+                  f"a port that is not HTTP: {out} {err}")
 
         # Several modules in the build: name one.
         shutil.copy(mod("dev_v1.o"), os.path.join(build, "modules", "extra.img"))
