@@ -176,6 +176,8 @@ static void answer(struct hr_rt_module *m, hotreload_err_t err)
         return;
     m->req_result = err;
     hr_fmt(m->req_msg, sizeof m->req_msg, "%s", err ? hr_rt.last_error : "");
+    if (!err)
+        hr_rt.error_current = false; /* what someone asked for worked: errors are history */
     m->done_ticket = m->req_ticket;
     m->want_reload = m->want_unload = false;
 }

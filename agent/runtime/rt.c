@@ -51,6 +51,7 @@ hotreload_err_t hr_rt_fail(hotreload_err_t err, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     hr_vfmt(hr_rt.last_error, sizeof hr_rt.last_error, fmt, ap);
+    hr_rt.error_current = true;
     va_end(ap);
     hr_rt_log("hotreload: %s", hr_rt.last_error);
     return err;

@@ -72,6 +72,7 @@ struct hr_rt {
     struct hr_rt_module mods[HR_MAX_MODULES];
     struct hr_hook pre[HR_MAX_HOOKS], post[HR_MAX_HOOKS];
     char last_error[HR_MSG_MAX];
+    bool error_current;           /* no requested reload succeeded since (GET /status) */
     char nonce[33];
     uint64_t counter_last;
     bool uploading;

@@ -150,8 +150,9 @@ size_t hotreload_status_json(char *buf, size_t size)
     hr_json_str(&j, hr_rt.nonce);
     hr_json_raw(&j, ",\"counter\":");
     hr_json_u64(&j, hr_rt.counter_last);
+    /* An error a later reload has overcome is history, not the state. */
     hr_json_raw(&j, ",\"last_error\":");
-    hr_json_str(&j, hr_rt.last_error);
+    hr_json_str(&j, hr_rt.error_current ? hr_rt.last_error : "");
     hr_json_raw(&j, ",\"unloaded_calls\":");
     hr_json_u64(&j, hr_rt.unloaded_calls);
     if (hr_rt.unloaded_calls) {

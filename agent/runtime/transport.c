@@ -158,6 +158,7 @@ hotreload_err_t hr_rt_stage_commit(struct hr_stage *up, bool keep, char *msg, si
         hr_store_abort(&up->w);
         hr_rt_lock();
         hr_fmt(hr_rt.last_error, sizeof hr_rt.last_error, "upload refused: %s", msg);
+        hr_rt.error_current = true;
         hr_rt_unlock();
     }
     stage_done(up);

@@ -134,6 +134,7 @@ def post_hook(a):
     code, _, doc = dev.request(dev.signed("/upload-and-reload", fault.module(a, "hook_good")))
     check(code == 200 and dev.value() == 31, f"a reload after the trap works: {code} {doc}")
     check(dev.out.search(r"^post-hook: 7$", 5, mark) is not None, "and its post-hook ran")
+    check(dev.status()["last_error"] == "", "/status drops an error a later reload overcame")
     check(fault.wait_confirmed(dev) is not None, "hook_good is confirmed")
     # A trapping module found at start: refused the same way, the other slot boots.
     code, _, doc = dev.request(dev.signed("/upload", fault.module(a, "hook_trap")))
