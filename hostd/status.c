@@ -61,9 +61,12 @@ static void print_module(const struct json *m)
     const struct json *sections = json_get(m, "sections"), *persist = json_get(m, "persist");
     printf("\nmodule ");
     put_clean(str_or(m, "name", "?"));
+    bool requested = json_get_bool(m, "requested", false);
     printf(": %s, generation %.0f%s\n", json_get_bool(m, "loaded", false) ? "loaded" : "not loaded",
            json_get_num(m, "generation", 0),
-           json_get_bool(m, "pending", false) ? ", pending (waits for the safe point)" : "");
+           requested ? ", reload requested (waits for the application's safe point)"
+           : json_get_bool(m, "pending", false) ? ", a newer image is stored (loaded at the "
+                                                  "next start or reload)" : "");
     if (image)
         printf("  running   image seq %.0f%s, sha256 %.16s…\n", json_get_num(image, "seq", 0),
                json_get_bool(image, "confirmed", false) ? " (confirmed)" : " (not confirmed yet)",

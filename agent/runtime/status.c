@@ -98,6 +98,9 @@ static void module_json(struct hr_json *j, const struct hr_rt_module *m)
     const struct hr_image *img = m->has_store ? hr_store_newest(&m->store) : NULL;
     bool pending = m->want_reload || (img && img->seq > m->image_seq && img->state != HR_IMAGE_BAD);
     hr_json_raw(j, pending ? ",\"pending\":true" : ",\"pending\":false");
+    /* Asked for (a transport waits on it) rather than only stored. */
+    hr_json_raw(j, m->want_reload || m->want_unload ? ",\"requested\":true"
+                                                    : ",\"requested\":false");
     if (m->mod) {
         hr_json_raw(j, ",\"image\":{\"seq\":");
         hr_json_u64(j, m->image_seq);

@@ -107,6 +107,14 @@ def main():
         dev.wait(r"value=2 ")
         check(dev.value() == 2, "device runs v2")
 
+        # Stored only (--no-reload): status says when it loads, not "waits".
+        rc, out, err = hotd(args, "push", "--build", build, "--url", dev.url, "--name", "main",
+                            "--no-reload", mod("dev_v1.o"))
+        check(rc == 0, f"push --no-reload: {out} {err}")
+        rc, out, err = hotd(args, "status", "--url", dev.url)
+        check("a newer image is stored (loaded at the next start or reload)" in out
+              and "waits" not in out and dev.value() == 2, f"status after --no-reload: {out}")
+
         # Status: the table names the module and its sections; --json parses.
         rc, out, err = hotd(args, "status", "--url", dev.url)
         check(rc == 0 and "module main: loaded, generation 2" in out and ".text" in out
