@@ -71,6 +71,26 @@ static void putf(struct text *t, const char *fmt, unsigned long long v)
 }
 
 static void describe(struct text *t, Dwarf_Die *type, int depth);
+static void describe_ref(struct text *t, Dwarf_Die *die, int depth);
+
+/* "int:4, char*:8, ...": the parameters of a function or function type. */
+static void describe_params(struct text *t, Dwarf_Die *fn, int depth)
+{
+    Dwarf_Die p;
+    const char *sep = "";
+    if (dwarf_child(fn, &p) != 0)
+        return;
+    do {
+        if (dwarf_tag(&p) == DW_TAG_formal_parameter) {
+            put(t, sep);
+            describe_ref(t, &p, depth);
+            sep = ", ";
+        } else if (dwarf_tag(&p) == DW_TAG_unspecified_parameters) {
+            put(t, sep);
+            put(t, "...");
+        }
+    } while (dwarf_siblingof(&p, &p) == 0);
+}
 
 static void describe_ref(struct text *t, Dwarf_Die *die, int depth)
 {
@@ -165,17 +185,7 @@ static void describe(struct text *t, Dwarf_Die *type, int depth)
     }
     case DW_TAG_subroutine_type: {
         put(t, "fn(");
-        Dwarf_Die p;
-        if (dwarf_child(type, &p) == 0) {
-            do {
-                if (dwarf_tag(&p) == DW_TAG_formal_parameter) {
-                    describe_ref(t, &p, depth + 1);
-                    put(t, ",");
-                } else if (dwarf_tag(&p) == DW_TAG_unspecified_parameters) {
-                    put(t, "...");
-                }
-            } while (dwarf_siblingof(&p, &p) == 0);
-        }
+        describe_params(t, type, depth + 1);
         put(t, ")->");
         describe_ref(t, type, depth + 1);
         return;
@@ -228,17 +238,7 @@ static int dump(const char *path, struct text *out, char *msg, size_t msgsize)
             struct text t = {0};
             put(&t, name);
             put(&t, ": (");
-            Dwarf_Die p;
-            if (dwarf_child(&fn, &p) == 0) {
-                do {
-                    if (dwarf_tag(&p) == DW_TAG_formal_parameter) {
-                        describe_ref(&t, &p, 0);
-                        put(&t, ", ");
-                    } else if (dwarf_tag(&p) == DW_TAG_unspecified_parameters) {
-                        put(&t, "..., ");
-                    }
-                } while (dwarf_siblingof(&p, &p) == 0);
-            }
+            describe_params(&t, &fn, 0);
             put(&t, ")->");
             describe_ref(&t, &fn, 0);
             if (n < ms.nexports)

@@ -27,7 +27,7 @@ url=$(sed -n 's|.*\(http://127.0.0.1:[0-9]*\).*|\1|p' "$work/device.log" | head 
 check '"$hotd" push greet --build "$b" --url "$url" >/dev/null' "the first push failed"
 
 record=$b/modules/greet.abi.d/$device_fw.abi
-check '[ -s "$record" ] && grep -q "^arithmetic: (int:4, int:4, )->int:4" "$record"' \
+check '[ -s "$record" ] && grep -q "^arithmetic: (int:4, int:4)->int:4" "$record"' \
       "no interface record for the firmware"
 
 sed -i 's/return a + b;/return a * b - 1;/' "$work/src/module/greet.c"
