@@ -36,6 +36,22 @@ static void stage_done(struct hr_stage *up)
     hr_rt_unlock();
 }
 
+/* Which of the three limits refused the module, and how to raise it. */
+static void too_large(struct hr_rt_module *m, uint32_t length, size_t server_max, char *msg,
+                      size_t msgsize)
+{
+    size_t slot = hr_store_capacity(&m->store);
+    if (length > slot)
+        hr_fmt(msg, msgsize, "module of %u bytes does not fit partition '%s' (%zu bytes per "
+               "image, two images): make the partition larger", length, m->partition, slot);
+    else if (length > m->max_size)
+        hr_fmt(msg, msgsize, "module of %u bytes is over module '%s''s limit of %zu bytes "
+               "(max_module_size of its hotreload_config_t)", length, m->name, m->max_size);
+    else
+        hr_fmt(msg, msgsize, "module of %u bytes is over the server's limit of %zu bytes "
+               "(max_module_size of hotreload_server_config_t)", length, server_max);
+}
+
 hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
                                   struct hr_stage **out, char *msg, size_t msgsize)
 {
@@ -52,10 +68,7 @@ hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t ma
         err = HOTRELOAD_ERR_STORAGE;
     } else if (length > max_size || length > m->max_size ||
                length > hr_store_capacity(&m->store)) {
-        size_t lim = max_size < m->max_size ? max_size : m->max_size;
-        if (hr_store_capacity(&m->store) < lim)
-            lim = hr_store_capacity(&m->store);
-        hr_fmt(msg, msgsize, "module of %u bytes is over the limit of %zu bytes", length, lim);
+        too_large(m, length, max_size, msg, msgsize);
         err = HOTRELOAD_ERR_TOO_LARGE;
     } else if (length == 0) {
         err = say(HOTRELOAD_ERR_ARG, msg, msgsize, "empty upload");

@@ -47,7 +47,8 @@ def full_storage(a):
     for target in ("/upload", "/upload-and-reload"):
         mark = dev.log_mark()
         code, _, doc = dev.request(dev.signed(target, big))
-        want = f"module of {len(big)} bytes is over the limit of {cap} bytes"
+        want = (f"module of {len(big)} bytes does not fit partition 'hotreload' ({cap} bytes "
+                f"per image, two images)")
         check(code == 413 and want in doc.get("error", ""), f"{target} of {len(big)} bytes "
               f"into {cap} bytes of slot: 413 '{want}': {code} {doc}")
         check(dev.http_log(mark)[1] == 413, f"{target}: the device logs the 413")

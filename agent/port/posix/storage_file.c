@@ -195,6 +195,10 @@ int hr_posix_storage_open(const char *name, struct hr_storage *out)
         return -1;
     }
     p->size = (uint32_t)sb.st_size / ERASE_SIZE * ERASE_SIZE;
+    if (size_env && *size_env && p->size != want)
+        fprintf(stderr, "hotreload: storage %s keeps its size of %u bytes, not the %llu of "
+                "HOTRELOAD_STORAGE_SIZE: the images in it stay readable; remove the file to "
+                "resize it (its stored modules go with it)\n", p->path, (unsigned)p->size, want);
     void *view = mmap(NULL, p->size, PROT_READ, MAP_SHARED, p->fd, 0);
     if (view == MAP_FAILED) {
         close(p->fd);
