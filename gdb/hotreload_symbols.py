@@ -7,6 +7,7 @@ calls them only where the inferior stands still and commands may run. It loads
 hotreload_descriptor before this module.
 """
 import atexit
+import glob
 import os
 import shlex
 import shutil
@@ -45,12 +46,22 @@ class State:
                 dirs.append(os.path.abspath(d))
         return dirs
 
+    def file_dirs(self):
+        """The search path, then the copies hotd keeps of every pushed build
+        (DIR/NAME.debug.d/BUILD-ID/): a device restarted onto an older image
+        runs code whose NAME.debug.o has been rebuilt since."""
+        dirs = self.search_dirs()
+        kept = []
+        for d in dirs:
+            kept += sorted(glob.glob(os.path.join(d, "*.debug.d", "*")))
+        return dirs + kept
+
     def find_file(self, build_id):
         """The unstripped module (*.debug.o first, then *.o) with this build-id."""
         if not build_id:
             return None
         for suffix in (".debug.o", ".o"):
-            for d in self.search_dirs():
+            for d in self.file_dirs():
                 try:
                     names = sorted(os.listdir(d))
                 except OSError:

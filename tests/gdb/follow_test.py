@@ -20,6 +20,7 @@ addresses. At the end: `hotreload status` equals the device's GET /status;
 after detaching, the code is still byte-exact.
 Prints "gdb_follow: N passed, M failed" and quits with 1 on any failure.
 """
+import filecmp
 import glob
 import json
 import os
@@ -324,8 +325,11 @@ try:
         cmdfile = os.path.join(build, "modules", "counter.gdb")
         with open(cmdfile) as f:
             words = f.read().split()
-        check(words[:2] == ["add-symbol-file", os.path.realpath(
-            os.path.join(build, "modules", "counter.debug.o"))], "hotd wrote %s" % cmdfile)
+        kept = os.path.realpath(os.path.join(build, "modules", "counter.debug.d"))
+        check(words[0] == "add-symbol-file" and os.path.dirname(os.path.dirname(words[1])) == kept
+              and os.path.basename(words[1]) == "counter.debug.o" and
+              filecmp.cmp(words[1], os.path.join(build, "modules", "counter.debug.o"), False),
+              "hotd wrote %s naming its kept copy of counter.debug.o" % cmdfile)
         text = int(words[2], 0)
         gdb.execute("attach %d" % pid)
         fn = function_at(text)
