@@ -132,9 +132,19 @@ def add_object(obj):
             cmd += " -s %s 0x%x" % (name, addr)
     try:
         _run(cmd)
+        flush_sources()
     except gdb.error as e:
         say("%s: %s" % (cmd, e))
         entry["file"] = None
+
+
+def flush_sources():
+    """New symbols come with new source text under the same file name: gdb's
+    source cache would go on showing the previous version's lines."""
+    try:
+        _run("maintenance flush source-cache")
+    except gdb.error:
+        pass  # a gdb without the command (older than 10) re-reads on its own
 
 
 def remove_key(key):
@@ -249,6 +259,7 @@ def apply_command_file(path, quiet=False):
         bid = elf_build_id(sym) or b""
         snap = (snapshot(sym, bid) if bid else None) or sym
         _run(" ".join(shlex.quote(w) for w in ["add-symbol-file", snap] + words[2:]))
+        flush_sources()
         state.loaded[text] = {"slot": -1, "module": name, "generation": 0, "build_id": bid,
                               "sections": secs, "file": snap, "source": sym, "text": text}
         if not quiet:
