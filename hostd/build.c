@@ -54,7 +54,10 @@ static void show_diagnostics(char *out, bool all, bool color)
 static pid_t start(const struct hotd_build *b, int out_fd)
 {
     char target[128], ninja_file[PATH_MAX];
-    snprintf(target, sizeof target, "%s_image", b->name);
+    if (b->name)
+        snprintf(target, sizeof target, "%s_image", b->name);
+    else
+        snprintf(target, sizeof target, "all");
     snprintf(ninja_file, sizeof ninja_file, "%s/build.ninja", b->build);
     bool ninja = access(ninja_file, R_OK) == 0;
     pid_t pid = fork();

@@ -8,7 +8,7 @@
 
 struct hotd_build {
     const char *build;        /* the build directory */
-    const char *name;         /* the module: target NAME_image */
+    const char *name;         /* the module: target NAME_image (NULL: everything) */
     int stop_fd;              /* readable: stop the build (-1: none) */
     const sigset_t *mask;     /* the signal mask the build runs with (NULL: this one) */
     bool verbose;             /* print the whole output, else the diagnostics */

@@ -23,7 +23,8 @@
 #include "hotd.h"
 #include "options.h"
 
-#define MAX_MODULES 32 /* one bit each in a watched directory's mask */
+#define MAX_MODULES 31 /* one bit each in a watched directory's mask */
+#define FIRMWARE (1u << 31) /* the bit of the firmware's own sources */
 #define MAX_DIRS 4096  /* inotify's default per-user limit is 8192 watches */
 
 static struct {
@@ -31,6 +32,7 @@ static struct {
     char build_real[PATH_MAX];
     size_t nurls, nmods, ndirs;
     long debounce_ms;
+    const char *restart;       /* --restart: the command that restarts the device */
     bool verbose, color;
     int ifd, sfd;
     sigset_t oldmask;
@@ -39,7 +41,7 @@ static struct {
     struct { int wd; unsigned mods; char *path; } dirs[MAX_DIRS];
 } w;
 
-enum { BUILD, URL, MODULE, DEBOUNCE, PUSH_NOW, VERBOSE };
+enum { BUILD, URL, MODULE, DEBOUNCE, PUSH_NOW, RESTART, VERBOSE };
 static const struct hotd_opt options[] = {
     [BUILD] = {"build", 0, "DIR", "build directory (default $HOTRELOAD_BUILD, else ./build)"},
     [URL] = {"url", 0, "URL", "a device, repeatable (default $HOTRELOAD_URL, else\n"
@@ -47,6 +49,10 @@ static const struct hotd_opt options[] = {
     [MODULE] = {"module", 0, "NAME", "only this module, repeatable (default: every module)"},
     [DEBOUNCE] = {"debounce", 0, "MS", "wait this long after the last change (default 300)"},
     [PUSH_NOW] = {"push-now", 0, NULL, "build and push once at start"},
+    [RESTART] = {"restart", 0, "CMD", "after an edit of the firmware's own sources\n"
+                                      "(DIR/hotreload/firmware.watch), run CMD (a shell\n"
+                                      "command) to restart or reflash the device, then\n"
+                                      "push every module to it"},
     [VERBOSE] = {"verbose", 'v', NULL, "show each change and the whole build output"},
     {0},
 };
@@ -56,11 +62,13 @@ static const struct hotd_cmd command = {
     .opts = options,
     .usage =
     "usage: hotd watch [--build DIR] [--url URL]... [--module NAME]... [--debounce MS]\n"
-    "                  [--push-now] [--verbose]          (or: hotd --watch ...)\n\n"
+    "                  [--push-now] [--restart CMD] [--verbose]   (or: hotd --watch ...)\n\n"
     "After every save of a module's sources or headers (the directories in\n"
     "DIR/modules/NAME.watch), rebuild it (cmake --build DIR --target NAME_image; a\n"
     "Ninja build with ninja directly) and push DIR/modules/NAME.img. A failed build\n"
-    "or a refused module leaves the device running its current module. Ctrl-C stops.\n",
+    "or a refused module leaves the device running its current module. An edit of\n"
+    "the firmware itself rebuilds it and says that the device must be restarted\n"
+    "(reflashed); --restart CMD does it. Ctrl-C stops.\n",
 };
 
 static double now_ms(void)
@@ -164,7 +172,43 @@ static int load_modules(void)
                 add_tree(line, 1u << m);
         fclose(f);
     }
+    /* The firmware's own sources (hotreload_link_firmware writes the list). */
+    snprintf(path, sizeof path, "%s/hotreload/firmware.watch", w.build);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if ((line[strcspn(line, "\n")] = 0, line[0]))
+            add_tree(line, FIRMWARE);
+    if (f)
+        fclose(f);
     return 0;
+}
+
+/* The firmware's sources changed: rebuild everything; the device must
+ * restart with the new firmware (--restart does it) before modules built
+ * from now on load. Returns the modules to push: all after a restart. */
+static unsigned firmware_changed(void)
+{
+    struct hotd_build b = {.build = w.build, .name = NULL, .stop_fd = w.sfd,
+                           .mask = &w.oldmask, .verbose = w.verbose, .color = w.color};
+    if (hotd_build_module(&b) != 0) {
+        printf("firmware: build failed: the device keeps running what it runs\n");
+        return 0;
+    }
+    if (!w.restart) {
+        printf("firmware changed (rebuilt in %.0f ms): restart the device (reflash a board); "
+               "modules built from now on are for the new firmware\n", b.ms);
+        return 0;
+    }
+    printf("firmware changed (rebuilt in %.0f ms): restarting the device: %s\n", b.ms,
+           w.restart);
+    int rc = system(w.restart);
+    if (rc != 0)
+        printf("firmware: '%s' failed (status %d)\n", w.restart, rc);
+    for (size_t m = 0; m < w.nmods; m++) { /* a new device runs nothing yet */
+        free(w.pushed[m]);
+        w.pushed[m] = NULL;
+    }
+    return ~0u >> (32 - w.nmods);
 }
 
 /* Drain the inotify queue; returns the modules whose files changed. */
@@ -286,6 +330,7 @@ static int parse(int argc, char **argv, bool *push_now)
             w.debounce_ms = (long)ms;
             break;
         case PUSH_NOW: *push_now = true; break;
+        case RESTART: w.restart = a.value; break;
         case VERBOSE: w.verbose = true; break;
         default: return o;
         }
@@ -349,6 +394,8 @@ int cmd_watch(int argc, char **argv)
             dirty |= changed;
             deadline = now_ms() + (double)w.debounce_ms; /* after the *last* event */
         } else if (dirty && now_ms() >= deadline) {
+            if (dirty & FIRMWARE)
+                dirty = (dirty & ~FIRMWARE) | firmware_changed();
             /* Edits made during the build wait in the inotify queue: next cycle. */
             for (size_t m = 0; m < w.nmods; m++) {
                 double ms;

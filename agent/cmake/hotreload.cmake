@@ -191,6 +191,7 @@ function(hotreload_link_firmware fw)
     set(bind_opts "")
     set_target_properties(${fw} PROPERTIES ENABLE_EXPORTS ON)
   endif()
+  _hotreload_firmware_watch(${fw})
   foreach(name ${F_MODULES})
     get_target_property(gen ${name} HOTRELOAD_GEN)
     target_sources(${fw} PRIVATE ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c)
@@ -201,6 +202,28 @@ function(hotreload_link_firmware fw)
 
     _hotreload_bind_module(${fw} ${name} "${bind_opts}")
   endforeach()
+endfunction()
+
+# BUILD/hotreload/firmware.watch: the folders of the firmware's own sources,
+# one a line, for `hotd watch` (an edit there needs a new firmware, not a
+# push). Folders inside the build tree and generated sources are left out.
+function(_hotreload_firmware_watch fw)
+  get_target_property(srcs ${fw} SOURCES)
+  get_target_property(src_dir ${fw} SOURCE_DIR)
+  set(dirs "")
+  foreach(s ${srcs})
+    if(s MATCHES "\\$<")
+      continue()
+    endif()
+    get_filename_component(abs ${s} ABSOLUTE BASE_DIR ${src_dir})
+    get_filename_component(d ${abs} DIRECTORY)
+    string(FIND "${d}/" "${CMAKE_BINARY_DIR}/" at)
+    if(NOT at EQUAL 0 AND NOT "${d}\n" IN_LIST dirs)
+      list(APPEND dirs "${d}\n")
+    endif()
+  endforeach()
+  list(JOIN dirs "" text)
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/hotreload/firmware.watch CONTENT "${text}")
 endfunction()
 
 # Bind module `name` to firmware target `fw` (hotd bind): NAME.debug.o and
