@@ -163,6 +163,7 @@ void hotd_read_answer(struct hotd_push_result *r, const char *body, const char *
     char msg[128];
     struct json *j = json_parse(body ? body : "", msg, sizeof msg);
     r->ok = r->http_status == 200 && json_get_bool(j, "ok", false);
+    r->device_said_ms = json_get_num(j, "device_ms", -1);
     const char *text = json_get_str(j, r->ok ? "message" : "error", NULL);
     if (text)
         copy_clean(r->message, sizeof r->message, text);
@@ -308,6 +309,12 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
         r->device_ms = total > d->upload_done_s ? (total - d->upload_done_s) * 1e3 : 0;
         r->http_status = (int)status;
         read_answer(p, d);
+        /* curl's "all sent" is when the socket took the bytes; on a slow
+         * device they wait there. The device's own figure is the truth. */
+        if (r->device_said_ms >= 0 && r->device_said_ms <= (total - pre) * 1e3) {
+            r->device_ms = r->device_said_ms;
+            r->upload_ms = (total - pre) * 1e3 - r->device_said_ms;
+        }
         d->phase = r->ok && p->reload ? AFTER : DONE;
         if (d->phase == AFTER)
             start(p, d, "/status");
@@ -333,9 +340,10 @@ static void draw(struct dev *devs, size_t n, size_t len, bool *drawn)
         return;
     double frac = len ? sent / ((double)len * (double)n) : 1;
     int w = (int)(frac * 30);
-    fprintf(stderr, "\r[%.*s%*s] %3d%% of %zu KiB, %zu device%s busy\033[K", w,
+    /* All handed to the sockets: a slow device may still be reading them. */
+    fprintf(stderr, "\r[%.*s%*s] %3d%% of %zu KiB, %zu device%s %s\033[K", w,
             "##############################", 30 - w, "", (int)(frac * 100), len / 1024, busy,
-            busy == 1 ? "" : "s");
+            busy == 1 ? "" : "s", frac >= 1 ? "receiving and loading it" : "busy");
     *drawn = true;
 }
 

@@ -24,6 +24,7 @@ struct hotd_push_result {
     char status_json[16384]; /* GET /status after a successful reload ("" if not fetched) */
     double upload_ms;       /* sending the body */
     double device_ms;       /* from the last body byte to the answer: store + load */
+    double device_said_ms;  /* the device's own figure for that (-1: it gave none) */
     unsigned attempts;
 };
 

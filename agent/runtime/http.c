@@ -81,6 +81,7 @@ static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *
         return st;
     hr_upload_finish(up, ans);
     rep->has_upload = ans->stored;
+    rep->device_ms = ans->device_ms;
     if (ans->module[0])
         rep->module = ans->module; /* the one a request naming none went to */
     rep->size = ans->size;

@@ -22,6 +22,7 @@ struct reply {
     const char *message;   /* the runtime's sentence on success */
     bool has_upload;       /* size and sha describe the stored body */
     uint32_t size;
+    uint32_t device_ms;    /* with has_upload: the device's work after the body */
     uint8_t sha[32];
     bool stored;           /* upload-and-reload: stored even though the reload failed */
     const char *raw;

@@ -133,7 +133,9 @@ static void put_body(struct out *o, const struct reply *rep)
         hr_hex(rep->sha, 32, hex);
         puts_(o, ",\"sha256\":\"");
         puts_(o, hex);
-        puts_(o, "\"");
+        hr_fmt(num, sizeof num, "%u", (unsigned)rep->device_ms);
+        puts_(o, "\",\"device_ms\":");
+        puts_(o, num);
     }
     if (rep->message && rep->message[0]) {
         puts_(o, ",\"message\":");

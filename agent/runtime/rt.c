@@ -22,6 +22,12 @@ void hr_rt_start(void)
     hr_rt.started = true;
 }
 
+uint64_t hr_rt_now_ms(void)
+{
+    hr_rt_start();
+    return hr_rt.pf->now_ms ? hr_rt.pf->now_ms(hr_rt.pf->ctx) : 0;
+}
+
 void hr_rt_lock(void)
 {
     hr_rt_start();

@@ -113,7 +113,20 @@ void hr_upload_abort(struct hr_upload *up)
     up->stage = NULL;
 }
 
+static hotreload_err_t finish(struct hr_upload *up, struct hr_upload_answer *ans);
+
+/* The device's own time after the last body byte, in the answer: on a slow
+ * link the sender's clock cannot tell transfer from work (the bytes wait in
+ * socket buffers), so hotd reports the device's figure. */
 hotreload_err_t hr_upload_finish(struct hr_upload *up, struct hr_upload_answer *ans)
+{
+    uint64_t t0 = hr_rt_now_ms();
+    hotreload_err_t err = finish(up, ans);
+    ans->device_ms = (uint32_t)(hr_rt_now_ms() - t0);
+    return err;
+}
+
+static hotreload_err_t finish(struct hr_upload *up, struct hr_upload_answer *ans)
 {
     hotreload_err_t err = hr_rt_stage_digest(up->stage, ans->sha256, ans->msg, sizeof ans->msg);
     if (err) {

@@ -145,6 +145,7 @@ bool hr_rt_counter_accept(uint64_t counter)
     return true;
 }
 const char *hr_rt_err_name(hotreload_err_t err) { return err ? "failed" : "ok"; }
+uint64_t hr_rt_now_ms(void) { return 0; }
 size_t hotreload_status_json(char *buf, size_t size)
 {
     return (size_t)snprintf(buf, size, "{\"modules\":[{\"name\":\"main\"}]}");

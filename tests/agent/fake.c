@@ -160,6 +160,11 @@ bool hr_rt_counter_accept(uint64_t value)
     return true;
 }
 
+uint64_t hr_rt_now_ms(void)
+{
+    return 0;
+}
+
 const char *hr_rt_err_name(hotreload_err_t err)
 {
     return err ? "fake error" : "ok";

@@ -266,11 +266,11 @@ static void test_bodies(void)
     size_t len = build("POST", "/upload-and-reload?module=app", NULL, body, n, true);
     struct resp r = expect(len, 1, 0, 200, "\"message\":\"module 'app' generation 2\"");
     uint8_t sha[32];
-    char hex[65], want[100];
+    char hex[65], want[160];
     hr_sha256(body, n, sha);
     hr_hex(sha, 32, hex);
-    sprintf(want, "\"size\":%zu,\"sha256\":\"%s\"", n, hex);
-    CHECK(memmem(r.body, r.body_len, want, strlen(want)), "size/sha wrong: %.*s",
+    sprintf(want, "\"size\":%zu,\"sha256\":\"%s\",\"device_ms\":0", n, hex);
+    CHECK(memmem(r.body, r.body_len, want, strlen(want)), "size/sha/device_ms wrong: %.*s",
           (int)r.body_len, r.body);
     CHECK(fake.commits == 1 && !memcmp(fake.stored_sha, sha, 32) && fake.reloads == 1,
           "1-byte reads: body not stored intact");

@@ -61,6 +61,7 @@ struct hr_upload_answer {
     uint32_t size;
     uint8_t sha256[32];           /* of the stored body */
     char module[32];              /* the module it went to ("" before that is known) */
+    uint32_t device_ms;           /* after the last body byte: checks, storage, load */
     char msg[HR_UPLOAD_MSG_MAX];  /* a sentence: why, or what changed */
 };
 
@@ -102,6 +103,8 @@ bool hr_rt_counter_accept(uint64_t counter);
 
 /* Map a hotreload_err_t to a short English phrase. */
 const char *hr_rt_err_name(hotreload_err_t err);
+/* The platform's clock (ms): transports time what they do with it. */
+uint64_t hr_rt_now_ms(void);
 
 /* A line for the device's log (the platform's). */
 void hr_rt_log(const char *fmt, ...);
