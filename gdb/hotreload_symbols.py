@@ -124,6 +124,20 @@ def add_object(obj):
     except gdb.error as e:
         say("%s: %s" % (cmd, e))
         entry["file"] = None
+        return
+    forget_sources()
+
+
+def forget_sources():
+    """gdb keeps the text of each source file it has read, by file name, and
+    a new version of a module comes from the same files edited in place:
+    without this, the new copy's lines would be shown from the old text
+    (`list` even refuses line numbers past its end). Setting the source path
+    to its own value makes gdb drop that text and changes nothing else."""
+    try:
+        _run("set directories %s" % gdb.parameter("directories"))
+    except gdb.error as e:
+        say("cannot drop gdb's source cache: %s" % e)
 
 
 def remove_key(key):
@@ -238,6 +252,7 @@ def apply_command_file(path, quiet=False):
         bid = elf_build_id(sym) or b""
         snap = (snapshot(sym, bid) if bid else None) or sym
         _run(" ".join(shlex.quote(w) for w in ["add-symbol-file", snap] + words[2:]))
+        forget_sources()
         state.loaded[text] = {"slot": -1, "module": name, "generation": 0, "build_id": bid,
                               "sections": secs, "file": snap, "source": sym, "text": text}
         if not quiet:
