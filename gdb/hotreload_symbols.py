@@ -132,19 +132,23 @@ def add_object(obj):
             cmd += " -s %s 0x%x" % (name, addr)
     try:
         _run(cmd)
-        flush_sources()
     except gdb.error as e:
         say("%s: %s" % (cmd, e))
         entry["file"] = None
+        return
+    forget_sources()
 
 
-def flush_sources():
-    """New symbols come with new source text under the same file name: gdb's
-    source cache would go on showing the previous version's lines."""
+def forget_sources():
+    """gdb keeps the text of each source file it has read, by file name, and
+    a new version of a module comes from the same files edited in place:
+    without this, the new copy's lines would be shown from the old text
+    (`list` even refuses line numbers past its end). Setting the source path
+    to its own value makes gdb drop that text and changes nothing else."""
     try:
-        _run("maintenance flush source-cache")
-    except gdb.error:
-        pass  # a gdb without the command (older than 10) re-reads on its own
+        _run("set directories %s" % gdb.parameter("directories"))
+    except gdb.error as e:
+        say("cannot drop gdb's source cache: %s" % e)
 
 
 def remove_key(key):
@@ -259,7 +263,7 @@ def apply_command_file(path, quiet=False):
         bid = elf_build_id(sym) or b""
         snap = (snapshot(sym, bid) if bid else None) or sym
         _run(" ".join(shlex.quote(w) for w in ["add-symbol-file", snap] + words[2:]))
-        flush_sources()
+        forget_sources()
         state.loaded[text] = {"slot": -1, "module": name, "generation": 0, "build_id": bid,
                               "sections": secs, "file": snap, "source": sym, "text": text}
         if not quiet:

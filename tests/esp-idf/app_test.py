@@ -24,8 +24,10 @@ from idfapp import hrtest  # noqa: E402
 from hrtest import check  # noqa: E402
 
 
-def push(hotd, app, url, name):
-    return hrtest.run(hotd, "push", name, "--build", os.path.join(app, "build"), "--url", url)
+def push(hotd, app, url, name, env):
+    """hotd push (which builds first: in ESP-IDF's environment)."""
+    return hrtest.run(hotd, "push", name, "--build", os.path.join(app, "build"), "--url", url,
+                      env=env)
 
 
 def curl(url, target, body, headers=()):
@@ -89,7 +91,7 @@ def count_alone(hotd, app, env, dev):
     _, m = dev.lines.expect(r"count: (\d+)$", after=n)
     before = int(m.group(1))
     n = dev.lines.mark()
-    rc, out, err = push(hotd, app, dev.url, "count")
+    rc, out, err = push(hotd, app, dev.url, "count", env)
     check(rc == 0, f"push count: {out} {err}")
     _, m = dev.lines.expect(r"greet: hello from greet v2 \| count: (\d{4,})", after=n)
     after = int(m.group(1))
@@ -118,7 +120,7 @@ def main():
             flash = dev.flash
             dev.lines.expect(r"not everything loaded")
             for name in ("greet", "count"):
-                rc, out, err = push(a.hotd, app, dev.url, name)
+                rc, out, err = push(a.hotd, app, dev.url, name, env)
                 check(rc == 0 and "ok, module" in out, f"push {name}: {rc} {out} {err}")
             dev.lines.expect(r"greet: hello from greet v1 \| count: [1-9]")
             pid = dev.proc.pid
@@ -129,7 +131,7 @@ def main():
             check(rc == 0, "greet rebuild: " + out[-2000:])
             _, m = dev.lines.expect(r"count: (\d+)")
             before = int(m.group(1))
-            rc, out, err = push(a.hotd, app, dev.url, "greet")
+            rc, out, err = push(a.hotd, app, dev.url, "greet", env)
             check(rc == 0, f"push v2: {out} {err}")
             _, m = dev.lines.expect(r"greet: hello from greet v2 \| count: (\d+)")
             check(int(m.group(1)) > before and dev.proc.pid == pid,
@@ -138,7 +140,7 @@ def main():
             edit(src, "const char *greet_text", "__attribute__((constructor)) static void "
                  "boom(void) { *(volatile int *)16 = 1; }\n\nconst char *greet_text")
             rc, out = idfapp.build(app, env, "greet_image")
-            rc, out, err = push(a.hotd, app, dev.url, "greet")
+            rc, out, err = push(a.hotd, app, dev.url, "greet", env)
             check(rc != 0 and "constructor" in (out + err), f"trapping module: {rc} {out} {err}")
             n = dev.lines.mark()
             dev.lines.expect(r"greet: hello from greet v2", after=n)

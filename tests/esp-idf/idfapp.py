@@ -1,5 +1,5 @@
 """Helpers of the ESP-IDF tests: which ESP-IDF to use, the example copied and
-built for the linux target, the app run as a process.
+built for the linux target, the app run as a process (or under gdb).
 
 ESP-IDF comes from $IDF_PATH (a user's real ESP-IDF) or else the trimmed test
 tree beside the checkout (../shared/esp-idf, see its README); with neither the
@@ -94,23 +94,45 @@ def free_port():
 
 class App:
     """The example's ELF run as a process: its output in self.lines, its HTTP
-    port self.port, the emulated flash file it uses in self.flash."""
+    port self.port, the emulated flash file it uses in self.flash.
 
-    def __init__(self, app, env, flash=None):
+    gdb, if given, is the start of a gdb command line (without --args): the app
+    runs under that gdb, whose output self.lines holds too (the app shares its
+    stdout). gdb and the app are then a process group of their own, so that
+    stop() ends both, even an app gdb left behind."""
+
+    def __init__(self, app, env, flash=None, gdb=None):
         self.port = free_port()
         e = dict(env, HOTRELOAD_PORT=str(self.port), HOTRELOAD_FLASH=flash or "")
         elf = os.path.join(app, "build", "hotreload_esp_idf.elf")
-        self.proc = subprocess.Popen([elf], env=e, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        cmd = [*gdb, "--args", elf] if gdb else [elf]
+        self.group = bool(gdb)
+        self.proc = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=self.group)
         self.lines = hrtest.Lines(self.proc.stdout, alive=lambda: self.proc.poll() is None)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.flash = None
         try:
             _, m = self.lines.expect(r"emulated flash: (\S+)")
             self.flash = m.group(1)
             self.lines.expect(r"hotreload server running on port")
         except AssertionError:
+            # Nothing left behind for a caller that never got an App: the
+            # process, and the flash file it made (not one it was given).
             self.stop()
+            if not flash and self.flash and self.flash.startswith("/tmp/idf-partition-"):
+                os.unlink(self.flash)
             raise
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        return hrtest.stop(self.proc, signal.SIGTERM)
+        if not self.group:
+            return hrtest.stop(self.proc, signal.SIGTERM)
+        # gdb kills the app it runs when it quits; the group catches the
+        # rest (an app gdb could not kill, a push the session had started).
+        status = hrtest.stop(self.proc, signal.SIGTERM)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        return status
