@@ -175,8 +175,14 @@ def main():
         mark = len(dev.lines)
         for s in conns:
             s.close()
-        for _ in range(4):  # each served in turn: closed before a request came
-            mark = dev.out.expect(r"^hotreload: http \? \? -> 400", 20, mark)[0] + 1
+        # Each served in turn: closed before a request came. Seen as the end of
+        # the stream (400) or, on a loaded host where lwIP gets the reset
+        # first, as a failed read (408): either way answered and logged.
+        start = mark
+        seen = lambda: " http lines: %s" % [l for l in dev.lines[start:] if "http" in l]
+        for _ in range(4):
+            mark = dev.out.expect(r"^hotreload: http \? \? -> 40[08]", 20, mark,
+                                  also=seen)[0] + 1
         check(http.status()["modules"][0]["generation"] == 2, "/status answers afterwards")
         dev.wait(V2, after=len(dev.lines))
         check(not dev.out.saw(r"fatal trap|lwIP assertion"), "no trap, no lwIP assertion")
