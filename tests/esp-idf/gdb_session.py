@@ -36,6 +36,8 @@ ROOT, APP, HOTD = sys.argv[1:4]
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import hrtest  # noqa: E402
 from hrtest import check  # noqa: E402
+import gdbtest  # noqa: E402
+from gdbtest import function_at, is_code, line_of, memory_diff  # noqa: E402
 
 BUILD = os.path.join(APP, "build")
 MODS = os.path.join(BUILD, "modules")
@@ -61,14 +63,6 @@ def shown(cmd):
     return out
 
 
-def line_of(text):
-    with open(SOURCE) as f:
-        for n, line in enumerate(f, 1):
-            if text in line:
-                return n
-    raise AssertionError("no %r in %s" % (text, SOURCE))
-
-
 def expected(version):
     """What gdb and the device should show of greet as just built: its
     source line, its image (a copy: the next build rewrites greet.img), the
@@ -78,20 +72,12 @@ def expected(version):
     with open(os.path.join(MODS, "greet.img"), "rb") as f, open(image, "wb") as out:
         out.write(f.read())
     text = 'return "hello from greet v%d";' % version
-    return {"tag": "v%d" % version, "text": text, "line": line_of(text), "image": image,
+    return {"tag": "v%d" % version, "text": text, "line": line_of(SOURCE, text), "image": image,
             "string": "hello from greet v%d" % version,
             "build_id": H.elf_build_id(os.path.join(MODS, "greet.debug.o"))}
 
 
 # ---- the device's copy of greet, and its code as `hotd relocate` makes it
-
-REGION = [(".text", "--text"), (".rodata", "--rodata"), (".sdata", "--sdata"),
-          (".sbss", "--sdata"), (".data", "--data"), (".hr.got", "--data"), (".bss", "--bss")]
-
-
-def is_code(name):
-    return name.startswith(".text") or name == ".hr.veneers"
-
 
 def greet_copies():
     H = sys.modules["hotreload_gdb"]
@@ -102,51 +88,24 @@ def relocated(want, obj):
     """{code section: bytes} of want's image loaded at obj's addresses by
     the device's loader on the host, after checking it places every section
     where the device did."""
-    addrs = {n: a for n, a, _ in obj["sections"]}
-    args = [HOTD, "relocate", want["image"], "-q"]
-    given = set()
-    for prefix, opt in REGION:
-        names = [n for n in addrs if n == prefix or n.startswith(prefix + ".")]
-        if names and opt not in given:
-            given.add(opt)
-            args += [opt, "0x%x" % min(addrs[n] for n in names)]
-    out = tempfile.mkdtemp(dir=APP, prefix="reloc-")
-    r = subprocess.run(args + ["--out", out], capture_output=True, text=True)
-    if not check(r.returncode == 0, "hotd relocate: %s" % r.stderr.strip()):
+    layout, code, err = gdbtest.relocated(HOTD, want["image"], obj, APP)
+    if not check(err is None, "hotd relocate: %s" % err):
         return {}
-    with open(os.path.join(out, "layout.txt")) as f:
-        layout = {n: int(a, 16) for n, a, _ in (line.split() for line in f)}
+    addrs = {n: a for n, a, _ in obj["sections"]}
     check(layout == addrs, "%s: hotd relocate places it as the device did (%s vs %s)"
           % (want["tag"], layout, addrs))
-    code = {}
-    for name in addrs:
-        if is_code(name):
-            with open(os.path.join(out, name + ".bin"), "rb") as f:
-                code[name] = f.read()
     return code
 
 
 def memory_equals(want, obj):
     """The copy's code in the process, read past gdb (no breakpoint bytes
     hidden), equals the relocated image."""
-    code = relocated(want, obj)
-    ok = bool(code)
-    with open("/proc/%d/mem" % gdb.selected_inferior().pid, "rb") as mem:
-        for name, addr, size in obj["sections"]:
-            if name in code:
-                mem.seek(addr)
-                ok = ok and mem.read(size) == code[name]
-    check(ok, "%s: the code in memory equals hotd relocate of its image" % want["tag"])
+    diff = memory_diff(gdb.selected_inferior().pid, obj, relocated(want, obj))
+    check(diff is None, "%s: the code in memory equals hotd relocate of its image (%s)"
+          % (want["tag"], diff))
 
 
 # ---- one stop at the breakpoint
-
-
-def function_at(pc):
-    b = gdb.block_for_pc(pc)
-    while b is not None and b.function is None:
-        b = b.superblock
-    return b.function if b else None
 
 
 def check_copy(want, pc):

@@ -35,6 +35,9 @@ import urllib.request
 import gdb
 
 ROOT, MODDIR, HOTD, WORK = sys.argv[1:5]
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from gdbtest import function_at, is_code, line_of, memory_diff  # noqa: E402
+import gdbtest  # noqa: E402
 IMAGES = sorted(glob.glob(os.path.join(MODDIR, "counter_??.img")))
 KEY = os.path.join(WORK, "test.key")
 passed = failed = 0
@@ -59,22 +62,6 @@ def value(expr):
     return int(gdb.parse_and_eval(expr))
 
 
-def line_of(path, text):
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            if text in line:
-                return n
-    raise SystemExit("no '%s' in %s" % (text, path))
-
-
-def function_at(pc):
-    """The function symbol whose code holds pc (None without debug info)."""
-    b = gdb.block_for_pc(pc)
-    while b is not None and b.function is None:
-        b = b.superblock
-    return b.function if b else None
-
-
 def shape(version):
     return 1 if version % 2 else 2
 
@@ -86,61 +73,25 @@ def scaled(version):
 
 # ---- what the device should hold: `hotd relocate` at the device's addresses
 
-REGION = [(".text", "--text"), (".rodata", "--rodata"), (".sdata", "--sdata"),
-          (".sbss", "--sdata"), (".data", "--data"), (".hr.got", "--data"), (".bss", "--bss")]
-CODE = (".text", ".hr.")   # sections placed in the code region: .text*, .hr.veneers
-
-
-def is_code(name):
-    return name.startswith(".text") or name == ".hr.veneers"
-
-
 def relocated(image, obj, fw_triple):
     """{section: bytes} of the code sections as the loader makes them at obj's
     addresses, after checking that the dry run placed every section there."""
-    addrs = {n: a for n, a, _ in obj["sections"]}
-    args = [HOTD, "relocate", image, "-q", "--sym", "fw_triple=0x%x" % fw_triple]
-    given = set()
-    for prefix, opt in REGION:
-        names = [n for n in addrs if n == prefix or n.startswith(prefix + ".")]
-        if names and opt not in given:
-            given.add(opt)
-            args += [opt, "0x%x" % min(addrs[n] for n in names)]
-    out = tempfile.mkdtemp(dir=WORK, prefix="reloc-")
-    r = subprocess.run(args + ["--out", out], capture_output=True, text=True)
-    if not check(r.returncode == 0, "hotd relocate %s: %s" % (image, r.stderr.strip())):
+    layout, code, err = gdbtest.relocated(HOTD, image, obj, WORK,
+                                          ("--sym", "fw_triple=0x%x" % fw_triple))
+    if not check(err is None, "hotd relocate %s: %s" % (image, err)):
         return {}
-    layout = {}
-    with open(os.path.join(out, "layout.txt")) as f:
-        for line in f:
-            name, addr, _ = line.split()
-            layout[name] = int(addr, 16)
+    addrs = {n: a for n, a, _ in obj["sections"]}
     check(layout == addrs, "dry run places %s as the device did (%s vs %s)"
           % (os.path.basename(image), layout, addrs))
-    code = {}
-    for name in addrs:
-        if is_code(name):
-            with open(os.path.join(out, name + ".bin"), "rb") as f:
-                code[name] = f.read()
     return code
 
 
 def memory_equals(pid, obj, code, when):
     """The code in the process's memory, read past gdb, equals `code`."""
-    ok = bool(code)
-    with open("/proc/%d/mem" % pid, "rb") as mem:
-        for name, addr, size in obj["sections"]:
-            if name not in code:
-                continue
-            mem.seek(addr)
-            raw = mem.read(size)
-            if raw != code[name]:
-                ok = False
-                diff = next(i for i in range(size) if raw[i] != code[name][i])
-                print("  %s: %s differs at 0x%x (+0x%x): memory %s, relocated %s"
-                      % (when, name, addr + diff, diff, raw[diff:diff + 4].hex(),
-                         code[name][diff:diff + 4].hex()), flush=True)
-    return check(ok, "%s: code in memory equals the relocated image" % when)
+    diff = memory_diff(pid, obj, code)
+    if diff:
+        print("  %s: %s" % (when, diff), flush=True)
+    return check(diff is None, "%s: code in memory equals the relocated image" % when)
 
 
 # ---- the session
