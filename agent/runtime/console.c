@@ -204,33 +204,36 @@ static bool on_frame(struct hr_console *c)
     return true;
 }
 
-/* Returns false when a frame completed with a wrong CRC. */
+/* Returns false when the frame turned out bad: a header with an impossible
+ * length, or a complete frame with a wrong CRC. */
 static bool frame_byte(struct hr_console *c, uint8_t b)
 {
     c->frame[c->frame_len++] = b;
     if (c->frame_len == 4) {
         uint32_t len = c->frame[2] | (uint32_t)c->frame[3] << 8;
         if (len == 0 || len > HR_CONSOLE_FRAME_MAX) {
-            c->frame_need = 0; /* a damaged header: wait for the next start byte */
+            c->frame_need = 0;
             if (!c->resyncing)
                 reply(c, "nak %u bad frame length %u", c->next_seq, len);
-            return true;
+            return false;
         }
         c->frame_need = 4 + len + 4;
     }
     return c->frame_len != c->frame_need || on_frame(c);
 }
 
-/* A frame with a wrong CRC may have been a false start: a start byte in the
- * payload of a frame whose header was damaged, which then swallowed the
- * beginning of the frame the host sent again. Hunt for a start byte among
- * its bytes and take what follows as a frame, as if those bytes were
- * arriving now. Iterative: each false start found this way begins later in
- * the same bytes, so this ends. */
-static void resync(struct hr_console *c)
+/* A bad frame may have been a false start: a start byte inside a damaged
+ * frame's payload, or in its header, taken for the beginning of a frame,
+ * which then swallowed the beginning of the frame the host sent again. Hunt
+ * for a start byte among the bad frame's bytes and take what follows as a
+ * frame, as if those bytes were arriving now. Each false start found this
+ * way begins later in the same bytes, so this ends. What is left may be a
+ * frame still waiting for bytes. Returns true when a frame passed its CRC. */
+static bool resync(struct hr_console *c)
 {
     uint8_t b[sizeof c->frame];
     size_t n = c->frame_len, from = 0, i = 0;
+    bool took = false;
     memcpy(b, c->frame, n);
     c->frame_need = 0;
     c->frame_len = 0;
@@ -248,11 +251,14 @@ static void resync(struct hr_console *c)
         if (!frame_byte(c, b[i++])) {
             c->frame_need = 0;
             i = from; /* hunt on after this false start */
+        } else if (!c->frame_need) {
+            took = true;
         }
         if (!c->frame_need)
             c->frame_len = 0;
     }
     c->resyncing = false;
+    return took;
 }
 
 static void cmd_symbols(struct hr_console *c, const char *module)
@@ -396,9 +402,10 @@ void hr_console_tick(struct hr_console *c, uint64_t now_ms)
     if (!c->up)
         return;
     if (c->frame_need && now_ms - c->frame_at >= c->cfg.frame_timeout_ms) {
-        c->frame_need = 0;
-        c->frame_len = 0;
-        reply(c, "nak %u frame incomplete after %u ms", c->next_seq, c->cfg.frame_timeout_ms);
+        /* It may be a false start holding the real frame: look inside. */
+        if (!resync(c) && !c->frame_need)
+            reply(c, "nak %u frame incomplete after %u ms", c->next_seq,
+                  c->cfg.frame_timeout_ms);
     }
     if (now_ms - c->rx_at >= c->cfg.upload_timeout_ms)
         fail_upload(c, "no data within the upload timeout");

@@ -395,6 +395,43 @@ static void test_auth(void)
     CHECK(uploads_open == 0);
 }
 
+/* A damaged frame whose payload holds a start byte and a plausible header:
+ * the device, hunting for a frame in those bytes, may take that false start
+ * for one, and the false frame swallows the frame the host resends. Every
+ * place and length of such a false start must end with the resent frame
+ * acknowledged, at worst after frame timeouts. */
+static void test_false_starts(void)
+{
+    char cmd[200], hex[65];
+    sha_hex(module, sizeof module, hex);
+    snprintf(cmd, sizeof cmd, "upload main %zu %s", sizeof module, hex);
+    static const uint16_t lens[] = {1, 7, 50, 100, 150, 200, 240, 250, 255, 256, 257, 300};
+    int stuck = 0;
+    for (unsigned at = 0; at < 256; at++) {
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+            line(cmd);
+            take();
+            frame(1, module, 256, 0);
+            uint8_t f[1 + 4 + 256 + 4], payload[256];
+            memcpy(payload, module + 256, 256);
+            payload[at] = HR_CONSOLE_FRAME_START;
+            for (unsigned i = 1; i < 5 && at + i < 256; i++)
+                payload[at + i] = (uint8_t[]){2, 0, (uint8_t)lens[k], lens[k] >> 8}[i - 1];
+            frame_bytes(2, payload, 256, f);
+            f[5 + (at + 128) % 256] ^= 0x01; /* damaged: its CRC fails */
+            send(f, sizeof f);
+            frame(2, module + 256, 256, 0); /* resent */
+            for (int t = 0; t < 4 && !strstr(outbuf, "ack 2\n"); t++)
+                hr_console_tick(&con, now += 600);
+            if (!strstr(take(), "ack 2\n") && ++stuck < 4)
+                fprintf(stderr, "at %u len %u: %s", at, lens[k], last);
+            line("abort");
+            take();
+        }
+    }
+    CHECK(stuck == 0);
+}
+
 int main(void)
 {
     struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
@@ -407,6 +444,7 @@ int main(void)
     test_upload();
     test_wrong_sha();
     test_stall_and_abort();
+    test_false_starts();
     test_auth();
     if (failures) {
         fprintf(stderr, "console_test: %d failures\n", failures);
