@@ -18,11 +18,13 @@
 #include "hotd.h"
 #include "options.h"
 
-enum { OUT, FIRMWARE, RECORD_DIR };
+enum { OUT, FIRMWARE, RECORD_DIR, FUNCTIONS };
 static const struct hotd_opt options[] = {
     [OUT] = {"out", 'o', "FILE", "dump: write the description to FILE"},
     [FIRMWARE] = {"firmware", 0, "FW.elf", "record: the firmware the module was built for"},
     [RECORD_DIR] = {"dir", 0, "DIR", "record: where the records go"},
+    [FUNCTIONS] = {"functions", 0, "FILE", "record: only these functions (one a line: the\n"
+                                           "ones with a stub, NAME_exports.txt)"},
     {0},
 };
 
@@ -32,7 +34,7 @@ static const struct hotd_cmd command = {
     .opts = options,
     .usage =
     "usage: hotd abi dump MODULE.o [-o FILE]\n"
-    "       hotd abi record MODULE.o --firmware FW.elf --dir DIR\n"
+    "       hotd abi record MODULE.o --firmware FW.elf --dir DIR [--functions FILE]\n"
     "       hotd abi check MODULE.o RECORD.abi\n"
     "\n"
     "dump:   one line per exported function of MODULE.o (built with -g): its\n"
@@ -325,7 +327,34 @@ static int abi_dump(const char *module, const char *out)
     return rc;
 }
 
-static int abi_record(const char *module, const char *firmware, const char *dir)
+/* Keep the lines of t whose function is listed in `functions` (one name a
+ * line): the firmware calls only those, the others may change freely. */
+static int keep_listed(struct text *t, const char *functions, char *msg, size_t msgsize)
+{
+    char *list;
+    size_t len;
+    if (hotd_read_file(functions, &list, &len, msg, msgsize) != 0)
+        return -1;
+    size_t w = 0;
+    for (size_t r = 0; r < t->len;) {
+        size_t line = strcspn(t->s + r, "\n") + 1, name = strcspn(t->s + r, ":");
+        bool found = false;
+        for (const char *p = list; *p && !found; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0))
+            found = strcspn(p, "\n") == name && !strncmp(p, t->s + r, name);
+        if (found) {
+            memmove(t->s + w, t->s + r, line);
+            w += line;
+        }
+        r += line;
+    }
+    t->len = w;
+    t->s[w] = '\0';
+    free(list);
+    return 0;
+}
+
+static int abi_record(const char *module, const char *firmware, const char *dir,
+                      const char *functions)
 {
     unsigned char id[64];
     size_t idlen;
@@ -333,7 +362,8 @@ static int abi_record(const char *module, const char *firmware, const char *dir)
     struct text t = {0};
     put(&t, "");
     if (hotd_read_build_id(firmware, id, sizeof id, &idlen, msg, sizeof msg) != 0 ||
-        dump(module, &t, msg, sizeof msg) != 0) {
+        dump(module, &t, msg, sizeof msg) != 0 ||
+        (functions && keep_listed(&t, functions, msg, sizeof msg) != 0)) {
         fprintf(stderr, "hotd abi: %s\n", msg);
         free(t.s);
         return 1;
@@ -365,62 +395,27 @@ static int abi_check(const char *module, const char *record)
 
 int cmd_abi(int argc, char **argv)
 {
-    const char *out = NULL, *firmware = NULL, *dir = NULL;
+    const char *out = NULL, *firmware = NULL, *dir = NULL, *functions = NULL;
     struct hotd_args a = {.cmd = &command};
     for (int o; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
         switch (o) {
         case OUT: out = a.value; break;
         case FIRMWARE: firmware = a.value; break;
         case RECORD_DIR: dir = a.value; break;
+        case FUNCTIONS: functions = a.value; break;
         default: return hotd_args_exit(o);
         }
     }
     const char *action = a.noperands ? a.operands[0] : "", *const *arg = a.operands + 1;
-    bool none = !out && !firmware && !dir;
-    if (!strcmp(action, "dump") && a.noperands == 2 && !firmware && !dir)
+    bool none = !out && !firmware && !dir && !functions;
+    if (!strcmp(action, "dump") && a.noperands == 2 && !firmware && !dir && !functions)
         return abi_dump(arg[0], out);
     if (!strcmp(action, "record") && a.noperands == 2 && firmware && dir && !out)
-        return abi_record(arg[0], firmware, dir);
+        return abi_record(arg[0], firmware, dir, functions);
     if (!strcmp(action, "check") && a.noperands == 3 && none)
         return abi_check(arg[0], arg[1]);
     if (!strcmp(action, "dump") || !strcmp(action, "record") || !strcmp(action, "check"))
         return hotd_usage_error(&command, "wrong arguments for '%s'", action);
     return hotd_usage_error(&command, "%s%s%swhich action? dump, record or check",
                             *action ? "unknown action '" : "", action, *action ? "': " : "");
-}
-
-/* The firmware build-id a device reports in its status, as hex. */
-static int device_firmware(const char *url, char *id, size_t size)
-{
-    char *json = NULL, msg[256];
-    if (hotd_get_status(url, &json, msg, sizeof msg) != 0)
-        return -1;
-    const char *p = strstr(json, "\"firmware\":\"");
-    size_t n = p ? strspn(p + 12, "0123456789abcdef") : 0;
-    if (n && n < size)
-        snprintf(id, size, "%.*s", (int)n, p + 12);
-    free(json);
-    return n && n < size ? 0 : -1;
-}
-
-int hotd_abi_gate(const char *build, const char *name, const char *const *urls, size_t n,
-                  char *report, size_t size)
-{
-    char module[4096], record[4096], id[130];
-    snprintf(module, sizeof module, "%s/modules/%s.debug.o", build, name);
-    report[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        if (device_firmware(urls[i], id, sizeof id) != 0)
-            continue; /* unreachable: the push itself reports it */
-        snprintf(record, sizeof record, "%s/modules/%s.abi.d/%s.abi", build, name, id);
-        if (access(record, R_OK) != 0 || access(module, R_OK) != 0)
-            continue; /* firmware not built here: the device checks the build-id */
-        char part[4096];
-        if (hotd_abi_check(module, record, part, sizeof part) == 1) {
-            snprintf(report, size, "%s: the interface of module '%s' changed since the "
-                     "firmware on the device was built:\n%s", urls[i], name, part);
-            return 1;
-        }
-    }
-    return 0;
 }

@@ -162,6 +162,57 @@ out:
     return rc;
 }
 
+/* The undefined global symbols of one ELF object's symbol tables. */
+static int object_undefined(Elf *elf, char ***v, size_t *n)
+{
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        for (size_t i = 1; d && i < sh.sh_size / sh.sh_entsize; i++) {
+            GElf_Sym s;
+            const char *name;
+            if (!gelf_getsym(d, (int)i, &s) || s.st_shndx != SHN_UNDEF ||
+                (GELF_ST_BIND(s.st_info) != STB_GLOBAL && GELF_ST_BIND(s.st_info) != STB_WEAK))
+                continue;
+            if ((name = elf_strptr(elf, sh.sh_link, s.st_name)) && *name && push(v, n, name))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int undefined_symbols(const char *path, char ***v, size_t *n, char *msg, size_t msgsize)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        snprintf(msg, msgsize, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    elf_version(EV_CURRENT);
+    Elf *top = elf_begin(fd, ELF_C_READ, NULL);
+    int rc = 0;
+    if (top && elf_kind(top) == ELF_K_ELF) {
+        rc = object_undefined(top, v, n);
+    } else if (top && elf_kind(top) == ELF_K_AR) {
+        Elf_Cmd cmd = ELF_C_READ;
+        for (Elf *m; rc == 0 && (m = elf_begin(fd, cmd, top)); elf_end(m)) {
+            if (elf_kind(m) == ELF_K_ELF)
+                rc = object_undefined(m, v, n);
+            cmd = elf_next(m);
+        }
+    }
+    if (rc)
+        snprintf(msg, msgsize, "%s: out of memory", path);
+    if (top)
+        elf_end(top);
+    close(fd);
+    if (rc == 0)
+        sort_unique(*v, n);
+    return rc;
+}
+
 void modsyms_free(struct modsyms *m)
 {
     for (size_t i = 0; i < m->nexports; i++)

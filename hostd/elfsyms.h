@@ -19,6 +19,11 @@ struct modsyms {
 int modsyms_read(const char *path, struct modsyms *m, char *msg, size_t msgsize);
 void modsyms_free(struct modsyms *m);
 
+/* Add to *v (sorted, unique) the undefined global symbols of an ELF object,
+ * or of every object in an archive: what a link input asks for. Other files
+ * add nothing. 0, or -1 with a message. */
+int undefined_symbols(const char *path, char ***v, size_t *n, char *msg, size_t msgsize);
+
 /* Write `len` bytes to dir/name unless the file already holds exactly them:
  * an unchanged file keeps its mtime, so the build does not redo what depends
  * on it. Writes a temporary file and renames it (readers never see half a

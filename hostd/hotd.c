@@ -15,6 +15,7 @@ static const struct {
     {"abi", cmd_abi, "record and check a module's interface (DWARF) against its firmware's"},
     {"bind", cmd_bind, "bind a module to its firmware (build-id, optionally absolute imports)"},
     {"stubs", cmd_stubs, "generate a module's firmware stubs, symbol table and import list"},
+    {"link", cmd_link, "the firmware's linker launcher: stubs for what the firmware calls"},
     {"push", cmd_push, "upload a built module to one or several devices and reload it"},
     {"status", cmd_status, "show what a device runs: firmware, modules, sections"},
     {"watch", cmd_watch, "rebuild and push a module on every save (also: hotd --watch)"},

@@ -13,17 +13,20 @@ int cmd_abi(int argc, char **argv);
  * firmware was built against: 0 same, 1 changed (report names what), -1
  * error (report says why). */
 int hotd_abi_check(const char *module, const char *record, char *report, size_t size);
-/* Before a push: for each device, compare BUILD/modules/NAME.debug.o with the
- * record of the firmware the device runs. 1 with a report naming the changed
- * functions, else 0 (no record: nothing to compare). */
 /* After a reload: write BUILD/modules/NAME.gdb, the add-symbol-file command
  * for the module at the addresses in `status_json`, and copy it to `out`.
  * 0, or -1 when the status lacks the module or the module file is missing. */
 int hotd_gdb_command(const char *build, const char *name, const char *status_json, char *out,
                      size_t size);
+/* Before a push (abi_gate.c): for each device, the functions the build's
+ * firmware calls that the device's firmware has no stub for, then
+ * BUILD/modules/NAME.debug.o against the record of the firmware the device
+ * runs. 1 with a report naming the functions, else 0 (no record: nothing to
+ * compare). */
 int hotd_abi_gate(const char *build, const char *name, const char *const *urls, size_t n,
                   char *report, size_t size);
 int cmd_stubs(int argc, char **argv);
+int cmd_link(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 /* Print a device's GET /status text as hotd status does: 0, or 1 with a

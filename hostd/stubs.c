@@ -21,13 +21,17 @@
 #include "elfsyms.h"
 #include "hotd.h"
 #include "options.h"
+#include "stubs.h"
 
-enum { NAME, ARCH, OUT_DIR };
+enum { NAME, ARCH, OUT_DIR, AT_LINK };
 static const struct hotd_opt options[] = {
     [NAME] = {"name", 0, "NAME", "the module's name (a C identifier)"},
     [ARCH] = {"arch", 0, "ARCH", "x86_64, rv32, rv64, xtensa (call0, lx106) or\n"
                                  "xtensa-windowed (ESP32/S3)"},
     [OUT_DIR] = {"out-dir", 0, "DIR", "where the files go"},
+    [AT_LINK] = {"at-link", 0, NULL, "write only NAME_imports.ld and NAME_functions.txt:\n"
+                                     "`hotd link` makes the stubs when the firmware links,\n"
+                                     "for the functions the firmware calls"},
     {0},
 };
 
@@ -44,11 +48,11 @@ static const struct hotd_cmd command = {
     "  NAME_symtab.c    the tables and hotreload_symtab_NAME (compile into the firmware)\n"
     "  NAME_imports.ld  EXTERN(...) of every firmware symbol the module imports\n"
     "                   (an implicit linker script for the firmware link)\n"
-    "  NAME_exports.txt the exported functions, one per line, in slot order\n"
+    "  NAME_exports.txt the functions that have a stub, one per line, in slot order\n"
+    "  NAME_functions.txt (--at-link) every function the module exports\n"
     "A file whose content did not change is not rewritten (its mtime stays).\n",
 };
 
-enum arch { X86_64, RV32, RV64, XTENSA, XTENSA_WIN };
 
 static const struct arch_info {
     const char *name;
@@ -304,28 +308,31 @@ static int check_module(const char *path, enum arch arch, const struct modsyms *
     return 0;
 }
 
-/* The four files into dir, each only when its content changed: 0, or 1
- * (said). *written: how many were rewritten. */
-static int write_files(enum arch arch, const char *name, const char *dir,
-                       const struct modsyms *m, int *written)
+int stubs_write(const char *cmd, enum arch arch, const char *name, const char *dir,
+                const struct modsyms *all, const struct modsyms *stubbed, unsigned files,
+                int *written)
 {
-    static const char *const suffix[] = {"_stubs.S", "_symtab.c", "_imports.ld", "_exports.txt"};
-    for (int k = 0; k < 4; k++) {
+    static const char *const suffix[] = {"_stubs.S", "_symtab.c", "_imports.ld", "_exports.txt",
+                                         "_functions.txt"};
+    const struct modsyms *m = stubbed ? stubbed : all;
+    for (int k = 0; k < 5; k++) {
+        if (!(files & (1u << k)))
+            continue;
         char *buf = NULL, file[128], msg[512];
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         if (!f) {
-            fprintf(stderr, "hotd stubs: out of memory\n");
-            return 1;
+            fprintf(stderr, "hotd %s: out of memory\n", cmd);
+            return -1;
         }
         if (k == 0)
             gen_stubs(f, arch, name, m);
         else if (k == 1)
             gen_symtab(f, name, m);
         else if (k == 2)
-            gen_imports(f, name, m);
+            gen_imports(f, name, all);
         else
-            gen_exports(f, m);
+            gen_exports(f, k == 3 ? m : all);
         snprintf(file, sizeof file, "%s%s", name, suffix[k]);
         int w = -1;
         if (fclose(f) != 0)
@@ -334,10 +341,44 @@ static int write_files(enum arch arch, const char *name, const char *dir,
             w = write_if_changed(dir, file, buf, len, msg, sizeof msg);
         free(buf);
         if (w < 0) {
-            fprintf(stderr, "hotd stubs: %s\n", msg);
-            return 1;
+            fprintf(stderr, "hotd %s: %s\n", cmd, msg);
+            return -1;
         }
         *written += w > 0;
+    }
+    return 0;
+}
+
+int stubs_arch(const char *cmd, const char *name)
+{
+    for (size_t arch = 0; arch < NARCH; arch++)
+        if (!strcmp(arches[arch].name, name))
+            return (int)arch;
+    fprintf(stderr, "hotd %s: unknown --arch '%s' (x86_64, rv32, rv64, xtensa, "
+            "xtensa-windowed)\n", cmd, name);
+    return -1;
+}
+
+int stubs_read_module(const char *cmd, const char *path, enum arch arch, struct modsyms *m)
+{
+    char msg[512];
+    if (modsyms_read(path, m, msg, sizeof msg) != 0) {
+        fprintf(stderr, "hotd %s: %s\n", cmd, msg);
+        return -1;
+    }
+    /* hotreload_* functions are the runtime's business (hooks, markers),
+     * never called through a stub. */
+    size_t kept = 0;
+    for (size_t i = 0; i < m->nexports; i++) {
+        if (strncmp(m->exports[i], "hotreload_", 10) == 0)
+            free(m->exports[i]);
+        else
+            m->exports[kept++] = m->exports[i];
+    }
+    m->nexports = kept;
+    if (check_module(path, arch, m) != 0) {
+        modsyms_free(m);
+        return -1;
     }
     return 0;
 }
@@ -345,26 +386,23 @@ static int write_files(enum arch arch, const char *name, const char *dir,
 int cmd_stubs(int argc, char **argv)
 {
     const char *name = NULL, *arch_name = NULL, *dir = NULL;
+    bool at_link = false;
     struct hotd_args a = {.cmd = &command};
     for (int o; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
         switch (o) {
         case NAME: name = a.value; break;
         case ARCH: arch_name = a.value; break;
         case OUT_DIR: dir = a.value; break;
+        case AT_LINK: at_link = true; break;
         default: return hotd_args_exit(o);
         }
     }
     if (a.noperands != 1 || !name || !arch_name || !dir)
         return hotd_usage_error(&command, "MODULE.o, --name, --arch and --out-dir are required");
     const char *in = a.operands[0];
-    size_t arch = 0;
-    while (arch < NARCH && strcmp(arches[arch].name, arch_name) != 0)
-        arch++;
-    if (arch == NARCH) {
-        fprintf(stderr, "hotd stubs: unknown --arch '%s' (x86_64, rv32, rv64, xtensa, "
-                "xtensa-windowed)\n", arch_name);
+    int arch = stubs_arch("stubs", arch_name);
+    if (arch < 0)
         return 1;
-    }
     /* The name becomes part of C identifiers: hotreload_table_NAME. */
     if (!plain_name(name) || strchr(name, '.') || strchr(name, '$') || strlen(name) > 64) {
         fprintf(stderr, "hotd stubs: --name '%s': a C identifier is needed (letters, digits, "
@@ -381,28 +419,16 @@ int cmd_stubs(int argc, char **argv)
         return 1;
     }
     struct modsyms m;
-    char msg[512];
-    if (modsyms_read(in, &m, msg, sizeof msg) != 0) {
-        fprintf(stderr, "hotd stubs: %s\n", msg);
+    if (stubs_read_module("stubs", in, (enum arch)arch, &m) != 0)
         return 1;
-    }
-    /* hotreload_* functions are the runtime's business (hooks, markers),
-     * never called through a stub. */
-    size_t kept = 0;
-    for (size_t i = 0; i < m.nexports; i++) {
-        if (strncmp(m.exports[i], "hotreload_", 10) == 0)
-            free(m.exports[i]);
-        else
-            m.exports[kept++] = m.exports[i];
-    }
-    m.nexports = kept;
+    unsigned files = at_link ? STUBS_IMPORTS | STUBS_FUNCTIONS
+                             : STUBS_ASM | STUBS_SYMTAB | STUBS_IMPORTS | STUBS_EXPORTS;
     int written = 0;
-    int rc = check_module(in, (enum arch)arch, &m) == 0 ? 0 : 1;
+    int rc = stubs_write("stubs", (enum arch)arch, name, dir, &m, NULL, files, &written) ? 1 : 0;
     if (rc == 0)
-        rc = write_files((enum arch)arch, name, dir, &m, &written);
-    if (rc == 0)
-        printf("hotd stubs: module '%s' (%s): %zu functions, %zu imports; %d of 4 files "
-               "updated in %s\n", name, arches[arch].name, m.nexports, m.nimports, written, dir);
+        printf("hotd stubs: module '%s' (%s): %zu functions, %zu imports; %d of %d files "
+               "updated in %s\n", name, arches[arch].name, m.nexports, m.nimports, written,
+               at_link ? 2 : 4, dir);
     modsyms_free(&m);
     return rc;
 }

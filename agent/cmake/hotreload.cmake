@@ -2,13 +2,16 @@
 # firmware to its modules.
 #
 #   hotreload_add_module(NAME greet SOURCES greet.c [INCLUDE_DIRS ...]
-#                        [COMPILE_DEFINITIONS ...] [COMPILE_OPTIONS ...] [LINK_LIBRARIES ...])
+#                        [COMPILE_DEFINITIONS ...] [COMPILE_OPTIONS ...] [LINK_LIBRARIES ...]
+#                        [KEEP f ...])   KEEP: functions to stub though the firmware
+#                                        does not call them (found by name at run time)
 #   hotreload_link_firmware(my_firmware MODULES greet [PORT posix|rv32-virt])
 #
 # For a module NAME the build makes, in ${CMAKE_CURRENT_BINARY_DIR}/modules/:
 #   NAME.o            the module as one relocatable object (ld -r), with a build-id
-#   NAME_stubs.S      frameless stubs the firmware calls (hotd stubs)
-#   NAME_symtab.c     the table the stubs jump through
+#   NAME_stubs.S/.o   frameless stubs for the functions the firmware calls or
+#                     KEEPs, made as the firmware links (hotd link)
+#   NAME_symtab.c/.o  the table the stubs jump through (hotd link)
 #   NAME_imports.ld   the firmware symbols the module imports (kept in the firmware)
 #   NAME.debug.o      the module bound to the firmware: + .hotreload.fwid, full DWARF
 #   NAME.img          the same, debug info stripped: what is uploaded
@@ -84,9 +87,8 @@ const size_t hotreload_auth_key_len = sizeof hotreload_auth_key;
 endfunction()
 
 function(hotreload_add_module)
-  cmake_parse_arguments(M "" "NAME"
-                        "SOURCES;INCLUDE_DIRS;COMPILE_DEFINITIONS;COMPILE_OPTIONS;LINK_LIBRARIES"
-                        ${ARGN})
+  set(lists SOURCES INCLUDE_DIRS COMPILE_DEFINITIONS COMPILE_OPTIONS LINK_LIBRARIES KEEP)
+  cmake_parse_arguments(M "" "NAME" "${lists}" ${ARGN})
   if(NOT M_NAME OR NOT M_SOURCES)
     message(FATAL_ERROR "hotreload_add_module: NAME and SOURCES are required")
   endif()
@@ -129,11 +131,26 @@ function(hotreload_add_module)
     COMMAND_EXPAND_LISTS VERBATIM
     COMMENT "Linking reloadable module ${name}.o")
   # hotd rewrites a generated file only when its contents change (so the
-  # firmware is not rebuilt for nothing); the stamp tells make it ran.
+  # firmware is not relinked for nothing); the stamp tells make it ran. The
+  # stubs themselves are made when the firmware links (hotd link), for the
+  # functions it calls and those KEEP lists: a new function the firmware
+  # does not call changes nothing in the firmware.
+  # (The ESP-IDF component, which links through ESP-IDF's own rules, sets
+  # HOTRELOAD_STUBS_AT_BUILD: every exported function gets a stub, now.)
+  list(JOIN M_KEEP "\n" keep)
+  file(GENERATE OUTPUT ${gen}/${name}.keep CONTENT "${keep}\n")
+  if(HOTRELOAD_STUBS_AT_BUILD)
+    set(stub_files ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c)
+    set(at_link "")
+  else()
+    set(stub_files ${gen}/${name}_functions.txt)
+    set(at_link --at-link)
+  endif()
   add_custom_command(
     OUTPUT ${gen}/${name}_stubs.stamp
-    BYPRODUCTS ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c ${gen}/${name}_imports.ld
+    BYPRODUCTS ${gen}/${name}_imports.ld ${stub_files}
     COMMAND ${hotd} stubs ${gen}/${name}.o --name ${name} --arch ${arch} --out-dir ${gen}
+            ${at_link}
     COMMAND ${CMAKE_COMMAND} -E touch ${gen}/${name}_stubs.stamp
     DEPENDS ${gen}/${name}.o ${hotd_dep}
     VERBATIM
@@ -192,16 +209,39 @@ function(hotreload_link_firmware fw)
     set_target_properties(${fw} PROPERTIES ENABLE_EXPORTS ON)
   endif()
   _hotreload_firmware_watch(${fw})
+  set(modules "")
   foreach(name ${F_MODULES})
     get_target_property(gen ${name} HOTRELOAD_GEN)
-    target_sources(${fw} PRIVATE ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c)
     target_include_directories(${fw} PRIVATE ${HOTRELOAD_ROOT}/agent/include)
-    target_link_options(${fw} PRIVATE ${gen}/${name}_imports.ld)
-    set_property(TARGET ${fw} APPEND PROPERTY LINK_DEPENDS ${gen}/${name}_imports.ld)
+    # The stubs and their table: objects `hotd link` makes as the firmware
+    # links. The link reruns when the module's imports or functions change
+    # (a function the firmware calls may have appeared).
+    target_link_options(${fw} PRIVATE ${gen}/${name}_imports.ld
+                        ${gen}/${name}_stubs.o ${gen}/${name}_symtab.o)
+    set_property(TARGET ${fw} APPEND PROPERTY LINK_DEPENDS ${gen}/${name}_imports.ld
+                 ${gen}/${name}_functions.txt ${gen}/${name}.keep)
     add_dependencies(${fw} ${name}_stubs)
+    list(APPEND modules --module ${gen}/${name}.o)
 
     _hotreload_bind_module(${fw} ${name} "${bind_opts}")
   endforeach()
+  _hotreload_arch(arch)
+  _hotreload_hotd_path(hotd_path)
+  set(launcher ${hotd_path} link ${modules} --arch ${arch}
+               --include ${HOTRELOAD_ROOT}/agent/include --)
+  set_target_properties(${fw} PROPERTIES C_LINKER_LAUNCHER "${launcher}"
+                        CXX_LINKER_LAUNCHER "${launcher}")
+endfunction()
+
+# hotd's path, for places that take no generator expression (a linker
+# launcher, before CMake 3.27).
+function(_hotreload_hotd_path out)
+  _hotreload_hotd(hotd hotd_dep)
+  if(TARGET hotd)
+    get_target_property(dir hotd BINARY_DIR)
+    set(hotd ${dir}/hotd)
+  endif()
+  set(${out} ${hotd} PARENT_SCOPE)
 endfunction()
 
 # BUILD/hotreload/firmware.watch: the folders of the firmware's own sources,
@@ -248,7 +288,7 @@ function(_hotreload_bind_module fw name bind_opts)
   # the one the device's firmware expects.
   add_custom_command(TARGET ${fw} POST_BUILD
     COMMAND ${hotd} abi record ${gen}/${name}.o --firmware $<TARGET_FILE:${fw}>
-            --dir ${gen}/${name}.abi.d
+            --dir ${gen}/${name}.abi.d --functions ${gen}/${name}_exports.txt
     VERBATIM)
   add_dependencies(${name}_image ${fw})
 endfunction()

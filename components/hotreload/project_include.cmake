@@ -140,6 +140,9 @@ __attribute__((constructor)) static void hotreload_declare_${name}(void)
   # be (the build's options, its include paths and those of what it
   # requires), then linked into one relocatable object.
   _hotreload_abs(incs ${R_INCLUDE_DIRS} ${R_PRIV_INCLUDE_DIRS})
+  # ESP-IDF links the app with its own rules: the stubs are made at build
+  # time, one for every exported function.
+  set(HOTRELOAD_STUBS_AT_BUILD ON)
   hotreload_add_module(NAME ${name} SOURCES ${srcs}
     INCLUDE_DIRS ${incs} "$<TARGET_PROPERTY:${COMPONENT_LIB},INCLUDE_DIRECTORIES>"
     COMPILE_DEFINITIONS "$<TARGET_PROPERTY:${COMPONENT_LIB},COMPILE_DEFINITIONS>")

@@ -5,7 +5,10 @@
 #  - editing firmware code rebuilds both: the module is bound to the new
 #    firmware's build-id;
 #  - hotd push builds first: an edit saved but not built is what gets pushed,
-#    a build that fails pushes nothing, --no-build pushes the image as it is.
+#    a build that fails pushes nothing, --no-build pushes the image as it is;
+#  - a new function the firmware does not call gets no stub: the firmware
+#    stays the same and the module is pushed; once the firmware calls it, a
+#    push to the old firmware names the function and sends nothing.
 # usage: rebuild_test.sh HOTRELOAD_SOURCE_DIR
 set -euo pipefail
 top=$1
@@ -58,5 +61,30 @@ check 'grep -q "error" "$work/push2" && grep -q "not pushed: the build of .greet
 check 'shows "Saved, not built"' "the device stopped running its module after a failed build"
 rc=0; "$hotd" push greet --build "$b" --url "$url" --no-build >"$work/push3" 2>&1 || rc=$?
 check '[ $rc = 0 ]' "--no-build did not push the built image: $(cat "$work/push3")"
+
+# A new function the firmware does not call: no stub, the same firmware, and
+# it is pushed to the running device like any edit.
+sed -i 's/return ++count error;/return ++count;/' "$work/src/module/greet.c"
+fw_sum=$(sha256sum <"$fw")
+printf '\nint greet_scaled(int x)\n{\n    return 3 * x;\n}\n' >>"$work/src/module/greet.c"
+sed -i 's/Saved, not built/With a new helper/' "$work/src/module/greet.c"
+rc=0; "$hotd" push greet --build "$b" --url "$url" >"$work/push4" 2>&1 || rc=$?
+check '[ $rc = 0 ]' "a new uncalled function was not pushed: $(cat "$work/push4")"
+check 'shows "With a new helper"' "the device does not run the module with the new function"
+check '[ "$(sha256sum <"$fw")" = "$fw_sum" ]' "a new uncalled function changed the firmware"
+check 'grep -qx greet_scaled "$b/modules/greet_functions.txt"' "the module's functions lack it"
+check '! grep -q greet_scaled "$b/modules/greet_stubs.S"' "an uncalled function got a stub"
+# The firmware starts calling it: now the firmware has a stub for it, and a
+# push to the device running the old firmware names the function and asks
+# for the reflash, sending nothing.
+sed -i -e 's|^int main(|int greet_scaled(int x);\nint main(|' \
+       -e 's|^    hotreload_server_stop();|    printf("scaled %d\\n", greet_scaled(2));\n&|' \
+       "$work/src/firmware/main.c"
+rc=0; "$hotd" push greet --build "$b" --url "$url" >"$work/push5" 2>&1 || rc=$?
+check '[ $rc != 0 ]' "a module for a firmware that calls more was pushed to the old firmware"
+check 'grep -q "calls greet_scaled(), which the running one has no stub for" "$work/push5"' \
+      "the refusal does not name the function: $(cat "$work/push5")"
+check 'grep -q greet_scaled "$b/modules/greet_stubs.S"' "a function the firmware calls has no stub"
+check '[ "$(sha256sum <"$fw")" != "$fw_sum" ]' "the firmware did not change when it called more"
 echo "rebuild_test: $passes passed, $fails failed"
 [ $fails = 0 ]
