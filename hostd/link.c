@@ -70,25 +70,51 @@ static bool ours(const char *arg)
     return has_suffix(arg, "_stubs.o") || has_suffix(arg, "_symtab.o");
 }
 
-/* What the link's inputs leave undefined: objects and archives named on
- * the command line (libraries given as -lNAME are the system's, which do
- * not call a module). */
-static int link_undefined(char **cmd, int n, struct strs *undef)
+static int input_undefined(const char *a, struct strs *undef);
+
+/* A response file (@FILE): its arguments, separated by white space. */
+static int response_undefined(const char *path, struct strs *undef)
+{
+    char *text;
+    size_t len;
+    if (hotd_read_file(path, &text, &len, NULL, 0) != 0)
+        return 0; /* the linker will say what is wrong with it */
+    int rc = 0;
+    for (char *save = NULL, *w = strtok_r(text, " \t\r\n", &save); w && rc == 0;
+         w = strtok_r(NULL, " \t\r\n", &save))
+        if (w[0] != '@') /* no nesting: a loop would never end */
+            rc = input_undefined(w, undef);
+    free(text);
+    return rc;
+}
+
+/* What one link argument leaves undefined, if it is an object or an
+ * archive (libraries given as -lNAME are the system's, which do not call a
+ * module). */
+static int input_undefined(const char *a, struct strs *undef)
 {
     char msg[512];
     struct stat st;
-    for (int i = 1; i < n; i++) {
-        const char *a = cmd[i];
-        if (a[0] == '-' || ours(a) || !(has_suffix(a, ".o") || has_suffix(a, ".obj") ||
-                                         has_suffix(a, ".a")))
-            continue;
-        if (stat(a, &st) != 0 || !S_ISREG(st.st_mode))
-            continue; /* the linker will say what is wrong with it */
-        if (undefined_symbols(a, &undef->v, &undef->n, msg, sizeof msg) != 0) {
-            fprintf(stderr, "hotd link: %s\n", msg);
-            return -1;
-        }
+    if (a[0] == '@')
+        return response_undefined(a + 1, undef);
+    if (a[0] == '-' || ours(a) ||
+        !(has_suffix(a, ".o") || has_suffix(a, ".obj") || has_suffix(a, ".a")))
+        return 0;
+    if (stat(a, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0; /* the linker will say what is wrong with it */
+    if (undefined_symbols(a, &undef->v, &undef->n, msg, sizeof msg) != 0) {
+        fprintf(stderr, "hotd link: %s\n", msg);
+        return -1;
     }
+    return 0;
+}
+
+/* What the link's inputs leave undefined. */
+static int link_undefined(char **cmd, int n, struct strs *undef)
+{
+    for (int i = 1; i < n; i++)
+        if (input_undefined(cmd[i], undef) != 0)
+            return -1;
     return 0;
 }
 

@@ -135,22 +135,13 @@ function(hotreload_add_module)
   # stubs themselves are made when the firmware links (hotd link), for the
   # functions it calls and those KEEP lists: a new function the firmware
   # does not call changes nothing in the firmware.
-  # (The ESP-IDF component, which links through ESP-IDF's own rules, sets
-  # HOTRELOAD_STUBS_AT_BUILD: every exported function gets a stub, now.)
   list(JOIN M_KEEP "\n" keep)
   file(GENERATE OUTPUT ${gen}/${name}.keep CONTENT "${keep}\n")
-  if(HOTRELOAD_STUBS_AT_BUILD)
-    set(stub_files ${gen}/${name}_stubs.S ${gen}/${name}_symtab.c)
-    set(at_link "")
-  else()
-    set(stub_files ${gen}/${name}_functions.txt)
-    set(at_link --at-link)
-  endif()
   add_custom_command(
     OUTPUT ${gen}/${name}_stubs.stamp
-    BYPRODUCTS ${gen}/${name}_imports.ld ${stub_files}
+    BYPRODUCTS ${gen}/${name}_imports.ld ${gen}/${name}_functions.txt
     COMMAND ${hotd} stubs ${gen}/${name}.o --name ${name} --arch ${arch} --out-dir ${gen}
-            ${at_link}
+            --at-link
     COMMAND ${CMAKE_COMMAND} -E touch ${gen}/${name}_stubs.stamp
     DEPENDS ${gen}/${name}.o ${hotd_dep}
     VERBATIM
@@ -209,22 +200,28 @@ function(hotreload_link_firmware fw)
     set_target_properties(${fw} PROPERTIES ENABLE_EXPORTS ON)
   endif()
   _hotreload_firmware_watch(${fw})
-  set(modules "")
   foreach(name ${F_MODULES})
     get_target_property(gen ${name} HOTRELOAD_GEN)
     target_include_directories(${fw} PRIVATE ${HOTRELOAD_ROOT}/agent/include)
-    # The stubs and their table: objects `hotd link` makes as the firmware
-    # links. The link reruns when the module's imports or functions change
-    # (a function the firmware calls may have appeared).
-    target_link_options(${fw} PRIVATE ${gen}/${name}_imports.ld
-                        ${gen}/${name}_stubs.o ${gen}/${name}_symtab.o)
-    set_property(TARGET ${fw} APPEND PROPERTY LINK_DEPENDS ${gen}/${name}_imports.ld
-                 ${gen}/${name}_functions.txt ${gen}/${name}.keep)
-    add_dependencies(${fw} ${name}_stubs)
-    list(APPEND modules --module ${gen}/${name}.o)
-
+    target_link_options(${fw} PRIVATE ${gen}/${name}_imports.ld)
+    set_property(TARGET ${fw} APPEND PROPERTY LINK_DEPENDS ${gen}/${name}_imports.ld)
+    _hotreload_link_stubs(${fw} ${name})
     _hotreload_bind_module(${fw} ${name} "${bind_opts}")
   endforeach()
+endfunction()
+
+# The stubs of module `name` in firmware `fw`: objects `hotd link` makes as
+# the firmware links (it is the firmware's linker launcher, for every module
+# the firmware links). The link reruns when the module's functions change
+# (one the firmware calls may have appeared) or its KEEP list does.
+function(_hotreload_link_stubs fw name)
+  get_target_property(gen ${name} HOTRELOAD_GEN)
+  target_link_options(${fw} PRIVATE ${gen}/${name}_stubs.o ${gen}/${name}_symtab.o)
+  set_property(TARGET ${fw} APPEND PROPERTY LINK_DEPENDS ${gen}/${name}_functions.txt
+               ${gen}/${name}.keep)
+  add_dependencies(${fw} ${name}_stubs)
+  set_property(TARGET ${fw} APPEND PROPERTY HOTRELOAD_LINK_MODULES --module ${gen}/${name}.o)
+  get_target_property(modules ${fw} HOTRELOAD_LINK_MODULES)
   _hotreload_arch(arch)
   _hotreload_hotd_path(hotd_path)
   set(launcher ${hotd_path} link ${modules} --arch ${arch}
@@ -238,8 +235,13 @@ endfunction()
 function(_hotreload_hotd_path out)
   _hotreload_hotd(hotd hotd_dep)
   if(TARGET hotd)
-    get_target_property(dir hotd BINARY_DIR)
-    set(hotd ${dir}/hotd)
+    get_target_property(imported hotd IMPORTED)
+    if(imported)
+      get_target_property(hotd hotd IMPORTED_LOCATION)
+    else()
+      get_target_property(dir hotd BINARY_DIR)
+      set(hotd ${dir}/hotd)
+    endif()
   endif()
   set(${out} ${hotd} PARENT_SCOPE)
 endfunction()

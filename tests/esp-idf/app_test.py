@@ -5,7 +5,8 @@ CONFIG_HOTRELOAD_COMPONENTS) built with ESP-IDF's CMake and run as a process;
 hotd pushes over esp_http_server; real curl for the refusals.
 
 Shown: both modules pushed and running; an edit of greet pushed -> new text,
-same process, count kept; a module whose constructor traps -> refused, the old
+same process, count kept, and the new function it adds (the app does not call
+it) leaves the app's ELF as it was; a module whose constructor traps -> refused, the old
 one keeps running; an unsigned upload -> 401, a replayed one -> 403; a restart
 on the same emulated flash -> both modules come back (confirmed images).
 """
@@ -57,6 +58,14 @@ def signed(app, url, target, body):
     sha = hashlib.sha256(body).hexdigest()
     mac = hrtest.hr1_mac(key, "POST", target, st["nonce"], counter, sha)
     return [f"Authorization: HR1 counter={counter}, mac={mac}", f"X-Hotreload-Sha256: {sha}"]
+
+
+def app_elf_sha(app):
+    """The SHA-256 of the app's ELF (the firmware's identity on the chips)."""
+    build = os.path.join(app, "build")
+    elf = [f for f in os.listdir(build) if f.endswith(".elf")]
+    assert len(elf) == 1, f"app ELF in {build}: {elf}"
+    return hashlib.sha256(open(os.path.join(build, elf[0]), "rb").read()).hexdigest()
 
 
 def edit(path, old, new):
@@ -126,9 +135,14 @@ def main():
             pid = dev.proc.pid
 
             src = os.path.join(app, "components", "greet", "greet.c")
+            app_before = app_elf_sha(app)
             edit(src, "greet v1", "greet v2")
+            # A new function the app does not call: no stub, the same app.
+            with open(src, "a") as f:
+                f.write("\nint greet_scaled(int x)\n{\n    return 3 * x;\n}\n")
             rc, out = idfapp.build(app, env, "greet_image")
             check(rc == 0, "greet rebuild: " + out[-2000:])
+            check(app_elf_sha(app) == app_before, "a new uncalled function changed the app")
             _, m = dev.lines.expect(r"count: (\d+)")
             before = int(m.group(1))
             rc, out, err = push(a.hotd, app, dev.url, "greet", env)
