@@ -69,7 +69,7 @@ static void heap_region_free(void *ctx, enum hr_region_kind kind, const struct h
 }
 
 static const struct hr_port heap_port = {
-    NULL, heap_alloc, heap_free, heap_region_alloc, heap_region_free, NULL,
+    NULL, heap_alloc, heap_free, heap_region_alloc, heap_region_free, NULL, 0,
 };
 
 static struct hr_module *load_once(struct subject *s)

@@ -111,7 +111,8 @@ const struct hr_platform *__wrap_hr_platform_get(void)
     if (!real) {
         counted = *__real_hr_platform_get();
         real = counted.mem;
-        counting = (struct hr_port){NULL, c_alloc, c_free, c_region_alloc, c_region_free, c_sync};
+        counting = (struct hr_port){NULL, c_alloc, c_free, c_region_alloc, c_region_free,
+                                    c_sync, real->max_total};
         counted.mem = &counting;
     }
     return &counted;

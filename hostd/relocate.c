@@ -15,7 +15,7 @@
 #include "options.h"
 #include "symbols.h"
 
-enum { FIRMWARE, SYM, ARCH, TEXT, DATA, RODATA, SDATA, BSS, OUT, QUIET };
+enum { FIRMWARE, SYM, ARCH, TEXT, DATA, RODATA, SDATA, BSS, RAM, OUT, QUIET };
 static const struct hotd_opt options[] = {
     [FIRMWARE] = {"firmware", 0, "FW.elf", "resolve imports from the firmware's symbol table"},
     [SYM] = {"sym", 0, "NAME=ADDR", "provide (or override) one import address; repeatable"},
@@ -27,6 +27,8 @@ static const struct hotd_opt options[] = {
     [RODATA] = {"rodata", 0, "ADDR", "place the rodata region explicitly"},
     [SDATA] = {"sdata", 0, "ADDR", "place the sdata region explicitly"},
     [BSS] = {"bss", 0, "ADDR", "place the bss region explicitly"},
+    [RAM] = {"ram", 0, "BYTES", "the memory the device gives modules: a module\n"
+                                "needing more is refused (default 16 MiB)"},
     [OUT] = {"out", 0, "DIR", "write DIR/layout.txt and DIR/<section>.bin"},
     [QUIET] = {"quiet", 'q', NULL, "print only errors"},
     {0},
@@ -47,7 +49,7 @@ struct relocate_args {
     const char *path, *out, *arch_name;
     struct symtab syms;
     struct host_port_ctx pctx;
-    unsigned long long text, data;
+    unsigned long long text, data, ram;
     bool quiet;
 };
 
@@ -63,6 +65,29 @@ static int guess_arch(const unsigned char *img, size_t size, enum hr_arch *arch)
     case 94: *arch = HR_ARCH_XTENSA; return 0;
     default: return -1;
     }
+}
+
+/* The file a section's bytes go to: its name comes from a possibly hostile
+ * ELF and can hold '/' or be "..": a '/', a '\\' or a control character
+ * becomes '_', and a name changed so gets its index (no two sections share
+ * a file); nothing is written outside dir. */
+static void section_file(char *path, size_t size, const char *dir, const char *name, size_t i)
+{
+    char safe[256];
+    size_t n = 0;
+    bool changed = !*name;
+    for (; name[n] && n < sizeof safe - 1; n++) {
+        unsigned char c = (unsigned char)name[n];
+        bool ok = c > 0x20 && c < 0x7f && c != '/' && c != '\\';
+        safe[n] = ok ? (char)c : '_';
+        changed |= !ok;
+    }
+    safe[n] = '\0';
+    changed |= name[n] != '\0' || !strcmp(safe, ".") || !strcmp(safe, "..");
+    if (changed)
+        snprintf(path, size, "%s/%s-%zu.bin", dir, safe, i);
+    else
+        snprintf(path, size, "%s/%s.bin", dir, safe);
 }
 
 static int write_out(const struct hr_module *mod, const char *dir)
@@ -84,7 +109,7 @@ static int write_out(const struct hr_module *mod, const char *dir)
                 (unsigned long long)s->size);
         if (!s->bytes)
             continue;
-        snprintf(path, sizeof path, "%s/%s.bin", dir, s->name);
+        section_file(path, sizeof path, dir, s->name, i);
         FILE *f = fopen(path, "wb");
         if (!f || fwrite(s->bytes, 1, s->size, f) != s->size || fclose(f) != 0) {
             fprintf(stderr, "hotd relocate: %s: %s\n", path, strerror(errno));
@@ -166,6 +191,9 @@ static int parse(int argc, char **argv, struct relocate_args *r)
             else r->pctx.base[o == RODATA ? HR_REGION_RODATA : o == SDATA ? HR_REGION_SDATA
                                                                           : HR_REGION_BSS] = v;
             break;
+        case RAM:
+            bad = hotd_option_number(&a, 1, SIZE_MAX, &r->ram);
+            break;
         case OUT: r->out = a.value; break;
         case QUIET: r->quiet = true; break;
         default: return o;
@@ -204,6 +232,7 @@ static int relocate(struct relocate_args *r)
     }
     struct hr_port port;
     host_port_init(&port, &r->pctx, r->text, r->data);
+    port.max_total = (size_t)r->ram;
     struct hr_load_config cfg = {.arch = arch, .port = &port, .resolve = symtab_resolve,
                                  .resolve_ctx = &r->syms};
     struct hr_module *mod;
@@ -223,7 +252,8 @@ static int relocate(struct relocate_args *r)
 
 int cmd_relocate(int argc, char **argv)
 {
-    struct relocate_args r = {.text = 0x10000000, .data = 0x20000000};
+    struct relocate_args r = {.text = 0x10000000, .data = 0x20000000,
+                              .ram = 16u << 20};
     int parsed = parse(argc, argv, &r);
     int rc = parsed == HOTD_ARGS_END ? relocate(&r) : hotd_args_exit(parsed);
     symtab_free(&r.syms);

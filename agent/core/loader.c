@@ -229,6 +229,13 @@ static enum hr_status alloc_regions(struct hr_ld *ld, const uint64_t size[HR_REG
 {
     const struct hr_port *port = ld->cfg->port;
     struct hr_module *mod = ld->mod;
+    uint64_t total = 0;
+    for (int k = 0; k < HR_REGION_COUNT; k++)
+        total += size[k]; /* each below 4 GiB: no overflow */
+    if (port->max_total && total > port->max_total)
+        return hr_fail(err, HR_E_NOMEM, "the module needs %llu bytes of memory (.bss included), "
+                       "over the %llu this device gives modules", (unsigned long long)total,
+                       (unsigned long long)port->max_total);
     for (int k = 0; k < HR_REGION_COUNT; k++) {
         if (size[k] == 0)
             continue;

@@ -198,7 +198,9 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
         /* S is the label of the auipc; the offset comes from its relocation. */
         struct hr_site hi;
         int64_t v;
-        if ((st = hr_find_partner(s, s->S, is_pcrel_hi, &hi, err)) != HR_OK)
+        if ((st = hr_find_partner(s, s->S, is_pcrel_hi, &hi, err)) == HR_E_FORMAT)
+            return st; /* the section cannot be searched: said */
+        if (st != HR_OK)
             return hr_site_fail(s, err, HR_E_RELOC, "no R_RISCV_PCREL_HI20 or R_RISCV_GOT_HI20 "
                                 "at the label (%#llx) it pairs with",
                                 (unsigned long long)s->S);

@@ -111,27 +111,30 @@ enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
     const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh.info]];
     uint64_t n = hr_elf_rela_count(&ld->elf, &rsh), lo = 0, hi = n;
     struct hr_rela r;
+    if (!rels_sorted(ld, s->relsec, &rsh))
+        /* Pairing searches by offset; a linear search instead would let a
+         * hostile module cost O(n^2). GNU as and ld -r write them sorted. */
+        return hr_site_fail(s, err, HR_E_FORMAT, "its relocation section is not sorted by "
+                            "offset, which pairing a low part with its high part needs (as "
+                            "GNU as and ld -r write them)");
     if (place >= si->addr && place - si->addr <= si->size) {
         uint64_t off = place - si->addr;
-        if (rels_sorted(ld, s->relsec, &rsh)) {
-            /* Binary search for the first relocation at `off`: linear-time
-             * pairing would let a hostile module cost O(n^2). */
-            while (lo < hi) {
-                uint64_t mid = lo + (hi - lo) / 2;
-                hr_elf_rela(&ld->elf, &rsh, mid, &r);
-                if (r.offset < off)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            hi = n;
+        while (lo < hi) { /* the first relocation at `off` */
+            uint64_t mid = lo + (hi - lo) / 2;
+            hr_elf_rela(&ld->elf, &rsh, mid, &r);
+            if (r.offset < off)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        for (uint64_t i = lo; i < hi; i++) {
+        /* A high part shares its offset with a RELAX hint at most: a few
+         * looks, never a walk through thousands stacked at one offset. */
+        for (uint64_t i = lo; i < n && i < lo + 4; i++) {
             hr_elf_rela(&ld->elf, &rsh, i, &r);
-            if (r.offset == off && match(r.type))
-                return make_site(ld, s->relsec, &rsh, i, out, err);
-            if (r.offset > off && ld->sorted[s->relsec] == 1)
+            if (r.offset != off)
                 break;
+            if (match(r.type))
+                return make_site(ld, s->relsec, &rsh, i, out, err);
         }
     }
     return hr_site_fail(s, err, HR_E_RELOC, "no matching high-part relocation at %#llx",

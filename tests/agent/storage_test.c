@@ -103,7 +103,7 @@ static struct memdev *new_dev(void)
 
 static void *t_alloc(void *ctx, size_t n) { (void)ctx; return malloc(n); }
 static void t_free(void *ctx, void *p) { (void)ctx; free(p); }
-static const struct hr_port port = {NULL, t_alloc, t_free, NULL, NULL, NULL};
+static const struct hr_port port = {NULL, t_alloc, t_free, NULL, NULL, NULL, 0};
 
 /* An image: `n` bytes derived from `tag`. */
 static uint8_t *image(int tag, uint32_t n)

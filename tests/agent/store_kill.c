@@ -13,7 +13,7 @@
 
 static void *t_alloc(void *ctx, size_t n) { (void)ctx; return malloc(n); }
 static void t_free(void *ctx, void *p) { (void)ctx; free(p); }
-static const struct hr_port port = {NULL, t_alloc, t_free, NULL, NULL, NULL};
+static const struct hr_port port = {NULL, t_alloc, t_free, NULL, NULL, NULL, 0};
 
 static uint8_t *image(unsigned tag, uint32_t n)
 {

@@ -212,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.next[HR_REGION_DATA] = 0x3ffb0000u;
     p.next[HR_REGION_SDATA] = 0x3ffd0000u;
     p.next[HR_REGION_BSS] = 0x3ffe0000u;
-    struct hr_port port = {&p, fp_alloc, fp_free, fp_region_alloc, fp_region_free, fp_sync};
+    struct hr_port port = {&p, fp_alloc, fp_free, fp_region_alloc, fp_region_free, fp_sync, 0};
     enum hr_arch arch = pick_arch(data, size);
     struct hr_load_config cfg = {.arch = arch, .port = &port,
                                  .resolve = resolve, .resolve_ctx = &arch};

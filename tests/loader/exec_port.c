@@ -145,5 +145,5 @@ bool far_port(struct xport *x)
 
 struct hr_port make_port(struct xport *x)
 {
-    return (struct hr_port){x, xp_alloc, xp_free, xp_region_alloc, xp_region_free, xp_sync_code};
+    return (struct hr_port){x, xp_alloc, xp_free, xp_region_alloc, xp_region_free, xp_sync_code, 0};
 }

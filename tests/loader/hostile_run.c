@@ -76,7 +76,7 @@ static struct hr_port make_port(struct tport *t)
     t->fail_region_at = -1;
     t->text_next = 0x40000000u;
     t->data_next = 0x50000000u;
-    return (struct hr_port){t, tp_alloc, tp_free, tp_region_alloc, tp_region_free, NULL};
+    return (struct hr_port){t, tp_alloc, tp_free, tp_region_alloc, tp_region_free, NULL, 0};
 }
 
 /* ---- resolver: a small made-up firmware -------------------------------- */

@@ -43,7 +43,7 @@ static void p_region_free(void *c, enum hr_region_kind k, const struct hr_mem *m
     (void)k;
     free(m->write);
 }
-static const struct hr_port port = {NULL, p_alloc, p_free, p_region, p_region_free, NULL};
+static const struct hr_port port = {NULL, p_alloc, p_free, p_region, p_region_free, NULL, 0};
 
 static int resolve(void *ctx, const char *name, hr_addr_t *addr)
 {

@@ -47,6 +47,10 @@ struct hr_port {
     /* Make bytes written through `mem->write` visible to instruction fetch at
      * `mem->addr` (cache write-back, fence.i, ...). May be NULL. */
     void (*sync_code)(void *ctx, const struct hr_mem *mem);
+    /* The most bytes one module's regions may take together (the memory the
+     * device gives modules), checked before anything is allocated: a small
+     * module can declare a huge .bss. 0: no limit but region_alloc's. */
+    size_t max_total;
 };
 
 /* Module storage: a flash-like partition. Writes only program erased bytes

@@ -69,5 +69,5 @@ static void em_sync_code(void *ctx, const struct hr_mem *mem)
 }
 
 const struct hr_port hr_idf_exec_mem = {
-    NULL, em_alloc, em_free, em_region_alloc, em_region_free, em_sync_code,
+    NULL, em_alloc, em_free, em_region_alloc, em_region_free, em_sync_code, 0,
 };

@@ -100,8 +100,10 @@ static void px_sync_code(void *ctx, const struct hr_mem *mem)
     mprotect(mem->write, len, PROT_READ | PROT_EXEC);
 }
 
+/* 64 MiB for a module: a board's RAM is far less; more is a hostile .bss
+ * (mapped lazily here, it would be zeroed page by page for minutes). */
 const struct hr_port hr_host_mem = {
-    NULL, px_alloc, px_free, px_region_alloc, px_region_free, px_sync_code,
+    NULL, px_alloc, px_free, px_region_alloc, px_region_free, px_sync_code, 64u << 20,
 };
 
 /* A trap in module code (constructor) returns here instead of killing the

@@ -55,7 +55,7 @@ static void rv_sync_code(void *ctx, const struct hr_mem *mem)
 }
 
 static const struct hr_port rv_mem = {
-    NULL, rv_alloc, rv_free, rv_region_alloc, rv_region_free, rv_sync_code,
+    NULL, rv_alloc, rv_free, rv_region_alloc, rv_region_free, rv_sync_code, 0,
 };
 
 uint64_t hr_rv32_now_ms(void)
