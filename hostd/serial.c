@@ -417,8 +417,11 @@ int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key
         set_message(r, "%s", "out of memory");
         return 1;
     }
-    l->fd = hotd_serial_open(spec, baud, r->message, sizeof r->message);
-    l->sock = !strncmp(spec, "tcp:", 4);
+    /* The console holding the line relays our bytes as they are. */
+    l->fd = hotd_console_connect(spec);
+    l->sock = l->fd >= 0 || !strncmp(spec, "tcp:", 4);
+    if (l->fd < 0)
+        l->fd = hotd_serial_open(spec, baud, r->message, sizeof r->message);
     if (l->fd < 0) {
         if (!strstr(r->message, "baud rate"))
             snprintf(r->advice, sizeof r->advice, "is the device's console at %s?", spec);
