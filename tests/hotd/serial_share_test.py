@@ -20,6 +20,7 @@ whose NAME_image target copies the module from a watched folder, so an
 "edit" is a new module copied there.
 """
 import argparse
+import hashlib
 import os
 import pty
 import re
@@ -217,6 +218,7 @@ def device_console(args, tmp, key, rawkey, env):
               f"the monitor shows no protocol line of any push: {later[:8]}")
         watch.send_signal(2)
         check(watch.wait(20) == 0, "watch --serial stops on SIGINT")
+        half_upload(con, key, mod("dev_v1.o"), args.hotd, dev, build, env)
         check(con.close() == 0, "the console ends with its input")
     finally:
         for p in (watch, con and con.proc):
@@ -224,6 +226,45 @@ def device_console(args, tmp, key, rawkey, env):
                 p.kill()
                 p.wait()
         hrtest.stop(dev.proc)
+
+
+def half_upload(con, key, module, hotd, dev, build, env):
+    """A push that goes away after the device took its upload: the console
+    aborts the upload, so the next push is not ignored by a device waiting
+    for frames. The push is spoken by hand on the console's socket."""
+    folder = os.path.join(env["XDG_RUNTIME_DIR"], "hotd")
+    socks = [f for f in os.listdir(folder) if f.endswith(".sock")]
+    check(len(socks) == 1, f"the console serves one socket: {socks}")
+    m0 = con.out.mark()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(os.path.join(folder, socks[0]))
+        s.settimeout(10)
+        f = s.makefile("rb")
+        s.sendall(b"nonce\n")
+        line = b""
+        while not re.match(rb"^ok [0-9a-f]+ \d+$", line):
+            line = f.readline().rstrip(b"\n")
+            check(line, "the nonce comes through the console")
+            if not line:
+                return
+        nonce, last = line.split()[1:]
+        body = open(module, "rb").read()
+        sha = hashlib.sha256(body).hexdigest()
+        counter = str(int(last) + 1)
+        mac = hrtest.hr1_mac(key, "SERIAL", "upload main", nonce.decode(), counter, sha)
+        s.sendall(f"upload main {len(body)} {sha} HR1 counter={counter}, mac={mac}\n".encode())
+        while not line.startswith(b"ack 0"):
+            line = f.readline()
+            check(line, "the upload's ack 0 comes through the console")
+            if not line:
+                return
+        f.close()  # the socket's file holds it open: the push is gone only once both close
+    con.out.expect(r"^hotd console: a push ended in the middle of its upload: aborting it",
+                   10, m0, also=lambda: "\n".join(l for l in con.out.lines[m0:]
+                                                  if not l.startswith("value=")))
+    con.out.expect(r"^error upload aborted", 15, m0)
+    rc, out, err = hrtest.run(hotd, "push", "--serial", dev.spec, "--build", build, env=env)
+    check(rc == 0 and "ok, module 'main'" in out, f"a push after the half upload: {out!r}")
 
 
 def progress(args, tmp, key, rawkey, env):
