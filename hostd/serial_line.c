@@ -156,7 +156,8 @@ static int socket_path(const char *spec, struct sockaddr_un *a, char *msg, size_
         snprintf(dir, sizeof dir, "/tmp/hotd-%u", (unsigned)getuid());
     struct stat st;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(msg, msgsize, "%s: %s", dir, strerror(errno));
+        snprintf(msg, msgsize, "%s: %s (the console's socket goes there: set XDG_RUNTIME_DIR "
+                 "to a folder of yours)", dir, strerror(errno));
         return -1;
     }
     /* Another user's folder would let them stand in for the console. */
@@ -173,8 +174,8 @@ static int socket_path(const char *spec, struct sockaddr_un *a, char *msg, size_
     a->sun_family = AF_UNIX;
     if (snprintf(a->sun_path, sizeof a->sun_path, "%s/console-%016" PRIx64 ".sock", dir, h) >=
         (int)sizeof a->sun_path) {
-        snprintf(msg, msgsize, "%s: too long for a socket path (set XDG_RUNTIME_DIR shorter)",
-                 dir);
+        snprintf(msg, msgsize, "%s: too long for a socket path (set XDG_RUNTIME_DIR to a "
+                 "shorter one)", dir);
         return -1;
     }
     return 0;
@@ -208,7 +209,8 @@ int hotd_console_listen(const char *spec, char *path, size_t size, char *msg, si
     unlink(a.sun_path); /* left by a console that did not end cleanly */
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0) {
-        snprintf(msg, msgsize, "%s: %s", a.sun_path, strerror(errno));
+        snprintf(msg, msgsize, "%s: %s (the console serves its socket there: set "
+                 "XDG_RUNTIME_DIR to a folder of yours)", a.sun_path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
