@@ -22,7 +22,6 @@ whose NAME_image target copies the module from a watched folder, so an
 import argparse
 import hashlib
 import os
-import pty
 import re
 import shutil
 import socket
@@ -103,27 +102,6 @@ class SlowBridge(hrtest.ConsoleBridge):
     def to_fw(self, data):
         time.sleep(len(data) / 2000)
         return data
-
-
-def pty_push(hotd, spec, build, env):
-    """hotd push with its stderr on a pseudo-terminal: (rc, stdout, terminal bytes)."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen([hotd, "push", "--serial", spec, "--build", build],
-                         stdout=subprocess.PIPE, stderr=slave, env=env)
-    os.close(slave)
-    term = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO: the last holder of the terminal closed it
-            break
-        if not chunk:
-            break
-        term += chunk
-    out = p.stdout.read().decode()
-    rc = p.wait(60)
-    os.close(master)
-    return rc, out, term.decode(errors="replace")
 
 
 def ninja_build(root, name, key, module):
@@ -273,9 +251,10 @@ def progress(args, tmp, key, rawkey, env):
     check(size > 2000, f"the module takes over a second at 2 KB/s ({size} bytes)")
     dev = SlowBridge(args.fw, os.path.join(tmp, "pstore"), rawkey)
     try:
-        rc, out, term = pty_push(args.hotd, dev.spec, build, env)
+        rc, out, term = hrtest.run_pty(args.hotd, "push", "--serial", dev.spec, "--build",
+                                       build, env=env)
         check(rc == 0 and "generation 1" in out, f"a slow push: {rc} {out!r}")
-        bars = re.findall(r"\r\[[# ]+\] +(\d+)%  [\d.]+/[\d.]+ KiB  [\d.]+ KiB/s([^\r]*)", term)
+        bars = hrtest.PROGRESS_BAR.findall(term)
         check(bars, f"a progress bar on the terminal: {term[-300:]!r}")
         check(any("ETA" in rest for _, rest in bars), f"a time left while bytes go: {bars}")
         check(any(pct == "100" and "the device checks and stores it" in rest
