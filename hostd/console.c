@@ -226,6 +226,8 @@ static void on_device_line(char *line)
         con.qhead = (con.qhead + 1) % QMAX;
         con.qlen--;
         con.since = time(NULL);
+        if (!strcmp(cmd, "help") && !internal) /* the console's own command */
+            show("  push [module] [options]  (hotd console) build it, push it through here");
         /* A status is JSON: decoding would put text inside its strings. */
         if (!strcmp(cmd, "status") && !internal)
             show(line);
