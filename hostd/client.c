@@ -14,6 +14,7 @@
 #include "client.h"
 #include "hotd.h"
 #include "json.h"
+#include "progress.h"
 
 #define ATTEMPTS 4 /* the first try, then retries after 200, 400, 800 ms */
 static const unsigned backoff_ms[ATTEMPTS - 1] = {200, 400, 800};
@@ -326,7 +327,7 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
 }
 
 /* The bytes sent over all devices; drawn only while a body is on its way. */
-static void draw(struct dev *devs, size_t n, size_t len, bool *drawn)
+static void draw(struct dev *devs, size_t n, size_t len, struct hotd_progress *bar)
 {
     double sent = 0;
     size_t busy = 0, sending = 0;
@@ -338,13 +339,11 @@ static void draw(struct dev *devs, size_t n, size_t len, bool *drawn)
     }
     if (!sending)
         return;
-    double frac = len ? sent / ((double)len * (double)n) : 1;
-    int w = (int)(frac * 30);
     /* All handed to the sockets: a slow device may still be reading them. */
-    fprintf(stderr, "\r[%.*s%*s] %3d%% of %zu KiB, %zu device%s %s\033[K", w,
-            "##############################", 30 - w, "", (int)(frac * 100), len / 1024, busy,
-            busy == 1 ? "" : "s", frac >= 1 ? "receiving and loading it" : "busy");
-    *drawn = true;
+    char what[64];
+    snprintf(what, sizeof what, "%zu device%s %s", busy, busy == 1 ? "" : "s",
+             sent >= (double)len * (double)n ? "receiving and loading it" : "busy");
+    hotd_progress_draw(bar, sent, what);
 }
 
 int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, const char *module,
@@ -354,10 +353,11 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
     struct push p = {key, module ? module : "main", img, len, reload, "", {0}, {0}, NULL};
     struct dev *devs = calloc(n ? n : 1, sizeof *devs);
     int failed = 0;
-    bool drawn = false, tty = progress && isatty(2);
+    struct hotd_progress bar;
     double t0 = now_ms(CLOCK_MONOTONIC);
     if (!devs)
         return (int)n;
+    hotd_progress_start(&bar, (double)len * (double)n, progress);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     p.multi = curl_multi_init();
     hr_sha256(img, len, p.sha);
@@ -400,14 +400,12 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
             if (d->phase == DONE)
                 left--;
         }
-        /* Only uploads that take noticeable time get a bar. */
-        if (tty && left && now - t0 > 300)
-            draw(devs, n, len, &drawn);
+        if (left)
+            draw(devs, n, len, &bar);
         if (left)
             curl_multi_poll(p.multi, NULL, 0, (int)wait + 1, NULL);
     }
-    if (drawn)
-        fputs("\r\033[K", stderr);
+    hotd_progress_end(&bar);
     for (size_t i = 0; i < n; i++) {
         failed += !results[i].ok;
         free(devs[i].body.data);

@@ -7,9 +7,16 @@
  * says which command a reply belongs to. The console sends some of its own:
  * `status` (the placement of the modules, for decoding) and `symbols` (names
  * for completion), at start and after every reload it sees; their replies
- * are not shown. */
+ * are not shown.
+ *
+ * The console holds the line: other hotd commands (push --serial, watch
+ * --serial) reach the device through its local socket, and its own `push`
+ * runs hotd push that way too (console_relay.c). While a push flows the
+ * console sends nothing of its own, and the push's protocol lines are not
+ * shown, only its outcome. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +29,7 @@
 #include <readline/readline.h>
 
 #include "client.h"
+#include "console_relay.h"
 #include "decode.h"
 #include "hotd.h"
 #include "options.h"
@@ -53,11 +61,16 @@ static const struct hotd_cmd command = {
     "file:line>: module addresses from BUILD/modules/NAME.debug.o at the addresses the\n"
     "device placed it (refreshed after each reload), firmware addresses from FW.elf.\n"
     "When stdin is not a terminal, commands are read from it one per line, each sent\n"
-    "after the previous one's answer; the console exits after the last answer.\n",
+    "after the previous one's answer; the console exits after the last answer.\n"
+    "\n"
+    "The console holds the line: `push [MODULE] [OPTIONS]` pushes a module from\n"
+    "here (hotd push --serial, built first), and hotd push --serial and hotd watch\n"
+    "--serial run elsewhere go through this console (a local socket it serves),\n"
+    "their protocol lines hidden, their outcome shown.\n",
 };
 
 static const char *const commands[] = {"help", "status", "reload", "unload", "symbols",
-                                       "confirm", "nonce", "quit", NULL};
+                                       "confirm", "nonce", "push", "quit", NULL};
 
 #define QMAX 32
 
@@ -76,6 +89,12 @@ struct console {
     time_t since;           /* when the oldest command started waiting */
     char **syms, **next_syms; /* completion names; those of a `symbols` in progress */
     size_t nsyms, nnext;
+    const char *spec, *build;
+    struct hotd_relay relay;  /* pushes going through this console */
+    bool refresh_due;         /* a reload happened while a push held the line */
+    char *held[QMAX];         /* what the user typed while a push held the line */
+    size_t nheld;
+    struct hotd_push_child push; /* the console's own push */
 };
 
 static struct console con;
@@ -106,6 +125,12 @@ static void show_decoded(const char *s)
 
 static void send_cmd(const char *line, bool internal)
 {
+    if (con.relay.active && !internal) { /* the push gets the line to itself */
+        if (con.nheld < QMAX && (con.held[con.nheld] = strdup(line)))
+            con.nheld++;
+        show("hotd console: a push is going through: sent when it ends");
+        return;
+    }
     if (con.qlen == QMAX) {
         show("hotd console: too many commands waiting for an answer; not sent");
         return;
@@ -121,6 +146,10 @@ static void send_cmd(const char *line, bool internal)
 /* After a reload the module sits elsewhere and may export other names. */
 static void refresh(void)
 {
+    if (con.relay.active) {
+        con.refresh_due = true;
+        return;
+    }
     if (con.url) {
         char *json = NULL, msg[512];
         if (hotd_get_status(con.url, &json, msg, sizeof msg) != 0 ||
@@ -161,6 +190,13 @@ static void on_device_line(char *line)
         line[--len] = '\0';
     if (!len)
         return;
+    char note[400];
+    if (con.relay.active && hotd_relay_line(&con.relay, line, note, sizeof note)) {
+        if (note[0])
+            show(note);
+        con.refresh_due |= !strncmp(line, "ok reloaded", 11) || !strncmp(line, "ok unloaded", 11);
+        return;
+    }
     bool pending = con.qlen > 0, internal = pending && con.q[con.qhead].internal;
     const char *cmd = pending ? con.q[con.qhead].cmd : "";
     bool done = !strncmp(line, "ok", 2) || !strncmp(line, "error", 5);
@@ -190,6 +226,8 @@ static void on_device_line(char *line)
         con.qhead = (con.qhead + 1) % QMAX;
         con.qlen--;
         con.since = time(NULL);
+        if (!strcmp(cmd, "help") && !internal) /* the console's own command */
+            show("  push [module] [options]  (hotd console) build it, push it through here");
         /* A status is JSON: decoding would put text inside its strings. */
         if (!strcmp(cmd, "status") && !internal)
             show(line);
@@ -214,6 +252,7 @@ static int read_device(void)
         return 0;
     if (n <= 0)
         return -1;
+    hotd_relay_to_client(&con.relay, buf, (size_t)n);
     for (ssize_t i = 0; i < n; i++) {
         if (buf[i] == '\n' || con.inlen == sizeof con.in - 1) {
             con.in[con.inlen] = '\0';
@@ -226,6 +265,19 @@ static int read_device(void)
         }
     }
     return 0;
+}
+
+/* `push ARGS`: hotd push as a child, through this console like any other. */
+static void start_push(const char *args)
+{
+    char msg[256], text[300];
+    if (con.push.pid > 0) {
+        show("hotd console: a push from this console is going on: wait for it");
+    } else if (hotd_push_child_start(&con.push, con.spec, con.build, args, con.interactive, msg,
+                                     sizeof msg) != 0) {
+        snprintf(text, sizeof text, "hotd console: %s", msg);
+        show(text);
+    }
 }
 
 static void on_user_line(char *line)
@@ -241,6 +293,8 @@ static void on_user_line(char *line)
         add_history(s);
     if (!strcmp(s, "quit") || !strcmp(s, "exit"))
         quit = true;
+    else if (!strncmp(s, "push", 4) && (!s[4] || s[4] == ' ' || s[4] == '\t'))
+        start_push(s + 4);
     else if (*s)
         send_cmd(s, false);
     free(line);
@@ -281,9 +335,15 @@ static char *stdin_buf;
 static size_t stdin_len;
 static bool stdin_eof;
 
+/* Something is under way that the next line of a script must wait for. */
+static bool busy(void)
+{
+    return con.qlen || con.relay.client_fd >= 0 || con.push.pid > 0;
+}
+
 static void pump_stdin(void)
 {
-    while (!con.qlen && !quit) {
+    while (!busy() && !quit) {
         char *nl = stdin_buf ? memchr(stdin_buf, '\n', stdin_len) : NULL;
         if (!nl)
             return;
@@ -294,41 +354,71 @@ static void pump_stdin(void)
     }
 }
 
+static void read_stdin(void)
+{
+    if (con.interactive) {
+        rl_callback_read_char();
+        return;
+    }
+    char buf[4096];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n <= 0) { /* the end; a last line without its newline gets one */
+        stdin_eof = true;
+        n = stdin_len && stdin_buf[stdin_len - 1] != '\n' ? (buf[0] = '\n', 1) : 0;
+    }
+    char *grown = n > 0 ? realloc(stdin_buf, stdin_len + (size_t)n) : stdin_buf;
+    if (n > 0 && grown) {
+        stdin_buf = grown;
+        memcpy(stdin_buf + stdin_len, buf, (size_t)n);
+        stdin_len += (size_t)n;
+    }
+}
+
+/* After a push held the line: what waited for it. */
+static void relay_step(struct pollfd *p, size_t n)
+{
+    int rc = hotd_relay_step(&con.relay, p, n, con.fd, con.qlen == 0);
+    if (rc == HOTD_RELAY_ENDED_IN_UPLOAD) { /* the device would ignore commands for 10 s */
+        show("hotd console: a push ended in the middle of its upload: aborting it");
+        send_cmd("abort", true);
+    }
+    if (con.relay.active)
+        return;
+    if (con.refresh_due) {
+        con.refresh_due = false;
+        refresh();
+    }
+    for (size_t i = 0; i < con.nheld; i++) {
+        send_cmd(con.held[i], false);
+        free(con.held[i]);
+    }
+    con.nheld = 0;
+}
+
 static int loop(double timeout)
 {
     while (!quit && !interrupted) {
         if (!con.interactive) {
             pump_stdin();
-            if (stdin_eof && !stdin_len && !con.qlen)
+            if (stdin_eof && !stdin_len && !busy())
                 break;
         }
-        struct pollfd p[2] = {{.fd = con.fd, .events = POLLIN},
-                              {.fd = STDIN_FILENO, .events = stdin_eof ? 0 : POLLIN}};
-        int r = poll(p, 2, 100);
+        struct pollfd p[5] = {{.fd = con.fd, .events = POLLIN},
+                              {.fd = STDIN_FILENO, .events = stdin_eof ? 0 : POLLIN},
+                              {.fd = con.push.pid > 0 ? con.push.fd : -1, .events = POLLIN}};
+        size_t nrelay = hotd_relay_pollfds(&con.relay, p + 3);
+        int r = poll(p, 3 + nrelay, 100);
         if (r < 0 && errno != EINTR)
             return 1;
         if (r > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_device() < 0) {
             show("hotd console: the device closed the line");
             return 1;
         }
-        if (r > 0 && (p[1].revents & (POLLIN | POLLHUP))) {
-            if (con.interactive) {
-                rl_callback_read_char();
-            } else {
-                char buf[4096];
-                ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-                if (n <= 0) { /* the end; a last line without its newline gets one */
-                    stdin_eof = true;
-                    n = stdin_len && stdin_buf[stdin_len - 1] != '\n' ? (buf[0] = '\n', 1) : 0;
-                }
-                char *grown = n > 0 ? realloc(stdin_buf, stdin_len + (size_t)n) : stdin_buf;
-                if (n > 0 && grown) {
-                    stdin_buf = grown;
-                    memcpy(stdin_buf + stdin_len, buf, (size_t)n);
-                    stdin_len += (size_t)n;
-                }
-            }
-        }
+        if (r > 0 && (p[1].revents & (POLLIN | POLLHUP)))
+            read_stdin();
+        if (r > 0 && (p[2].revents & (POLLIN | POLLHUP)))
+            hotd_push_child_read(&con.push, show);
+        relay_step(p + 3, r > 0 ? nrelay : 0);
         /* A reply that never comes must not hang a script. */
         if (con.qlen && difftime(time(NULL), con.since) > timeout) {
             char text[128];
@@ -365,12 +455,17 @@ int cmd_console(int argc, char **argv)
     if (!serial)
         return hotd_usage_error(&command, "--serial is required");
     char msg[512];
-    con.dec = hotd_decoder_new(hotd_build_dir(build), firmware, bias, msg, sizeof msg);
-    if (!con.dec || (con.fd = hotd_serial_open(serial, HOTD_SERIAL_BAUD, msg, sizeof msg)) < 0) {
+    con.spec = serial;
+    con.build = hotd_build_dir(build);
+    con.dec = hotd_decoder_new(con.build, firmware, bias, msg, sizeof msg);
+    if (!con.dec || hotd_relay_open(&con.relay, serial, msg, sizeof msg) != 0 ||
+        (con.fd = hotd_serial_open(serial, HOTD_SERIAL_BAUD, msg, sizeof msg)) < 0) {
         fprintf(stderr, "hotd console: %s\n", msg);
+        hotd_relay_close(&con.relay);
         hotd_decoder_free(con.dec);
         return 1;
     }
+    fcntl(con.fd, F_SETFD, FD_CLOEXEC); /* a push this console runs holds no copy of it */
     con.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     signal(SIGINT, on_sigint);
     signal(SIGPIPE, SIG_IGN);
@@ -384,6 +479,9 @@ int cmd_console(int argc, char **argv)
         rl_attempted_completion_function = complete;
         rl_callback_handler_install("hotd> ", on_user_line);
     }
+    snprintf(msg, sizeof msg, "hotd console: on %s; pushes go through this console "
+             "(push here, or hotd push/watch --serial %s)", serial, serial);
+    show(msg);
     refresh();
     int rc = loop((double)secs);
     if (con.interactive) {
@@ -393,6 +491,7 @@ int cmd_console(int argc, char **argv)
             write_history(history);
     }
     close(con.fd);
+    hotd_relay_close(&con.relay);
     hotd_decoder_free(con.dec);
     free_names(con.syms, con.nsyms);
     free_names(con.next_syms, con.nnext);

@@ -25,7 +25,8 @@ static const struct hotd_opt options[] = {
     [SERIAL] = {"serial", 0, "DEV", "push over the device's serial console\n"
                                     "(docs/serial.md) instead of HTTP: a tty (DEV) or\n"
                                     "tcp:HOST:PORT (a UART exposed as a socket, as QEMU\n"
-                                    "does); default: $HOTRELOAD_SERIAL when no --url\n"
+                                    "does), through the hotd console holding it if one\n"
+                                    "does; default: $HOTRELOAD_SERIAL when no --url\n"
                                     "is given"},
     [BAUD] = {"baud", 0, "N", "the tty's baud rate (default 115200)"},
     [NAME] = {"name", 0, "NAME", "the module's name on the device (default: MODULE's\n"

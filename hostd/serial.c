@@ -15,6 +15,7 @@
 
 #include "../agent/runtime/auth.h"
 #include "../agent/runtime/sha256.h"
+#include "progress.h"
 #include "serial.h"
 
 #define FRAME_MAX 256
@@ -264,7 +265,7 @@ static long settle(struct line *l, size_t base, size_t next, size_t nframes, cha
  * back to the frame the device asks for after a nak or a time-out. 0, or -1
  * with r->message. */
 static int send_frames(struct line *l, const uint8_t *img, size_t len, unsigned window,
-                       bool bar, struct hotd_push_result *r)
+                       struct hotd_progress *bar, struct hotd_push_result *r)
 {
     size_t nframes = (len + FRAME_MAX - 1) / FRAME_MAX;
     size_t base = 1, next = 1; /* the oldest frame not acknowledged; the next to send */
@@ -288,9 +289,8 @@ static int send_frames(struct line *l, const uint8_t *img, size_t len, unsigned 
                 base = k + 1;
                 tries = 0;
                 deadline = now_ms() + FRAME_TIMEOUT_MS;
-                if (bar && (base % 16 == 0 || base > nframes))
-                    fprintf(stderr, "\r%s: %3zu%% of %zu KiB\033[K", r->url,
-                            (base - 1) * 100 / nframes, len / 1024);
+                size_t acked = (base - 1) * FRAME_MAX;
+                hotd_progress_draw(bar, (double)(acked < len ? acked : len), NULL);
             }
             continue; /* otherwise an ack repeated for a frame sent twice */
         }
@@ -326,14 +326,13 @@ static int send_frames(struct line *l, const uint8_t *img, size_t len, unsigned 
         }
         next = base;
     }
-    if (bar)
-        fputs("\r\033[K", stderr);
     return 0;
 }
 
 /* nonce, then a signed upload: 0 stored, -1 not (r->message). */
 static int upload(struct line *l, const struct hotd_key *key, const char *module,
-                  const void *img, size_t len, bool bar, struct hotd_push_result *r)
+                  const void *img, size_t len, struct hotd_progress *bar,
+                  struct hotd_push_result *r)
 {
     char answer[REPLY_MAX], nonce[128], target[96], auth[HR_AUTH_VALUE_MAX], cmd[LINE_MAX_DEV + 64];
     char sha_hex[65];
@@ -392,6 +391,7 @@ static int upload(struct line *l, const struct hotd_key *key, const char *module
     }
     double sent = now_ms();
     r->upload_ms = sent - start;
+    hotd_progress_draw(bar, (double)len, "every byte out: the device checks and stores it");
     deadline = sent + STORE_TIMEOUT_MS;
     while ((rc = next_reply(l, deadline, answer, sizeof answer)) == 1) {
         if (starts_word(answer, "error"))
@@ -417,8 +417,11 @@ int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key
         set_message(r, "%s", "out of memory");
         return 1;
     }
-    l->fd = hotd_serial_open(spec, baud, r->message, sizeof r->message);
-    l->sock = !strncmp(spec, "tcp:", 4);
+    /* The console holding the line relays our bytes as they are. */
+    l->fd = hotd_console_connect(spec);
+    l->sock = l->fd >= 0 || !strncmp(spec, "tcp:", 4);
+    if (l->fd < 0)
+        l->fd = hotd_serial_open(spec, baud, r->message, sizeof r->message);
     if (l->fd < 0) {
         if (!strstr(r->message, "baud rate"))
             snprintf(r->advice, sizeof r->advice, "is the device's console at %s?", spec);
@@ -430,7 +433,11 @@ int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key
     write_all(l, "\n", 1);
     char answer[REPLY_MAX], cmd[128];
     module = module ? module : "main";
-    if (upload(l, key, module, img, len, progress && isatty(2), r) == 0) {
+    struct hotd_progress bar;
+    hotd_progress_start(&bar, (double)len, progress);
+    int stored = upload(l, key, module, img, len, &bar, r);
+    hotd_progress_end(&bar);
+    if (stored == 0) {
         double t0 = now_ms();
         r->ok = true;
         if (reload) {

@@ -1,14 +1,21 @@
 /* Opening a serial line for hotd: a tty in raw mode, or a TCP socket
- * ("tcp:HOST:PORT", how QEMU and test bridges expose a UART). */
+ * ("tcp:HOST:PORT", how QEMU and test bridges expose a UART); and the local
+ * socket of the `hotd console` that holds a line, which other commands go
+ * through (a line serves one client). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -133,4 +140,81 @@ uint32_t hotd_crc32(const void *data, size_t len)
             crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
     }
     return ~crc;
+}
+
+/* Where the console holding `spec` listens: one folder per user, private
+ * ($XDG_RUNTIME_DIR/hotd, else /tmp/hotd-UID), one socket per line, named
+ * by a hash of the line's name (a tty by its real path, so that
+ * /dev/serial/by-id/… and /dev/ttyUSB0 are one line). */
+static int socket_path(const char *spec, struct sockaddr_un *a, char *msg, size_t msgsize)
+{
+    char dir[sizeof a->sun_path], real[PATH_MAX];
+    const char *runtime = getenv("XDG_RUNTIME_DIR");
+    if (runtime && *runtime)
+        snprintf(dir, sizeof dir, "%s/hotd", runtime);
+    else
+        snprintf(dir, sizeof dir, "/tmp/hotd-%u", (unsigned)getuid());
+    struct stat st;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(msg, msgsize, "%s: %s (the console's socket goes there: set XDG_RUNTIME_DIR "
+                 "to a folder of yours)", dir, strerror(errno));
+        return -1;
+    }
+    /* Another user's folder would let them stand in for the console. */
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+        (st.st_mode & 077)) {
+        snprintf(msg, msgsize, "%s: not a private folder of this user (remove it)", dir);
+        return -1;
+    }
+    const char *name = strncmp(spec, "tcp:", 4) && realpath(spec, real) ? real : spec;
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const char *c = name; *c; c++)
+        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    if (snprintf(a->sun_path, sizeof a->sun_path, "%s/console-%016" PRIx64 ".sock", dir, h) >=
+        (int)sizeof a->sun_path) {
+        snprintf(msg, msgsize, "%s: too long for a socket path (set XDG_RUNTIME_DIR to a "
+                 "shorter one)", dir);
+        return -1;
+    }
+    return 0;
+}
+
+int hotd_console_connect(const char *spec)
+{
+    struct sockaddr_un a;
+    char msg[PATH_MAX];
+    int fd = socket_path(spec, &a, msg, sizeof msg) == 0
+                 ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd); /* no console holds the line (or one died and left its socket) */
+        fd = -1;
+    }
+    return fd;
+}
+
+int hotd_console_listen(const char *spec, char *path, size_t size, char *msg, size_t msgsize)
+{
+    struct sockaddr_un a;
+    if (socket_path(spec, &a, msg, msgsize) != 0)
+        return -1;
+    int other = hotd_console_connect(spec);
+    if (other >= 0) {
+        close(other);
+        snprintf(msg, msgsize, "another hotd console holds %s (its socket: %s): use that one, "
+                 "or end it first", spec, a.sun_path);
+        return -1;
+    }
+    unlink(a.sun_path); /* left by a console that did not end cleanly */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0) {
+        snprintf(msg, msgsize, "%s: %s (the console serves its socket there: set "
+                 "XDG_RUNTIME_DIR to a folder of yours)", a.sun_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    snprintf(path, size, "%s", a.sun_path);
+    return fd;
 }

@@ -22,6 +22,7 @@
 #include "deliver.h"
 #include "hotd.h"
 #include "options.h"
+#include "serial.h"
 
 #define MAX_MODULES 31 /* one bit each in a watched directory's mask */
 #define FIRMWARE (1u << 31) /* the bit of the firmware's own sources */
@@ -33,6 +34,8 @@ static struct {
     size_t nurls, nmods, ndirs;
     long debounce_ms;
     const char *restart;       /* --restart: the command that restarts the device */
+    const char *serial;        /* --serial: push over this line instead of HTTP */
+    unsigned baud;
     bool verbose, color;
     int ifd, sfd;
     sigset_t oldmask;
@@ -41,11 +44,16 @@ static struct {
     struct { int wd; unsigned mods; char *path; } dirs[MAX_DIRS];
 } w;
 
-enum { BUILD, URL, MODULE, DEBOUNCE, PUSH_NOW, RESTART, VERBOSE };
+enum { BUILD, URL, SERIAL, BAUD, MODULE, DEBOUNCE, PUSH_NOW, RESTART, VERBOSE };
 static const struct hotd_opt options[] = {
     [BUILD] = {"build", 0, "DIR", "build directory (default $HOTRELOAD_BUILD, else ./build)"},
     [URL] = {"url", 0, "URL", "a device, repeatable (default $HOTRELOAD_URL, else\n"
                               "http://127.0.0.1:8080)"},
+    [SERIAL] = {"serial", 0, "DEV", "push over the device's serial console instead: a\n"
+                                    "tty or tcp:HOST:PORT, through the hotd console\n"
+                                    "holding it if one does (default: $HOTRELOAD_SERIAL\n"
+                                    "when no --url is given)"},
+    [BAUD] = {"baud", 0, "N", "the tty's baud rate (default 115200)"},
     [MODULE] = {"module", 0, "NAME", "only this module, repeatable (default: every module)"},
     [DEBOUNCE] = {"debounce", 0, "MS", "wait this long after the last change (default 300)"},
     [PUSH_NOW] = {"push-now", 0, NULL, "build and push once at start"},
@@ -62,7 +70,8 @@ static const struct hotd_cmd command = {
     .opts = options,
     .usage =
     "usage: hotd watch [--build DIR] [--url URL]... [--module NAME]... [--debounce MS]\n"
-    "                  [--push-now] [--restart CMD] [--verbose]   (or: hotd --watch ...)\n\n"
+    "                  [--push-now] [--restart CMD] [--verbose]   (or: hotd --watch ...)\n"
+    "       hotd watch --serial DEV|tcp:HOST:PORT [--baud N] [...]\n\n"
     "After every save of a module's sources or headers (the directories in\n"
     "DIR/modules/NAME.watch), rebuild it (cmake --build DIR --target NAME_image; a\n"
     "Ninja build with ninja directly) and push DIR/modules/NAME.img. A failed build\n"
@@ -270,6 +279,8 @@ static void print_result(const struct hotd_push_result *r, const char *name, dou
         printf("upload %.0f ms, device %.0f ms", r->upload_ms, r->device_ms);
     else if (r->http_status)
         printf("push failed (HTTP %d): %s", r->http_status, r->message);
+    else if (w.serial) /* the line's answers carry no status code */
+        printf("push failed: %s", r->message);
     else
         printf("push failed: the device did not answer%s%s", r->message[0] ? ": " : "",
                r->message);
@@ -288,7 +299,8 @@ static void push(size_t m, double built_ms)
     snprintf(path, sizeof path, "%s/modules/%s.img", w.build, name);
     struct hotd_delivery d = {
         .build = w.build, .name = name, .image = path, .urls = w.urls, .nurls = w.nurls,
-        .reload = true, .progress = true, .running = w.pushed[m], .running_len = w.pushed_len[m],
+        .serial = w.serial, .baud = w.baud, .reload = true, .progress = true,
+        .running = w.pushed[m], .running_len = w.pushed_len[m],
     };
     int failed = hotd_deliver(&d);
     if (failed == HOTD_NOT_SENT)
@@ -312,12 +324,18 @@ static void push(size_t m, double built_ms)
 static int parse(int argc, char **argv, bool *push_now)
 {
     struct hotd_args a = {.cmd = &command};
-    unsigned long long ms = 0;
+    unsigned long long ms = 0, baud = 0;
     w.debounce_ms = 300;
+    w.baud = HOTD_SERIAL_BAUD;
     for (int o, bad = 0; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
         switch (o) {
         case BUILD: w.build = a.value; break;
         case URL: bad = hotd_option_url(&a, w.urls, &w.nurls); break;
+        case SERIAL: w.serial = a.value; break;
+        case BAUD:
+            bad = hotd_option_number(&a, 1, 4000000, &baud);
+            w.baud = (unsigned)baud;
+            break;
         case MODULE:
             if (w.nmods == MAX_MODULES) {
                 hotd_usage_error(&command, "too many --module (at most %d)", MAX_MODULES);
@@ -338,6 +356,14 @@ static int parse(int argc, char **argv, bool *push_now)
             return bad;
     }
     w.build = hotd_build_dir(w.build);
+    if (w.serial && w.nurls) {
+        hotd_usage_error(&command, "--serial and --url exclude each other");
+        return HOTD_ARGS_BAD;
+    }
+    if (!w.serial && !w.nurls) /* the rule hotd push follows */
+        w.serial = hotd_env("HOTRELOAD_SERIAL");
+    if (w.serial)
+        w.urls[w.nurls++] = w.serial; /* the result lines name the line */
     if (!w.nurls)
         w.urls[w.nurls++] = hotd_default_url();
     return HOTD_ARGS_END;

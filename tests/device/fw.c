@@ -3,9 +3,12 @@
  * its safe point every tick and reports what the module answers.
  *
  *   fw --port N [--key FILE | --no-auth] [--ticks N] [--confirm-ms N]
+ *      [--console-port N]
  *
  * Prints "listening on PORT", then "value=V gen=G calls=C" whenever the
- * module's answer changes. Storage: $HOTRELOAD_STORAGE_DIR. */
+ * module's answer changes. The console is on stdin/stdout, or with
+ * --console-port on 127.0.0.1:N (0: any free port; "console on
+ * tcp:127.0.0.1:PORT" says which). Storage: $HOTRELOAD_STORAGE_DIR. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
     static uint8_t key[64];
     long ticks = -1;
     uint32_t confirm_ms = 300;
+    int console_port = -1; /* stdin/stdout */
     sc.port = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
@@ -70,9 +74,11 @@ int main(int argc, char **argv)
             ticks = atol(argv[++i]);
         else if (!strcmp(argv[i], "--confirm-ms") && i + 1 < argc)
             confirm_ms = (uint32_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--console-port") && i + 1 < argc)
+            console_port = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: fw --port N [--key FILE | --no-auth] [--ticks N] "
-                    "[--confirm-ms N]\n");
+                    "[--confirm-ms N] [--console-port N]\n");
             return 2;
         }
     }
@@ -90,10 +96,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "fw: server: %s\n", hotreload_last_error());
         return 1;
     }
-    if (hotreload_console_start_stdio(&sc) != 0) {
+    if (console_port >= 0 ? hotreload_console_start_tcp(&sc, (uint16_t)console_port) != 0
+                          : hotreload_console_start_stdio(&sc) != 0) {
         fprintf(stderr, "fw: console: %s\n", hotreload_last_error());
         return 1;
     }
+    if (console_port >= 0)
+        printf("console on tcp:127.0.0.1:%u\n", hr_posix_console_port());
     printf("listening on %u\n", hr_posix_server_port());
 
     long last_value = -2, n = 0;

@@ -174,6 +174,13 @@ def env_rule(r, build, device):
           f"watch: an empty $HOTRELOAD_URL is unset: {line}")
     line = r.watch_banner("--build", build, "--url", OTHER, env={"HOTRELOAD_URL": REFUSED})
     check(line.endswith("pushing to " + OTHER), f"watch: --url wins: {line}")
+    # watch --serial: as push, a line instead of a URL, from $HOTRELOAD_SERIAL when no --url.
+    line = r.watch_banner("--build", build, "--serial", "tcp:127.0.0.1:1")
+    check(line.endswith("pushing to tcp:127.0.0.1:1"), f"watch --serial: {line}")
+    line = r.watch_banner("--build", build, env={"HOTRELOAD_SERIAL": "tcp:127.0.0.1:2"})
+    check(line.endswith("pushing to tcp:127.0.0.1:2"), f"watch: $HOTRELOAD_SERIAL: {line}")
+    rc, out = r.run("watch", "--build", build, "--serial", "tcp:127.0.0.1:1", "--url", OTHER)
+    check(rc == 2 and "exclude" in out, f"watch: --serial with --url: {rc} {out}")
 
     # push: the same for the build; an empty $HOTRELOAD_SERIAL is no serial line.
     rc, out = r.run("push", env={"HOTRELOAD_BUILD": ""})

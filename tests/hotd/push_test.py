@@ -60,6 +60,45 @@ def not_http(srv):
             time.sleep(0.2)
 
 
+class SlowProxy:
+    """A TCP proxy in front of a device's HTTP port that passes the client's
+    bytes at about 2 KB/s, as a slow network: a push of a few KB then takes
+    seconds."""
+
+    def __init__(self, port):
+        self.port = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            up = socket.create_connection(("127.0.0.1", self.port))
+            threading.Thread(target=self._pump, args=(client, up, 2000), daemon=True).start()
+            threading.Thread(target=self._pump, args=(up, client, 0), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst, rate):
+        try:
+            while True:
+                data = src.recv(512)
+                if not data:
+                    break
+                if rate:
+                    time.sleep(len(data) / rate)
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self):
+        self.listener.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hotd", required=True)
@@ -106,6 +145,17 @@ def main():
         check(rc == 0 and "generation 2" in line_for(out, dev.url), f"push v2: {out} {err}")
         dev.wait(r"value=2 ")
         check(dev.value() == 2, "device runs v2")
+
+        # A slow push draws the progress bar on a terminal (hostd/progress.c,
+        # the serial upload's too), and clears it before the result line.
+        proxy = SlowProxy(dev.port)
+        rc, out, term = hrtest.run_pty(args.hotd, "push", "--build", build, "--url", proxy.url,
+                                       "--no-reload")
+        proxy.close()
+        bars = hrtest.PROGRESS_BAR.findall(term)
+        check(rc == 0 and "stored module 'main'" in out, f"a slow push: {rc} {out!r}")
+        check(bars and any("1 device" in rest for _, rest in bars)
+              and term.endswith("\r\x1b[K"), f"the HTTP progress bar: {term[-300:]!r}")
 
         # Stored only (--no-reload): status says when it loads, not "waits".
         rc, out, err = hotd(args, "push", "--build", build, "--url", dev.url, "--name", "main",

@@ -9,12 +9,15 @@ process's stream by a thread and waited for by regex (Lines), starting and
 stopping the simulated device firmware (start_fw, stop), the HTTP device with
 its stdout/stderr collected (Device), the TCP bridge in front of the firmware's
 console (ConsoleBridge), the key files and build-like folders hotd reads
-(raw_key, make_build), hotd runs (run) and the HR1 MAC (hr1_mac).
+(raw_key, make_build), hotd runs (run, and run_pty with stderr on a
+pseudo-terminal; PROGRESS_BAR matches the bar it draws there) and the HR1 MAC
+(hr1_mac).
 """
 import hashlib
 import json
 import hmac
 import os
+import pty
 import re
 import shutil
 import signal
@@ -234,6 +237,35 @@ def run(exe, *rest, env=None):
     r = subprocess.run([exe, *rest], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True, timeout=60, env=dict(os.environ, **(env or {})))
     return r.returncode, r.stdout, r.stderr
+
+
+def run_pty(exe, *rest, env=None):
+    """Run exe (hotd) with its stderr on a pseudo-terminal, where progress is
+    drawn, and its stdout on a pipe: (returncode, stdout, terminal text)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([exe, *rest], stdout=subprocess.PIPE, stderr=slave,
+                         stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
+    os.close(slave)
+    out = []
+    reader = threading.Thread(target=lambda: out.append(p.stdout.read()), daemon=True)
+    reader.start()
+    term = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the last holder of the terminal closed it
+            break
+        if not chunk:
+            break
+        term += chunk
+    os.close(master)
+    rc = p.wait(60)
+    reader.join(10)
+    return rc, (out[0] if out else b"").decode(), term.decode(errors="replace")
+
+
+# A progress bar as hostd/progress.c draws it: (percent, what follows the rate).
+PROGRESS_BAR = re.compile(r"\r\[[# ]+\] +(\d+)%  [\d.]+/[\d.]+ KiB  [\d.]+ KiB/s([^\r]*)")
 
 
 def hr1_mac(key, method, target, nonce, counter, body_sha):

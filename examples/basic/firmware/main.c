@@ -1,10 +1,16 @@
 /* The simulated device's firmware: calls the reloadable library every
  * second, serves uploads on 127.0.0.1:8080 and the console on stdin, and
- * reloads at its safe point at the end of each loop. */
+ * reloads at its safe point at the end of each loop.
+ *
+ *   basic_firmware [HTTP_PORT] [--console-port N]
+ *
+ * --console-port serves the console on 127.0.0.1:N instead (0: any free
+ * port), as QEMU serves a UART, for `hotd console --serial tcp:…`. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "greet.h"
@@ -33,8 +39,13 @@ int main(int argc, char **argv)
     hotreload_server_config_t srv = HOTRELOAD_SERVER_CONFIG_DEFAULT();
     srv.auth_key = hotreload_auth_key;
     srv.auth_key_len = hotreload_auth_key_len;
-    if (argc > 1)
-        srv.port = (uint16_t)atoi(argv[1]);
+    int console_port = -1; /* stdin */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--console-port") && i + 1 < argc)
+            console_port = atoi(argv[++i]);
+        else
+            srv.port = (uint16_t)atoi(argv[i]);
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -42,12 +53,17 @@ int main(int argc, char **argv)
     if (hotreload_load(&cfg) != HOTRELOAD_OK)
         printf("no module loaded yet: push one\n");
     if (hotreload_server_start(&srv) != HOTRELOAD_OK ||
-        hotreload_console_start_stdio(&srv) != 0) {
+        (console_port >= 0 ? hotreload_console_start_tcp(&srv, (uint16_t)console_port)
+                           : hotreload_console_start_stdio(&srv)) != 0) {
         fprintf(stderr, "basic: %s\n", hotreload_last_error());
         return 1;
     }
-    printf("simulated device up: http://127.0.0.1:%u, console on stdin\n",
-           hr_posix_server_port());
+    if (console_port >= 0)
+        printf("simulated device up: http://127.0.0.1:%u, console on tcp:127.0.0.1:%u\n",
+               hr_posix_server_port(), hr_posix_console_port());
+    else
+        printf("simulated device up: http://127.0.0.1:%u, console on stdin\n",
+               hr_posix_server_port());
 
     struct timespec tick = {0, 100 * 1000000L};
     for (int n = 0; !stop; n++) {
