@@ -96,6 +96,8 @@ void hr_rt_not_found(const char *module, char *msg, size_t msgsize);
  * fn(config of each), *result the first error; true when done so. */
 bool hr_rt_each_built(const hotreload_config_t *config,
                       hotreload_err_t (*fn)(const hotreload_config_t *), hotreload_err_t *result);
+/* The module's size limit: its max_module_size, else the default. */
+size_t hr_rt_size_limit(const hotreload_config_t *config);
 /* Find or register the module of `config`. */
 hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_module **out);
 
