@@ -392,11 +392,14 @@ void hotreload_unloaded_call(const struct hotreload_symtab *symtab, uint32_t slo
 {
     const char *fn = symtab && slot < symtab->count ? symtab->names[slot] : "?";
     hr_rt_start();
-    uint32_t n = ++hr_rt.unloaded_calls;
+    hr_rt.unloaded_calls++;
     hr_fmt(hr_rt.unloaded_last, sizeof hr_rt.unloaded_last, "%s", fn);
     /* An application calling in a loop before its first push would fill the
-     * log: the 1st, 2nd, 4th, 8th... call is logged (/status counts all). */
-    if ((n & (n - 1)) == 0)
-        hr_rt_log("hotreload: called unloaded function '%s' (no module provides it now; %u "
-                  "such calls so far)", fn, (unsigned)n);
+     * log: said once after the start and once after each unload; /status
+     * counts every call. */
+    if (!hr_rt.unloaded_said) {
+        hr_rt.unloaded_said = true;
+        hr_rt_log("hotreload: called unloaded function '%s' (no module provides it now; "
+                  "further calls are counted in /status, unloaded_calls)", fn);
+    }
 }

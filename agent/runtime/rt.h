@@ -79,6 +79,7 @@ struct hr_rt {
     struct hr_module *debug_mods[HOTRELOAD_DEBUG_MAX_OBJECTS]; /* per descriptor entry */
     uint32_t unloaded_calls;
     char unloaded_last[HR_NAME_MAX * 2];
+    bool unloaded_said;           /* logged since the start or the last unload */
 };
 
 extern struct hr_rt hr_rt;

@@ -55,6 +55,7 @@ int main(int argc, char **argv)
     long ticks = -1;
     uint32_t confirm_ms = 300;
     size_t max_size = HOTRELOAD_MAX_MODULE_SIZE;
+    const char *module = "main";
     sc.port = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
@@ -73,11 +74,13 @@ int main(int argc, char **argv)
             confirm_ms = (uint32_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--max-module-size") && i + 1 < argc)
             max_size = strtoul(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "--module") && i + 1 < argc)
+            module = argv[++i];
         else if (!strcmp(argv[i], "--server-max") && i + 1 < argc)
             sc.max_module_size = strtoul(argv[++i], NULL, 0);
         else {
             fprintf(stderr, "usage: fw --port N [--key FILE | --no-auth] [--ticks N] "
-                    "[--confirm-ms N] [--max-module-size N] [--server-max N]\n");
+                    "[--confirm-ms N] [--max-module-size N] [--server-max N] [--module NAME]\n");
             return 2;
         }
     }
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
     cfg.symtab = &hotreload_symtab_main;
     cfg.confirm_after_ms = confirm_ms;
     cfg.max_module_size = max_size;
+    cfg.module = module;
     hotreload_err_t err = hotreload_load(&cfg);
     printf("boot: %s\n", err ? hotreload_last_error() : "module loaded");
     sc.reload_timeout_ms = 3000;
