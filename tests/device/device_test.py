@@ -4,10 +4,11 @@
 Runs the firmware (tests/device/fw.c) with a fresh storage directory and a
 key, then drives it over HTTP with curl: uploads, reloads, every error class,
 a truncated upload, a SIGKILL in the middle of storing a module, /status
-under reloads; then a device whose one module is not "main": requests and
-console commands naming no module go to it, and calls of its unloaded
-functions are logged once (and once more after an unload), not per call. After each refusal the module that was running must still be
-running (the firmware prints what the module answers every tick).
+under reloads. After each refusal the module that was running must still be
+running (the firmware prints what the module answers every tick). Last, a
+device whose one module is not "main": requests and console commands naming
+no module go to it, and calls of its unloaded functions are logged once (and
+once more after an unload), not per call.
 """
 import argparse
 import hashlib
