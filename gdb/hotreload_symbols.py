@@ -38,6 +38,7 @@ class State:
         self.files_only = False  # `hotreload follow files`
         self.snapshots = None    # folder of the symbol files' private copies
         self.synced = None       # the process whose descriptor was read whole
+        self.said_missing = set()  # (module, build-id) whose missing file was said
 
     def search_dirs(self):
         dirs = list(self.paths)
@@ -113,6 +114,23 @@ def snapshot(path, build_id):
     return copy
 
 
+def say_missing(obj):
+    """Once per copy: which file was looked for and where. gdb goes on, but a
+    breakpoint in this copy's code cannot stop without its symbols, so a
+    script waiting for one would wait for ever: say so."""
+    bid, name = obj["build_id"].hex(), obj["module"]
+    if (name, bid) in state.said_missing:
+        return
+    state.said_missing.add((name, bid))
+    dirs = state.search_dirs()
+    where = " nor ".join("%s nor %s" % (d, os.path.join(d, name + ".debug.d", bid) + "/")
+                         for d in dirs) or "any folder (none given: see `hotreload path`)"
+    say("module '%s' generation %d: no %s.debug.o with build-id %s in %s; breakpoints in "
+        "this copy will not stop. Rebuild that version or push it again with hotd (which "
+        "keeps a copy per build-id), then `hotreload sync`"
+        % (name, obj["generation"], name, bid, where))
+
+
 def add_object(obj):
     key = text_addr(obj)
     if key is None or key in state.loaded:
@@ -122,9 +140,7 @@ def add_object(obj):
     entry = dict(obj, file=path, source=found, text=key)
     state.loaded[key] = entry
     if not path:
-        say("no unstripped module with build-id %s for '%s' (generation %d) in %s"
-            % (obj["build_id"].hex(), obj["module"], obj["generation"],
-               os.pathsep.join(state.search_dirs()) or "the search path: see `hotreload path`"))
+        say_missing(obj)
         return
     cmd = "add-symbol-file %s 0x%x" % (shlex.quote(path), key)
     for name, addr, _ in obj["sections"]:
@@ -246,6 +262,9 @@ def apply_command_file(path, quiet=False):
             raise gdb.GdbError("hotreload apply: %s: not an add-symbol-file command: %s"
                                % (path, line))
         sym, text = os.path.abspath(words[1]), int(words[2], 0)
+        if not os.path.isfile(sym):
+            raise gdb.GdbError("hotreload apply: %s names %s, which is missing: rebuild the "
+                               "module or push it again with hotd" % (path, sym))
         secs = [(".text", text, 0)]
         i = 3
         while i + 2 < len(words) and words[i] == "-s":

@@ -30,14 +30,14 @@ void hotreload_register_build_module(const char *name, const struct hotreload_sy
  * platform has one, else in "<partition>" (enough for one module; a second
  * one is refused by hr_rt_register with a message naming the partition to
  * add). */
-static const char *partition_of(const char *partition, const char *name, char *buf, size_t size)
+static const char *partition_of(const hotreload_config_t *config, const char *name, char *buf,
+                                size_t size)
 {
     struct hr_storage dev;
     const struct hr_platform *pf = hr_rt.pf;
-    if (!partition)
-        partition = "hotreload";
+    const char *partition = config->partition ? config->partition : "hotreload";
     if (hr_fmt(buf, size, "%s_%s", partition, name) < size && pf->storage_open &&
-        pf->storage_open(pf->ctx, buf, &dev) == 0)
+        pf->storage_open(pf->ctx, buf, (uint32_t)hr_rt_size_limit(config), &dev) == 0)
         return buf;
     return partition;
 }
@@ -55,7 +55,7 @@ bool hr_rt_each_built(const hotreload_config_t *config,
         hotreload_config_t c = *config;
         c.module = built[i].name;
         c.symtab = built[i].symtab;
-        c.partition = partition_of(config->partition, c.module, part, sizeof part);
+        c.partition = partition_of(config, c.module, part, sizeof part);
         hotreload_err_t err = fn(&c);
         if (err == HOTRELOAD_ERR_NOT_FOUND)
             missing++;

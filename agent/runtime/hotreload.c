@@ -15,13 +15,39 @@ static void copy_name(char *dst, const char *src)
     dst[n] = '\0';
 }
 
+size_t hr_rt_size_limit(const hotreload_config_t *config)
+{
+    size_t max = config && config->max_module_size ? config->max_module_size
+                                                   : HOTRELOAD_MAX_MODULE_SIZE;
+    return max < UINT32_MAX ? max : UINT32_MAX;
+}
+
+/* The module's partition, asked to hold two images of its limit; one that
+ * cannot (a fixed partition) is said once here, not only at each refusal. */
+static void open_store(struct hr_rt_module *m)
+{
+    struct hr_storage dev;
+    if (hr_rt.pf->storage_open(hr_rt.pf->ctx, m->partition, (uint32_t)m->max_size, &dev) != 0 ||
+        hr_store_open(&m->store, &dev) != 0)
+        return;
+    m->has_store = true;
+    uint32_t cap = hr_store_capacity(&m->store);
+    if (cap < m->max_size)
+        hr_rt_log("hotreload: module '%s': partition '%s' holds images of up to %u bytes, less "
+                  "than its max_module_size of %zu: larger uploads are refused; make the "
+                  "partition at least %llu bytes or lower max_module_size", m->name,
+                  m->partition, (unsigned)cap, m->max_size,
+                  (unsigned long long)hr_storage_size_for(m->max_size, dev.erase_size));
+}
+
 hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_module **out)
 {
     hotreload_config_t def = HOTRELOAD_CONFIG_DEFAULT();
     if (!config)
         config = &def;
     const char *name = config->module ? config->module : "main";
-    if (strlen(name) >= HR_NAME_MAX || (config->partition && strlen(config->partition) >= HR_NAME_MAX))
+    if (strlen(name) >= HR_NAME_MAX ||
+        (config->partition && strlen(config->partition) >= HR_NAME_MAX))
         return hr_rt_fail(HOTRELOAD_ERR_ARG, "module or partition name longer than %d bytes",
                           HR_NAME_MAX - 1);
     struct hr_rt_module *m = hr_rt_find(name);
@@ -46,16 +72,12 @@ hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_mo
         copy_name(m->partition, partition);
         m->symtab = config->symtab;
         m->confirm_after_ms = config->confirm_after_ms;
-        m->max_size = config->max_module_size ? config->max_module_size : 128 * 1024;
+        m->max_size = hr_rt_size_limit(config);
         if (m->symtab)
             *m->symtab->table_ptr = m->symtab->unloaded;
     }
-    if (!m->has_store && hr_rt.pf->storage_open) {
-        struct hr_storage dev;
-        if (hr_rt.pf->storage_open(hr_rt.pf->ctx, m->partition, &dev) == 0 &&
-            hr_store_open(&m->store, &dev) == 0)
-            m->has_store = true;
-    }
+    if (!m->has_store && hr_rt.pf->storage_open)
+        open_store(m);
     *out = m;
     return HOTRELOAD_OK;
 }
@@ -245,11 +267,10 @@ hotreload_err_t hotreload_update_partition(const hotreload_config_t *config, con
         return HOTRELOAD_ERR_ARG;
     hr_rt_lock();
     hotreload_err_t err = hr_rt_register(config, &m);
-    size_t max = err == HOTRELOAD_OK ? m->max_size : 0;
     hr_rt_unlock();
     if (err)
         return err;
-    struct hr_upload_policy policy = {.auth_disabled = true, .max_module_size = max};
+    struct hr_upload_policy policy = {.auth_disabled = true}; /* the module's own limits */
     struct hr_upload_request req = {.module = m->name, .length = size};
     struct hr_upload_answer ans;
     struct hr_upload *up;
@@ -371,11 +392,14 @@ void hotreload_unloaded_call(const struct hotreload_symtab *symtab, uint32_t slo
 {
     const char *fn = symtab && slot < symtab->count ? symtab->names[slot] : "?";
     hr_rt_start();
-    uint32_t n = ++hr_rt.unloaded_calls;
+    hr_rt.unloaded_calls++;
     hr_fmt(hr_rt.unloaded_last, sizeof hr_rt.unloaded_last, "%s", fn);
     /* An application calling in a loop before its first push would fill the
-     * log: the 1st, 2nd, 4th, 8th... call is logged (/status counts all). */
-    if ((n & (n - 1)) == 0)
-        hr_rt_log("hotreload: called unloaded function '%s' (no module provides it now; %u "
-                  "such calls so far)", fn, (unsigned)n);
+     * log: said once after the start and once after each unload; /status
+     * counts every call. */
+    if (!hr_rt.unloaded_said) {
+        hr_rt.unloaded_said = true;
+        hr_rt_log("hotreload: called unloaded function '%s' (no module provides it now; "
+                  "further calls are counted in /status, unloaded_calls)", fn);
+    }
 }

@@ -79,6 +79,7 @@ struct hr_rt {
     struct hr_module *debug_mods[HOTRELOAD_DEBUG_MAX_OBJECTS]; /* per descriptor entry */
     uint32_t unloaded_calls;
     char unloaded_last[HR_NAME_MAX * 2];
+    bool unloaded_said;           /* logged since the start or the last unload */
 };
 
 extern struct hr_rt hr_rt;
@@ -96,6 +97,8 @@ void hr_rt_not_found(const char *module, char *msg, size_t msgsize);
  * fn(config of each), *result the first error; true when done so. */
 bool hr_rt_each_built(const hotreload_config_t *config,
                       hotreload_err_t (*fn)(const hotreload_config_t *), hotreload_err_t *result);
+/* The module's size limit: its max_module_size, else the default. */
+size_t hr_rt_size_limit(const hotreload_config_t *config);
 /* Find or register the module of `config`. */
 hotreload_err_t hr_rt_register(const hotreload_config_t *config, struct hr_rt_module **out);
 

@@ -7,10 +7,16 @@
 #include "hotreload/transport.h"
 
 struct hr_stage;
-/* Start staging `length` bytes for `module`: TOO_LARGE over `max_size` or
- * the module's limit or the slot, BUSY while another upload stages,
- * NOT_FOUND for an unregistered module, STORAGE when the slot cannot be
- * erased. `module` NULL: "main", else the device's only module. */
+/* Before anything else is checked: TOO_LARGE, the message naming the limit
+ * and how to raise it, when `length` is over the module's limit, its
+ * partition's or `max_size` (0: none). A module not registered passes here
+ * (begin names it once the credential is checked). */
+hotreload_err_t hr_rt_stage_fits(const char *module, uint64_t length, size_t max_size, char *msg,
+                                 size_t msgsize);
+/* Start staging `length` bytes for `module`: TOO_LARGE as hr_rt_stage_fits,
+ * BUSY while another upload stages, NOT_FOUND for an unregistered module,
+ * STORAGE when the slot cannot be erased. `module` NULL: "main", else the
+ * device's only module. */
 hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
                                   struct hr_stage **out, char *msg, size_t msgsize);
 hotreload_err_t hr_rt_stage_write(struct hr_stage *st, const void *data, size_t len);

@@ -3,7 +3,8 @@
  *
  * Layout. The partition is cut into two equal slots of `slot_size` bytes
  * (half the partition, rounded down to the erase size). A slot is a header
- * block of max(erase_size, 256) bytes, then the module bytes:
+ * block of max(erase_size, 256) bytes, then the module bytes (the sizes are
+ * port.h's hr_storage_*, which a port resizing a partition follows):
  *
  *   off  size  field
  *     0     4  magic "HRIM"
@@ -49,7 +50,6 @@
 #define MARK_TRIED 128
 #define MARK_CONFIRMED 144
 #define MARK_BAD 160
-#define HDR_MIN_BLOCK 256
 #define CHUNK 256
 
 static void put32(uint8_t *p, uint32_t v)
@@ -65,7 +65,7 @@ static uint32_t get32(const uint8_t *p)
 
 static uint32_t hdr_block(const struct hr_store *st)
 {
-    return st->dev.erase_size > HDR_MIN_BLOCK ? st->dev.erase_size : HDR_MIN_BLOCK;
+    return hr_storage_header_size(st->dev.erase_size);
 }
 
 static uint32_t slot_off(const struct hr_store *st, uint32_t slot)
@@ -163,7 +163,7 @@ int hr_store_open(struct hr_store *st, const struct hr_storage *dev)
     if (!dev->read || !dev->write || !dev->erase || !dev->erase_size ||
         (dev->erase_size & (dev->erase_size - 1)))
         return -1;
-    st->slot_size = (dev->size / 2) & ~(dev->erase_size - 1);
+    st->slot_size = hr_storage_slot_size(dev->size, dev->erase_size);
     if (hr_store_capacity(st) == 0)
         return -1;
     if (read_slot(st, 0) != 0 || read_slot(st, 1) != 0)

@@ -263,6 +263,7 @@ void hr_rt_retire(struct hr_rt_module *m)
         return;
     if (m->symtab)
         *m->symtab->table_ptr = m->symtab->unloaded;
+    hr_rt.unloaded_said = false; /* the next unloaded call is news again */
     char why[HR_MSG_MAX];
     if (run_array(m->mod, true, why, sizeof why))
         hr_rt_log("hotreload: module '%s': destructor failed: %s", m->name, why);

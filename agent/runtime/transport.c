@@ -36,20 +36,39 @@ static void stage_done(struct hr_stage *up)
     hr_rt_unlock();
 }
 
-/* Which of the three limits refused the module, and how to raise it. */
-static void too_large(struct hr_rt_module *m, uint32_t length, size_t server_max, char *msg,
-                      size_t msgsize)
+/* Whether a module of `length` bytes is over one of its limits -- the
+ * module's max_module_size (the one setting), the partition's image size
+ * when that is smaller, a transport's cap (`server_max`, 0: none) -- and if
+ * so which, and how to raise it. */
+static bool too_large(const struct hr_rt_module *m, uint64_t length, size_t server_max,
+                      char *msg, size_t msgsize)
 {
     size_t slot = hr_store_capacity(&m->store);
-    if (length > slot)
-        hr_fmt(msg, msgsize, "module of %u bytes does not fit partition '%s' (%zu bytes per "
-               "image, two images): make the partition larger", length, m->partition, slot);
-    else if (length > m->max_size)
-        hr_fmt(msg, msgsize, "module of %u bytes is over module '%s''s limit of %zu bytes "
-               "(max_module_size of its hotreload_config_t)", length, m->name, m->max_size);
+    if (length > m->max_size)
+        hr_fmt(msg, msgsize, "module of %llu bytes is over module '%s''s limit of %zu bytes: "
+               "raise max_module_size in its hotreload_config_t (default "
+               "HOTRELOAD_MAX_MODULE_SIZE)", (unsigned long long)length, m->name, m->max_size);
+    else if (length > slot)
+        hr_fmt(msg, msgsize, "module of %llu bytes does not fit partition '%s' (%zu bytes per "
+               "image, two images): make the partition larger", (unsigned long long)length,
+               m->partition, slot);
+    else if (server_max && length > server_max)
+        hr_fmt(msg, msgsize, "module of %llu bytes is over the server's cap of %zu bytes: raise "
+               "max_module_size of hotreload_server_config_t, or set it to 0 to follow the "
+               "module's own", (unsigned long long)length, server_max);
     else
-        hr_fmt(msg, msgsize, "module of %u bytes is over the server's limit of %zu bytes "
-               "(max_module_size of hotreload_server_config_t)", length, server_max);
+        return false;
+    return true;
+}
+
+hotreload_err_t hr_rt_stage_fits(const char *module, uint64_t length, size_t max_size, char *msg,
+                                 size_t msgsize)
+{
+    hr_rt_lock();
+    const struct hr_rt_module *m = hr_rt_find(module);
+    bool over = m && m->has_store && too_large(m, length, max_size, msg, msgsize);
+    hr_rt_unlock();
+    return over ? HOTRELOAD_ERR_TOO_LARGE : HOTRELOAD_OK;
 }
 
 hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
@@ -66,9 +85,7 @@ hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t ma
     } else if (!m->has_store) {
         hr_fmt(msg, msgsize, "storage '%s' cannot be opened", m->partition);
         err = HOTRELOAD_ERR_STORAGE;
-    } else if (length > max_size || length > m->max_size ||
-               length > hr_store_capacity(&m->store)) {
-        too_large(m, length, max_size, msg, msgsize);
+    } else if (too_large(m, length, max_size, msg, msgsize)) {
         err = HOTRELOAD_ERR_TOO_LARGE;
     } else if (length == 0) {
         err = say(HOTRELOAD_ERR_ARG, msg, msgsize, "empty upload");

@@ -64,10 +64,12 @@ hotreload_err_t hr_upload_begin(const struct hr_upload_policy *policy,
     *out = NULL;
     const char *module = req->module && req->module[0] ? req->module : NULL; /* hr_rt_find */
     /* Limits first: a request refused for its size spends no counter. */
-    if (req->length > policy->max_module_size || req->length > UINT32_MAX)
+    if (req->length > UINT32_MAX)
         return refuse(ans, HOTRELOAD_ERR_TOO_LARGE, HR_AUTH_OK, "module of %llu bytes is over "
-                      "the limit of %zu bytes", (unsigned long long)req->length,
-                      policy->max_module_size);
+                      "the limit of any storage, 4 GiB", (unsigned long long)req->length);
+    if (hr_rt_stage_fits(module, req->length, policy->max_module_size, ans->msg,
+                         sizeof ans->msg) != HOTRELOAD_OK)
+        return refuse(ans, HOTRELOAD_ERR_TOO_LARGE, HR_AUTH_OK, "%s", ans->msg);
     if (check_credential(policy, req, ans) != HOTRELOAD_OK)
         return ans->err;
     if (req->length == 0)

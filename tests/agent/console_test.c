@@ -39,6 +39,17 @@ const char *hr_rt_stage_module(const struct hr_stage *st)
     return "main";
 }
 
+/* The fake module's limit is what `committed` holds, and the console's cap. */
+hotreload_err_t hr_rt_stage_fits(const char *module, uint64_t length, size_t max_size, char *msg,
+                                 size_t msgsize)
+{
+    (void)module;
+    if (length <= sizeof committed && (!max_size || length <= max_size))
+        return HOTRELOAD_OK;
+    snprintf(msg, msgsize, "module of %llu bytes is over the limit", (unsigned long long)length);
+    return HOTRELOAD_ERR_TOO_LARGE;
+}
+
 hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
                                   struct hr_stage **out, char *msg, size_t msgsize)
 {
@@ -46,10 +57,8 @@ hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t ma
         snprintf(msg, msgsize, "no module '%s' is registered on this device", module);
         return HOTRELOAD_ERR_NOT_FOUND;
     }
-    if (length > max_size || length > sizeof committed) {
-        snprintf(msg, msgsize, "module of %u bytes is over the limit", length);
+    if (hr_rt_stage_fits(module, length, max_size, msg, msgsize) != HOTRELOAD_OK)
         return HOTRELOAD_ERR_TOO_LARGE;
-    }
     CHECK(uploads_open == 0);
     uploads_open++;
     fake_up.bytes = malloc(length);

@@ -39,6 +39,18 @@ const char *hr_rt_stage_module(const struct hr_stage *st)
     return fake.module;
 }
 
+/* The fake device's only limit is the transport's cap. */
+hotreload_err_t hr_rt_stage_fits(const char *module, uint64_t length, size_t max_size, char *msg,
+                                 size_t msgsize)
+{
+    (void)module;
+    if (!max_size || length <= max_size)
+        return HOTRELOAD_OK;
+    snprintf(msg, msgsize, "module of %llu bytes is over the limit of %zu bytes",
+             (unsigned long long)length, max_size);
+    return HOTRELOAD_ERR_TOO_LARGE;
+}
+
 hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t max_size,
                                   struct hr_stage **out, char *msg, size_t msgsize)
 {
@@ -48,11 +60,8 @@ hotreload_err_t hr_rt_stage_begin(const char *module, uint32_t length, size_t ma
         fprintf(stderr, "FAIL: upload_begin while an upload is open\n");
         exit(1);
     }
-    if (length > max_size) {
-        snprintf(msg, msgsize, "module of %u bytes is over the limit of %zu bytes", length,
-                 max_size);
+    if (hr_rt_stage_fits(module, length, max_size, msg, msgsize) != HOTRELOAD_OK)
         return HOTRELOAD_ERR_TOO_LARGE;
-    }
     if (fake.begin_err)
         return answer(fake.begin_err, msg, msgsize);
     fake.live = true;

@@ -48,7 +48,7 @@ int main(int argc, char **argv)
     uint8_t *want = image(tag, size);
     struct hr_storage dev;
     struct hr_store st;
-    if (hr_posix_storage_open("kill", &dev) != 0 || hr_store_open(&st, &dev) != 0) {
+    if (hr_posix_storage_open("kill", 0, &dev) != 0 || hr_store_open(&st, &dev) != 0) {
         fprintf(stderr, "store_kill: cannot open the storage\n");
         return 1;
     }

@@ -5,7 +5,10 @@ Runs the firmware (tests/device/fw.c) with a fresh storage directory and a
 key, then drives it over HTTP with curl: uploads, reloads, every error class,
 a truncated upload, a SIGKILL in the middle of storing a module, /status
 under reloads. After each refusal the module that was running must still be
-running (the firmware prints what the module answers every tick).
+running (the firmware prints what the module answers every tick). Last, a
+device whose one module is not "main": requests and console commands naming
+no module go to it, and calls of its unloaded functions are logged once (and
+once more after an unload), not per call.
 """
 import argparse
 import hashlib
@@ -147,6 +150,53 @@ def wait_confirmed(dev, timeout=10):
     return False
 
 
+def unloaded_lines(dev):
+    return [l for l in dev.errs if "called unloaded function" in l]
+
+
+def wait_unloaded_calls(dev, more, timeout=20):
+    """Until /status counts `more` calls of unloaded functions beyond now's."""
+    start = curl(dev, "GET", "/status")[1]["unloaded_calls"]
+    end = time.time() + timeout
+    while time.time() < end:
+        if curl(dev, "GET", "/status")[1]["unloaded_calls"] >= start + more:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def only_module(a, v1):
+    """A device whose one module is not called "main": requests and console
+    commands naming no module go to it; calls to its unloaded functions (the
+    firmware makes two per tick) are logged once, and once after an unload."""
+    work = tempfile.mkdtemp(prefix="hr-device-only-")
+    key, keyfile = hrtest.raw_key(work, "key")
+    signer = Signer(key)
+    dev = Device(a.fw, work, keyfile, args=("--module", "greet"))
+    check(wait_unloaded_calls(dev, 40), "the firmware calls its unloaded functions")
+    said = unloaded_lines(dev)
+    check(len(said) == 1 and "called unloaded function 'mod_" in said[0],
+          f"40 and more calls of unloaded functions, one log line: {said}")
+    code, doc = signed(dev, signer, "POST", "/upload", v1)
+    check(code == 200 and doc.get("module") == "greet",
+          f"an upload naming no module goes to the only one, greet: {code} {doc}")
+    dev.wait(r"^ok reloaded module 'greet' generation 1", after=dev.console("reload\n"))
+    check(dev.value()[0] == 1, "the console's reload with no module reloaded greet")
+    at = dev.console("symbols\n")
+    n = int(dev.wait(r"^ok (\d+) symbols$", after=at).group(1))
+    names = [l.split()[0] for l in dev.lines[at:] if l.startswith("  ")]
+    check(n > 0 and "mod_value" in names, f"symbols with no module lists greet's: {names}")
+    at = dev.console("reload main\n")
+    err = dev.wait(r"^error .*", after=at).group(0)
+    check("'main'" in err and "greet" in err, f"a module the device lacks is named with "
+          f"the ones it has: {err}")
+    dev.wait(r"^ok unloaded module 'greet'", after=dev.console("unload\n"))
+    check(wait_unloaded_calls(dev, 40), "unloaded calls again after the unload")
+    said = unloaded_lines(dev)
+    check(len(said) == 2, f"one more log line after the unload, not one per call: {said}")
+    check(dev.stop() == 0, "clean stop")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fw", required=True)
@@ -278,6 +328,7 @@ def main():
     check(st["image"]["confirmed"] and st["pending"] is False,
           f"the previous good module runs and nothing is pending: {st}")
     check(dev.stop() == 0, "clean stop")
+    only_module(a, v1)
     return hrtest.summary("device_test")
 
 

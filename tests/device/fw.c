@@ -58,6 +58,8 @@ int main(int argc, char **argv)
     long ticks = -1;
     uint32_t confirm_ms = 300;
     int console_port = -1; /* stdin/stdout */
+    size_t max_size = HOTRELOAD_MAX_MODULE_SIZE;
+    const char *module = "main";
     sc.port = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
@@ -76,9 +78,16 @@ int main(int argc, char **argv)
             confirm_ms = (uint32_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--console-port") && i + 1 < argc)
             console_port = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--max-module-size") && i + 1 < argc)
+            max_size = strtoul(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "--module") && i + 1 < argc)
+            module = argv[++i];
+        else if (!strcmp(argv[i], "--server-max") && i + 1 < argc)
+            sc.max_module_size = strtoul(argv[++i], NULL, 0);
         else {
             fprintf(stderr, "usage: fw --port N [--key FILE | --no-auth] [--ticks N] "
-                    "[--confirm-ms N] [--console-port N]\n");
+                    "[--confirm-ms N] [--console-port N] [--max-module-size N] "
+                    "[--server-max N] [--module NAME]\n");
             return 2;
         }
     }
@@ -89,6 +98,8 @@ int main(int argc, char **argv)
     hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
     cfg.symtab = &hotreload_symtab_main;
     cfg.confirm_after_ms = confirm_ms;
+    cfg.max_module_size = max_size;
+    cfg.module = module;
     hotreload_err_t err = hotreload_load(&cfg);
     printf("boot: %s\n", err ? hotreload_last_error() : "module loaded");
     sc.reload_timeout_ms = 3000;

@@ -128,6 +128,8 @@ def main():
         try:
             flash = dev.flash
             dev.lines.expect(r"not everything loaded")
+            check(not dev.lines.saw(r"holds images of up to"), "the example's partitions hold "
+                  "two images of CONFIG_HOTRELOAD_MAX_MODULE_SIZE: no warning at start")
             for name in ("greet", "count"):
                 rc, out, err = push(a.hotd, app, dev.url, name, env)
                 check(rc == 0 and "ok, module" in out, f"push {name}: {rc} {out} {err}")

@@ -212,7 +212,7 @@ def main():
         "/upload", v2, extra=b"Transfer-Encoding: chunked\r\n"), 400, "both")
     over = dev.signed("/upload", b"\0" * (200 * 1024))
     b.attack("Content-Length 200 KiB, no body sent", over[:over.index(b"\r\n\r\n") + 4], 413,
-             "over the limit of 131072 bytes")
+             "over module 'main''s limit of 131072 bytes")
     b.attack("Content-Length of 30 digits, no body sent", dev.signed("/upload", b"",
              length="9" * 30), 413, "over the limit")
     check(dev.stop() == 0, "clean stop")

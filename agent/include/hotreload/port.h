@@ -68,6 +68,27 @@ struct hr_storage {
     void (*unmap)(void *ctx, const void *view, uint32_t len);
 };
 
+/* The layout the runtime's storage (agent/runtime/storage.c) gives every
+ * partition: two slots, each half of it rounded down to the erase size, each
+ * a header block of max(erase_size, 256) bytes and then the image. Public so
+ * that a port which resizes a partition moves the second slot with it. */
+static inline uint32_t hr_storage_header_size(uint32_t erase_size)
+{
+    return erase_size > 256 ? erase_size : 256;
+}
+
+static inline uint32_t hr_storage_slot_size(uint32_t size, uint32_t erase_size)
+{
+    return (size / 2) & ~(erase_size - 1);
+}
+
+/* The smallest partition holding two images of `image_max` bytes. */
+static inline uint64_t hr_storage_size_for(uint64_t image_max, uint32_t erase_size)
+{
+    uint64_t slot = hr_storage_header_size(erase_size) + image_max + erase_size - 1;
+    return 2 * (slot & ~(uint64_t)(erase_size - 1));
+}
+
 /* The platform around the runtime: one per port, a singleton. */
 struct hr_platform {
     void *ctx;
@@ -89,8 +110,13 @@ struct hr_platform {
     int (*resolve)(void *ctx, const char *name, hr_addr_t *addr);
     /* Cryptographically unpredictable bytes (the per-boot nonce). */
     int (*random)(void *ctx, void *buf, size_t len);
-    /* Open the storage named `name` (a partition label, a file). */
-    int (*storage_open)(void *ctx, const char *name, struct hr_storage *out);
+    /* Open the storage named `name` (a partition label, a file). `image_max`
+     * is the module's max_module_size: a port that can size its partitions
+     * (the simulated device's files) makes room for two images of it
+     * (hr_storage_size_for), growing a smaller one without losing its images;
+     * a fixed partition ignores it, and the runtime logs that it holds less. */
+    int (*storage_open)(void *ctx, const char *name, uint32_t image_max,
+                        struct hr_storage *out);
     /* One line of log (no trailing newline). */
     void (*log)(void *ctx, const char *line);
 };

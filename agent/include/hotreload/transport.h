@@ -38,7 +38,7 @@ struct hr_upload_policy {
     const uint8_t *auth_key;      /* HMAC-SHA-256 key shared with hotd */
     size_t auth_key_len;
     bool auth_disabled;           /* accept uploads without a credential */
-    size_t max_module_size;       /* the transport's limit (the module's own applies too) */
+    size_t max_module_size;       /* 0, or a cap of the transport's (the module's applies) */
     uint32_t reload_timeout_ms;   /* with `reload`: how long to wait for the safe point */
 };
 

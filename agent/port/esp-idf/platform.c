@@ -66,9 +66,10 @@ static int idf_random(void *ctx, void *buf, size_t len)
     return 0;
 }
 
-static int idf_storage_open(void *ctx, const char *name, struct hr_storage *out)
+static int idf_storage_open(void *ctx, const char *name, uint32_t image_max,
+                            struct hr_storage *out)
 {
-    (void)ctx;
+    (void)ctx, (void)image_max; /* partitions of a fixed size */
     return hr_idf_storage_open(name, out);
 }
 

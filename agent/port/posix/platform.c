@@ -56,10 +56,11 @@ static int px_random(void *ctx, void *buf, size_t len)
     return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-static int px_storage_open(void *ctx, const char *name, struct hr_storage *out)
+static int px_storage_open(void *ctx, const char *name, uint32_t image_max,
+                           struct hr_storage *out)
 {
     (void)ctx;
-    return hr_posix_storage_open(name, out);
+    return hr_posix_storage_open(name, image_max, out);
 }
 
 static void px_log(void *ctx, const char *line)

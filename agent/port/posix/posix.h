@@ -8,8 +8,9 @@
 #include "hotreload.h"
 #include "hotreload/port.h"
 
-/* A file standing for the partition `name` (see storage_file.c). */
-int hr_posix_storage_open(const char *name, struct hr_storage *out);
+/* A file standing for the partition `name`, with room for two images of
+ * `image_max` bytes (0: the default limit; see storage_file.c). */
+int hr_posix_storage_open(const char *name, uint32_t image_max, struct hr_storage *out);
 /* Close a storage opened above (tests; the device keeps it open). */
 void hr_posix_storage_close(struct hr_storage *dev);
 

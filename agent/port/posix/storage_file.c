@@ -1,9 +1,11 @@
 /* A file standing for a flash partition on the simulated device.
  *
- * $HOTRELOAD_STORAGE_DIR/<name>.partition (default directory "."), of
- * $HOTRELOAD_STORAGE_SIZE bytes (default 512 KiB, rounded up to the erase
- * size) when it is created; an existing file keeps its size so that the
- * images in it stay readable. A new file is all 0xFF, as erased flash.
+ * $HOTRELOAD_STORAGE_DIR/<name>.partition (default directory "."), sized for
+ * two images of the module's max_module_size (the one size setting; a test
+ * simulating a small flash overrides it with $HOTRELOAD_STORAGE_SIZE bytes).
+ * A new file is all 0xFF, as erased flash. An existing file smaller than that
+ * is grown, its two image slots moved to where the larger layout has them, so
+ * its images stay; a larger one keeps its size (shrinking would lose them).
  *
  * Flash rules are enforced, not just imitated: erase works on 4 KiB blocks,
  * and a write that would turn a 0 bit back into 1 fails and says so on
@@ -33,7 +35,6 @@
 #include "posix.h"
 
 #define ERASE_SIZE 4096u
-#define DEFAULT_SIZE (512u * 1024u)
 #define HEAD_BYTES 256u
 
 struct file_part {
@@ -144,20 +145,35 @@ static void part_unmap(void *ctx, const void *view, uint32_t len)
     (void)ctx, (void)view, (void)len; /* the whole file stays mapped */
 }
 
-/* A new partition: all 0xFF. Written to a temporary name and renamed, so a
+/* Where block `off` of a file of `size` bytes comes from in the file it grows
+ * from: each image slot keeps its offset from the start of its slot. -1: none,
+ * the block is erased. */
+static long long grown_from(uint32_t off, uint32_t size, uint32_t from_size)
+{
+    uint32_t slot = hr_storage_slot_size(size, ERASE_SIZE);
+    uint32_t from_slot = hr_storage_slot_size(from_size, ERASE_SIZE);
+    uint32_t k = off / slot, rel = off % slot;
+    return k < 2 && rel < from_slot ? (long long)k * from_slot + rel : -1;
+}
+
+/* A partition file of `size` bytes: all 0xFF, or the file `from` (fd, of
+ * `from_size` bytes) grown. Written under a temporary name and renamed, so a
  * process killed meanwhile never leaves a half-made file behind. */
-static int create_file(const char *path, uint32_t size)
+static int write_file(const char *path, uint32_t size, int from, uint32_t from_size)
 {
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    uint8_t ff[ERASE_SIZE];
-    memset(ff, 0xff, sizeof ff);
+    uint8_t block[ERASE_SIZE];
     int ok = 1;
-    for (uint32_t off = 0; ok && off < size; off += ERASE_SIZE)
-        ok = fd_write(fd, off, ff, ERASE_SIZE) == 0;
+    for (uint32_t off = 0; ok && off < size; off += ERASE_SIZE) {
+        long long src = from >= 0 ? grown_from(off, size, from_size) : -1;
+        memset(block, 0xff, sizeof block);
+        ok = (src < 0 || fd_read(from, (uint32_t)src, block, ERASE_SIZE) == 0) &&
+             fd_write(fd, off, block, ERASE_SIZE) == 0;
+    }
     ok = ok && fsync(fd) == 0;
     close(fd);
     if (!ok || rename(tmp, path) != 0) {
@@ -167,21 +183,57 @@ static int create_file(const char *path, uint32_t size)
     return 0;
 }
 
-int hr_posix_storage_open(const char *name, struct hr_storage *out)
+/* The size a partition file should have: $HOTRELOAD_STORAGE_SIZE, else two
+ * images of `image_max` bytes (0: the runtime's default limit, 128 KiB). */
+static unsigned long long wanted_size(uint32_t image_max, const char *size_env)
+{
+    unsigned long long want = size_env && *size_env ? strtoull(size_env, NULL, 0)
+                              : hr_storage_size_for(image_max ? image_max : 128 * 1024,
+                                                    ERASE_SIZE);
+    return (want + ERASE_SIZE - 1) / ERASE_SIZE * ERASE_SIZE;
+}
+
+/* Create the file, or grow one smaller than `want`; a larger one stays. */
+static int make_room(const char *path, uint32_t want, const char *size_env)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return write_file(path, want, -1, 0);
+    uint32_t have = (uint32_t)(sb.st_size / ERASE_SIZE * ERASE_SIZE);
+    if (sb.st_size > 0x7fff0000 || have >= want) {
+        if (size_env && *size_env && have > want)
+            fprintf(stderr, "hotreload: storage %s keeps its size of %u bytes, more than the "
+                    "%u of HOTRELOAD_STORAGE_SIZE: shrinking it would lose its images; remove "
+                    "the file to shrink it\n", path, (unsigned)have, (unsigned)want);
+        return 0;
+    }
+    int from = open(path, O_RDONLY | O_CLOEXEC);
+    int err = from < 0 || write_file(path, want, from, have);
+    if (from >= 0)
+        close(from);
+    if (!err)
+        fprintf(stderr, "hotreload: storage %s grown from %u to %u bytes (images of up to %u "
+                "bytes); its stored images are kept\n", path, (unsigned)have, (unsigned)want,
+                (unsigned)(hr_storage_slot_size(want, ERASE_SIZE) -
+                           hr_storage_header_size(ERASE_SIZE)));
+    return err ? -1 : 0;
+}
+
+int hr_posix_storage_open(const char *name, uint32_t image_max, struct hr_storage *out)
 {
     const char *dir = getenv("HOTRELOAD_STORAGE_DIR");
     const char *size_env = getenv("HOTRELOAD_STORAGE_SIZE");
-    unsigned long long want = size_env && *size_env ? strtoull(size_env, NULL, 0) : DEFAULT_SIZE;
+    unsigned long long want = wanted_size(image_max, size_env);
     if (!name || !*name || strchr(name, '/') || want == 0 || want > 0x7fff0000ull)
         return -1;
-    want = (want + ERASE_SIZE - 1) / ERASE_SIZE * ERASE_SIZE;
     struct file_part *p = calloc(1, sizeof *p);
     if (!p)
         return -1;
     snprintf(p->path, sizeof p->path, "%s/%s.partition", dir && *dir ? dir : ".", name);
     struct stat sb;
-    if (stat(p->path, &sb) != 0 && create_file(p->path, (uint32_t)want) != 0) {
-        fprintf(stderr, "hotreload: cannot create storage %s: %s\n", p->path, strerror(errno));
+    if (make_room(p->path, (uint32_t)want, size_env) != 0) {
+        fprintf(stderr, "hotreload: cannot create or grow storage %s to %llu bytes: %s\n",
+                p->path, want, strerror(errno));
         free(p);
         return -1;
     }
@@ -195,10 +247,6 @@ int hr_posix_storage_open(const char *name, struct hr_storage *out)
         return -1;
     }
     p->size = (uint32_t)sb.st_size / ERASE_SIZE * ERASE_SIZE;
-    if (size_env && *size_env && p->size != want)
-        fprintf(stderr, "hotreload: storage %s keeps its size of %u bytes, not the %llu of "
-                "HOTRELOAD_STORAGE_SIZE: the images in it stay readable; remove the file to "
-                "resize it (its stored modules go with it)\n", p->path, (unsigned)p->size, want);
     void *view = mmap(NULL, p->size, PROT_READ, MAP_SHARED, p->fd, 0);
     if (view == MAP_FAILED) {
         close(p->fd);

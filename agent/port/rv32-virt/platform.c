@@ -172,9 +172,10 @@ static int rv_random(void *ctx, void *buf, size_t len)
     return 0;
 }
 
-static int rv_storage_open(void *ctx, const char *name, struct hr_storage *out)
+static int rv_storage_open(void *ctx, const char *name, uint32_t image_max,
+                           struct hr_storage *out)
 {
-    (void)ctx;
+    (void)ctx, (void)image_max; /* partitions of a fixed size */
     return hr_rv32_storage_open(name, out);
 }
 
