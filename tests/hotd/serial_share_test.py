@@ -162,7 +162,8 @@ def device_console(args, tmp, key, rawkey, env):
         pushed = [l for l in con.out.lines[m0:m1] if PROTOCOL.search(l)]
         check(not pushed, f"no protocol line of the push: {pushed[:5]}")
         con.send("help")  # the device's commands, and the console's own push
-        con.out.expect(r"^  push \[module\] \[options\]  \(hotd console\)", 10, m1)
+        at = con.out.expect(r"^  push \[module\] \[options\]  \(hotd console\)", 10, m1)[0]
+        con.out.expect(r"^ok$", 10, at)  # help's own last line, shown after the one above
 
         # The console's own push (v2 stored), then its reload.
         shutil.copy(mod("dev_v2.o"), os.path.join(build, "modules", "main.img"))
