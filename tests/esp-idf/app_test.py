@@ -97,7 +97,7 @@ def count_alone(hotd, app, env, dev):
     rc, out = idfapp.build(app, env, "count_image")
     check(rc == 0, "count rebuild: " + out[-2000:])
     n = dev.lines.mark()
-    _, m = dev.lines.expect(r"count: (\d+)$", after=n)
+    _, m = dev.lines.expect(r"count: (\d+)$", timeout=30, after=n)  # a loaded CI machine
     before = int(m.group(1))
     n = dev.lines.mark()
     rc, out, err = push(hotd, app, dev.url, "count", env)
