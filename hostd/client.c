@@ -19,17 +19,11 @@
 #define ATTEMPTS 4 /* the first try, then retries after 200, 400, 800 ms */
 static const unsigned backoff_ms[ATTEMPTS - 1] = {200, 400, 800};
 
-/* A response body, kept in memory (answers are small JSON documents). */
-struct buf {
-    char *data;
-    size_t len;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *userp)
+size_t hotd_on_body(char *p, size_t size, size_t n, void *userp)
 {
-    struct buf *b = userp;
+    struct hotd_body *b = userp;
     size_t add = size * n;
-    if (b->len + add > (1u << 20))
+    if (b->len + add > HOTD_ANSWER_MAX)
         return 0; /* no device answers a megabyte: stop */
     char *d = realloc(b->data, b->len + add + 1);
     if (!d)
@@ -56,7 +50,7 @@ struct dev {
     struct hotd_push_result *r;
     CURL *easy;
     enum phase phase;
-    struct buf body;
+    struct hotd_body body;
     struct curl_slist *headers;
     char errbuf[CURL_ERROR_SIZE];
     char url[1024];
@@ -107,7 +101,7 @@ static void start(struct push *p, struct dev *d, const char *target)
     d->errbuf[0] = '\0';
     snprintf(d->url, sizeof d->url, "%.*s%s", hotd_url_len(d->r->url), d->r->url, target);
     curl_easy_setopt(d->easy, CURLOPT_URL, d->url);
-    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, hotd_on_body);
     curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, &d->body);
     curl_easy_setopt(d->easy, CURLOPT_ERRORBUFFER, d->errbuf);
     curl_easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
@@ -191,19 +185,21 @@ static bool is_connection_error(CURLcode c)
 }
 
 int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
-                   const char *target, const uint8_t sha[32], char *auth)
+                   const char *target, const uint8_t sha[32], char *auth, char *msg,
+                   size_t msgsize)
 {
-    char msg[128];
-    struct json *j = json_parse(status ? status : "", msg, sizeof msg);
+    struct json *j = json_parse(status ? status : "", msg, msgsize);
     const char *nonce = json_get_str(j, "nonce", NULL);
-    double last = json_get_num(j, "counter", -1);
-    uint64_t counter = now;
-    /* A counter no device has (2^64 or more) cannot be converted: it is
-     * ignored, and the device's answer names the counter it wants. */
-    if (last >= 0 && last < 18446744073709551616.0 && (uint64_t)last + 1 > counter)
-        counter = (uint64_t)last + 1;
-    int rc = (nonce && hr_auth_sign(key->bytes, key->len, "POST", target, nonce, counter, sha,
-                                    auth) == 0) ? 0 : -1;
+    double last = json_get_num(j, "counter", 0);
+    uint64_t counter;
+    /* A counter no device has (2^64 or more, or negative): the device's
+     * answer will name the one it wants. */
+    uint64_t seen = last >= 0 && last < 18446744073709551616.0 ? (uint64_t)last : 0;
+    int rc = -1;
+    if (!j)
+        snprintf(msg, msgsize, "GET /status is no JSON: is this a hotreload device?");
+    else if (hotd_sign_counter(nonce, seen, now, &counter, msg, msgsize) == 0)
+        rc = hr_auth_sign(key->bytes, key->len, "POST", target, nonce, counter, sha, auth);
     json_free(j);
     return rc;
 }
@@ -239,10 +235,10 @@ static void sign_and_send(struct push *p, struct dev *d)
     char target[96], auth[HR_AUTH_VALUE_MAX], line[HR_AUTH_VALUE_MAX + 32];
     snprintf(target, sizeof target, "/%s?module=%s", p->reload ? "upload-and-reload" : "upload",
              p->module);
+    char msg[sizeof r->message];
     if (hotd_sign_push(d->body.data, (uint64_t)now_ms(CLOCK_REALTIME), p->key, target, p->sha,
-                       auth) != 0) {
-        snprintf(r->message, sizeof r->message, "GET /status gave no nonce: is this a "
-                                                "hotreload device?");
+                       auth, msg, sizeof msg) != 0) {
+        copy_clean(r->message, sizeof r->message, msg);
         d->phase = DONE;
         return;
     }

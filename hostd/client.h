@@ -15,6 +15,16 @@ struct hotd_key {
 };
 int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t msgsize);
 
+/* What hotd signs with, from what the device said (nonce, the last counter
+ * it accepted) and this host's clock in ms: the counter is the clock, or one
+ * above the device's when that is ahead -- but never more than a day ahead
+ * of the clock, and the nonce must be the device's form (32 hex digits): a
+ * man in the middle could otherwise pick them, or have hotd sign counter
+ * 2^64-1 and lock the device out until it reboots. 0, or -1 with a message. */
+#define HOTD_COUNTER_AHEAD_MAX_MS (24ull * 3600 * 1000)
+int hotd_sign_counter(const char *nonce, uint64_t last, uint64_t now_ms, uint64_t *counter,
+                      char *msg, size_t msgsize);
+
 struct hotd_push_result {
     const char *url;
     int http_status;        /* 0: the device did not answer */
@@ -37,6 +47,15 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
               const void *img, size_t len, bool reload, bool progress,
               struct hotd_push_result *results);
 
+/* A device's answer, kept in memory: a curl write function that stops
+ * (the transfer fails) past HOTD_ANSWER_MAX, which no device answers. */
+#define HOTD_ANSWER_MAX (1u << 20)
+struct hotd_body {
+    char *data; /* NUL-terminated */
+    size_t len;
+};
+size_t hotd_on_body(char *p, size_t size, size_t n, void *body);
+
 /* GET /status: the JSON text in *json (malloc'd), or -1 with a message. */
 int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize);
 
@@ -48,10 +67,11 @@ void hotd_read_answer(struct hotd_push_result *r, const char *body, const char *
                       size_t len);
 /* The Authorization value for POST `target` of a body with SHA-256 `sha`,
  * from the device's GET /status text: its nonce, and a counter above the
- * last it accepted and at least `now`. 0, or -1 when the status has no
- * usable nonce. */
+ * last it accepted and at least `now` (hotd_sign_counter). 0, or -1 with a
+ * message when the status has no usable nonce or counter. */
 int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
-                   const char *target, const uint8_t sha[32], char *auth);
+                   const char *target, const uint8_t sha[32], char *auth, char *msg,
+                   size_t msgsize);
 
 /* The length of a device URL without its trailing slashes (the endpoints'
  * paths are appended to it). */

@@ -1,6 +1,7 @@
 /* A small recursive-descent JSON reader. The device escapes every byte
  * outside printable ASCII as \u00XX, so code points below 0x100 decode back
- * to that byte; others decode to UTF-8. */
+ * to that byte; others decode to UTF-8. Control characters in strings are
+ * replaced (clean_controls). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,35 @@ static int hex4(const char *s, unsigned *out)
 
 /* A string at ps->p (on its opening quote), decoded into a malloc'd buffer:
  * never longer than the source text. */
+/* The length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+             : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Every string comes from a device, which may be hostile, and ends up on
+ * a terminal: control characters (C0, DEL, C1 as UTF-8 U+0080-U+009F) and
+ * bytes that are no UTF-8 (a lone 0x9b is CSI to some terminals) become
+ * '?', so no answer can move the cursor, ring or retitle. */
+static void clean_controls(char *str)
+{
+    for (unsigned char *c = (unsigned char *)str; *c;) {
+        size_t n = *c < 0x80 ? 1 : utf8_len(c);
+        bool c1 = n == 2 && c[0] == 0xc2 && c[1] <= 0x9f;
+        if (n == 0 || c1 || *c < 0x20 || *c == 0x7f) {
+            for (size_t i = 0; i < (n ? n : 1); i++)
+                c[i] = '?';
+            n = n ? n : 1;
+        }
+        c += n;
+    }
+}
+
 static char *parse_string(struct parser *ps)
 {
     const char *q = ++ps->p;
@@ -100,6 +130,7 @@ static char *parse_string(struct parser *ps)
     }
     ps->p++;
     *o = '\0';
+    clean_controls(out);
     return out;
 }
 

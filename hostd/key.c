@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,4 +37,24 @@ int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t
     if (bad)
         snprintf(msg, msgsize, "%s: not a key (expected 64 hex digits)", path);
     return bad ? -1 : 0;
+}
+
+int hotd_sign_counter(const char *nonce, uint64_t last, uint64_t now_ms, uint64_t *counter,
+                      char *msg, size_t msgsize)
+{
+    if (!nonce || strlen(nonce) != 32 || strspn(nonce, "0123456789abcdef") != 32) {
+        snprintf(msg, msgsize, "the device's nonce '%.40s' is not 32 hex digits: not a hotreload "
+                 "device, or something in between rewrote its answer; nothing signed",
+                 nonce ? nonce : "(none)");
+        return -1;
+    }
+    if (last >= now_ms + HOTD_COUNTER_AHEAD_MAX_MS) {
+        snprintf(msg, msgsize, "the device asks for a counter above %" PRIu64 ", more than a day "
+                 "ahead of this computer's clock (%" PRIu64 " ms): something in between may be "
+                 "trying to lock the device out, or this clock is far behind; nothing signed "
+                 "(restart the device, or set the clock)", last, now_ms);
+        return -1;
+    }
+    *counter = last + 1 > now_ms ? last + 1 : now_ms;
+    return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "../agent/runtime/auth.h"
 #include "../agent/runtime/sha256.h"
+#include "client.h"
 #include "progress.h"
 #include "serial.h"
 
@@ -354,9 +355,12 @@ static int upload(struct line *l, const struct hotd_key *key, const char *module
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t counter = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    if (last + 1 > counter)
-        counter = last + 1;
+    uint64_t counter, now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    char why[400];
+    if (hotd_sign_counter(nonce, last, now, &counter, why, sizeof why) != 0) {
+        set_message(r, "%s", why);
+        return -1;
+    }
     hr_sha256(img, len, sha);
     hr_hex(sha, 32, sha_hex);
     snprintf(target, sizeof target, "upload %s", module);

@@ -133,19 +133,15 @@ int hotd_status_show(const char *url, const char *text)
 
 int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize)
 {
-    char full[1024], err[CURL_ERROR_SIZE] = "", *text = NULL;
-    size_t len = 0;
+    char full[1024], err[CURL_ERROR_SIZE] = "";
+    struct hotd_body body = {0};
     long status = 0;
-    FILE *body = open_memstream(&text, &len); /* curl's default writer takes a FILE */
-    if (!body) {
-        snprintf(msg, msgsize, "out of memory");
-        return -1;
-    }
     snprintf(full, sizeof full, "%.*s/status", hotd_url_len(url), url);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *easy = curl_easy_init();
     curl_easy_setopt(easy, CURLOPT_URL, full);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, hotd_on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, err);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 5000L);
@@ -153,9 +149,13 @@ int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize)
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(easy);
     curl_global_cleanup();
-    fclose(body);
+    size_t len = body.len;
+    char *text = body.data;
     if (code == CURLE_COULDNT_CONNECT)
         snprintf(msg, msgsize, "%s: cannot connect — is the device running and reachable?", url);
+    else if (code == CURLE_WRITE_ERROR)
+        snprintf(msg, msgsize, "%s: GET /status answered more than %u bytes: not a hotreload "
+                 "device (their status is a few KB)", url, HOTD_ANSWER_MAX);
     else if (code != CURLE_OK)
         snprintf(msg, msgsize, "%s: %s — is the device running and reachable?", url,
                  err[0] ? err : curl_easy_strerror(code));

@@ -174,13 +174,16 @@ static void check_push(const char *text)
     }
     struct hotd_key key = {"a key of thirty-two bytes, fuzz!", 32};
     uint8_t sha[32] = {1, 2, 3};
-    char auth[HR_AUTH_VALUE_MAX], msg[128];
-    if (hotd_sign_push(text, NOW_MS, &key, "/upload-and-reload?module=main", sha, auth) == 0) {
+    char auth[HR_AUTH_VALUE_MAX], msg[600];
+    if (hotd_sign_push(text, NOW_MS, &key, "/upload-and-reload?module=main", sha, auth, msg,
+                       sizeof msg) == 0) {
         struct hr_auth a;
         FUZZ_CHECK(hr_auth_parse(auth, strlen(auth), &a, msg, sizeof msg) == HR_AUTH_OK,
                    "signature '%s' does not parse: %s", auth, msg);
-        FUZZ_CHECK(a.counter >= NOW_MS, "counter %llu below the time",
-                   (unsigned long long)a.counter);
+        FUZZ_CHECK(a.counter >= NOW_MS && a.counter <= NOW_MS + HOTD_COUNTER_AHEAD_MAX_MS,
+                   "counter %llu outside [the time, a day ahead]", (unsigned long long)a.counter);
+    } else {
+        check_printable(msg, sizeof msg, "signing refusal");
     }
 }
 
