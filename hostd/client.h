@@ -25,6 +25,14 @@ int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t
 int hotd_sign_counter(const char *nonce, uint64_t last, uint64_t now_ms, uint64_t *counter,
                       char *msg, size_t msgsize);
 
+/* A console command that changes what runs (reload, unload, confirm), as
+ * the device takes it: its words joined by one space, then "HR1 counter=N,
+ * mac=M" (method SERIAL, the empty body), signed with the device's nonce
+ * and a counter above `last` (hotd_sign_counter; *used gets it). 0, or -1
+ * with a message in out. */
+int hotd_sign_command(const struct hotd_key *key, const char *words, const char *nonce,
+                      uint64_t last, uint64_t *used, char *out, size_t size);
+
 struct hotd_push_result {
     const char *url;
     int http_status;        /* 0: the device did not answer */

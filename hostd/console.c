@@ -29,7 +29,9 @@
 #include <readline/readline.h>
 
 #include "client.h"
+#include "console_complete.h"
 #include "console_relay.h"
+#include "console_sign.h"
 #include "decode.h"
 #include "hotd.h"
 #include "options.h"
@@ -69,9 +71,6 @@ static const struct hotd_cmd command = {
     "their protocol lines hidden, their outcome shown.\n",
 };
 
-static const char *const commands[] = {"help", "status", "reload", "unload", "symbols",
-                                       "confirm", "nonce", "push", "quit", NULL};
-
 #define QMAX 32
 
 struct console {
@@ -95,6 +94,7 @@ struct console {
     char *held[QMAX];         /* what the user typed while a push held the line */
     size_t nheld;
     struct hotd_push_child push; /* the console's own push */
+    struct console_sign sign;    /* reload, unload, confirm go out signed */
 };
 
 static struct console con;
@@ -219,6 +219,7 @@ static void on_device_line(char *line)
         if (!strcmp(cmd, "symbols") && !strncmp(line, "ok", 2)) {
             free_names(con.syms, con.nsyms);
             con.syms = con.next_syms, con.nsyms = con.nnext;
+            console_complete_names(con.syms, con.nsyms);
         } else {
             free_names(con.next_syms, con.nnext);
         }
@@ -226,6 +227,10 @@ static void on_device_line(char *line)
         con.qhead = (con.qhead + 1) % QMAX;
         con.qlen--;
         con.since = time(NULL);
+        char out[512];
+        if (!strcmp(cmd, "nonce") && internal && con.sign.pending)
+            console_sign_release(&con.sign, line, out, sizeof out) ? show(out)
+                                                                    : send_cmd(out, false);
         if (!strcmp(cmd, "help") && !internal) /* the console's own command */
             show("  push [module] [options]  (hotd console) build it, push it through here");
         /* A status is JSON: decoding would put text inside its strings. */
@@ -268,6 +273,16 @@ static int read_device(void)
 }
 
 /* `push ARGS`: hotd push as a child, through this console like any other. */
+/* A command the user typed; one that changes what runs waits for the
+ * nonce to go out signed (console_sign.c). */
+static void send_typed(const char *s)
+{
+    if (!con.relay.active && console_sign_hold(&con.sign, s))
+        send_cmd("nonce", true);
+    else
+        send_cmd(s, false);
+}
+
 static void start_push(const char *args)
 {
     char msg[256], text[300];
@@ -296,32 +311,8 @@ static void on_user_line(char *line)
     else if (!strncmp(s, "push", 4) && (!s[4] || s[4] == ' ' || s[4] == '\t'))
         start_push(s + 4);
     else if (*s)
-        send_cmd(s, false);
+        send_typed(s);
     free(line);
-}
-
-/* The first word is a command; after it, the module's symbol names. */
-static bool completing_command;
-
-static char *complete_name(const char *text, int state)
-{
-    static size_t i;
-    const char *const *v = completing_command ? commands : (const char *const *)con.syms;
-    size_t n = completing_command ? sizeof commands / sizeof *commands - 1 : con.nsyms;
-    if (!state)
-        i = 0;
-    for (size_t len = strlen(text); i < n; i++)
-        if (!strncmp(v[i], text, len))
-            return strdup(v[i++]);
-    return NULL;
-}
-
-static char **complete(const char *text, int start, int end)
-{
-    (void)end;
-    rl_attempted_completion_over = 1;
-    completing_command = start == 0;
-    return rl_completion_matches(text, complete_name);
 }
 
 static void on_sigint(int sig)
@@ -389,7 +380,7 @@ static void relay_step(struct pollfd *p, size_t n)
         refresh();
     }
     for (size_t i = 0; i < con.nheld; i++) {
-        send_cmd(con.held[i], false);
+        send_typed(con.held[i]);
         free(con.held[i]);
     }
     con.nheld = 0;
@@ -457,6 +448,7 @@ int cmd_console(int argc, char **argv)
     char msg[512];
     con.spec = serial;
     con.build = hotd_build_dir(build);
+    console_sign_init(&con.sign, con.build);
     con.dec = hotd_decoder_new(con.build, firmware, bias, msg, sizeof msg);
     if (!con.dec || hotd_relay_open(&con.relay, serial, msg, sizeof msg) != 0 ||
         (con.fd = hotd_serial_open(serial, HOTD_SERIAL_BAUD, msg, sizeof msg)) < 0) {
@@ -476,7 +468,7 @@ int cmd_console(int argc, char **argv)
             snprintf(history, sizeof history, "%s/.hotd_history", home);
         read_history(history);
         rl_catch_signals = 0;
-        rl_attempted_completion_function = complete;
+        rl_attempted_completion_function = console_complete;
         rl_callback_handler_install("hotd> ", on_user_line);
     }
     snprintf(msg, sizeof msg, "hotd console: on %s; pushes go through this console "

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "../agent/runtime/auth.h"
+#include "../agent/runtime/sha256.h"
 #include "client.h"
 #include "hotd.h"
 
@@ -56,5 +59,35 @@ int hotd_sign_counter(const char *nonce, uint64_t last, uint64_t now_ms, uint64_
         return -1;
     }
     *counter = last + 1 > now_ms ? last + 1 : now_ms;
+    return 0;
+}
+
+int hotd_sign_command(const struct hotd_key *key, const char *words, const char *nonce,
+                      uint64_t last, uint64_t *used, char *out, size_t size)
+{
+    char joined[512], auth[HR_AUTH_VALUE_MAX];
+    size_t n = 0;
+    for (const char *p = words; *p && n < sizeof joined - 1;) {
+        size_t sp = strspn(p, " \t"), w;
+        p += sp;
+        if (!*p)
+            break;
+        w = strcspn(p, " \t");
+        n += (size_t)snprintf(joined + n, sizeof joined - n, "%s%.*s", n ? " " : "", (int)w, p);
+        p += w;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint8_t empty[32];
+    hr_sha256("", 0, empty);
+    if (hotd_sign_counter(nonce, last, now, used, out, size) != 0)
+        return -1;
+    if (n >= sizeof joined - 1 ||
+        hr_auth_sign(key->bytes, key->len, "SERIAL", joined, nonce, *used, empty, auth) != 0) {
+        snprintf(out, size, "cannot sign '%.80s': too long", words);
+        return -1;
+    }
+    snprintf(out, size, "%s %s", joined, auth);
     return 0;
 }

@@ -333,9 +333,9 @@ static int send_frames(struct line *l, const uint8_t *img, size_t len, unsigned 
 /* nonce, then a signed upload: 0 stored, -1 not (r->message). */
 static int upload(struct line *l, const struct hotd_key *key, const char *module,
                   const void *img, size_t len, struct hotd_progress *bar,
-                  struct hotd_push_result *r)
+                  struct hotd_push_result *r, char nonce[128], uint64_t *counter)
 {
-    char answer[REPLY_MAX], nonce[128], target[96], auth[HR_AUTH_VALUE_MAX], cmd[LINE_MAX_DEV + 64];
+    char answer[REPLY_MAX], target[96], auth[HR_AUTH_VALUE_MAX], cmd[LINE_MAX_DEV + 64];
     char sha_hex[65];
     uint8_t sha[32];
     uint64_t last = 0;
@@ -355,16 +355,16 @@ static int upload(struct line *l, const struct hotd_key *key, const char *module
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t counter, now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
     char why[400];
-    if (hotd_sign_counter(nonce, last, now, &counter, why, sizeof why) != 0) {
+    if (hotd_sign_counter(nonce, last, now, counter, why, sizeof why) != 0) {
         set_message(r, "%s", why);
         return -1;
     }
     hr_sha256(img, len, sha);
     hr_hex(sha, 32, sha_hex);
     snprintf(target, sizeof target, "upload %s", module);
-    if (hr_auth_sign(key->bytes, key->len, "SERIAL", target, nonce, counter, sha, auth) != 0) {
+    if (hr_auth_sign(key->bytes, key->len, "SERIAL", target, nonce, *counter, sha, auth) != 0) {
         set_message(r, "cannot sign for module '%s'", module);
         return -1;
     }
@@ -435,18 +435,22 @@ int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key
     /* A blank line gets no answer, and ends whatever a previous client left
      * half-typed. */
     write_all(l, "\n", 1);
-    char answer[REPLY_MAX], cmd[128];
+    char answer[REPLY_MAX], cmd[LINE_MAX_DEV + 64], nonce[128];
+    uint64_t counter = 0;
     module = module ? module : "main";
     struct hotd_progress bar;
     hotd_progress_start(&bar, (double)len, progress);
-    int stored = upload(l, key, module, img, len, &bar, r);
+    int stored = upload(l, key, module, img, len, &bar, r, nonce, &counter);
     hotd_progress_end(&bar);
     if (stored == 0) {
         double t0 = now_ms();
         r->ok = true;
         if (reload) {
-            snprintf(cmd, sizeof cmd, "reload %s", module);
-            int rc = command(l, cmd, RELOAD_TIMEOUT_MS, answer, sizeof answer, r);
+            char words[96];
+            snprintf(words, sizeof words, "reload %s", module);
+            int rc = hotd_sign_command(key, words, nonce, counter, &counter, cmd, sizeof cmd);
+            rc = rc ? (set_message(r, "%s", cmd), -1)
+                    : command(l, cmd, RELOAD_TIMEOUT_MS, answer, sizeof answer, r);
             r->ok = rc == 1;
             if (r->ok)
                 set_message(r, "%s", !strncmp(answer, "reloaded ", 9) ? answer + 9 : answer);

@@ -19,6 +19,11 @@ extern "C" {
  * are esp_err_t (ESP_OK is HOTRELOAD_OK, the others below). */
 #include "esp_err.h"
 #include "sdkconfig.h"
+#ifdef CONFIG_HOTRELOAD_CONSOLE_TRUSTED
+#define HOTRELOAD_KCONFIG_CONSOLE_TRUSTED true
+#else
+#define HOTRELOAD_KCONFIG_CONSOLE_TRUSTED false
+#endif
 typedef esp_err_t hotreload_err_t;
 #else
 typedef int hotreload_err_t;
@@ -153,6 +158,8 @@ typedef struct {
     size_t auth_key_len;
     bool auth_disabled;          /* loud opt-out of request authentication */
     uint32_t reload_timeout_ms;  /* upload-and-reload waits this long for a safe point */
+    bool console_trusted;        /* the serial line is trusted: its reload, unload and
+                                    confirm need no credential (said on the line at start) */
 } hotreload_server_config_t;
 
 #ifdef ESP_PLATFORM
@@ -165,14 +172,15 @@ extern const uint8_t hotreload_auth_key[32];
         .partition = CONFIG_HOTRELOAD_PARTITION_LABEL,                                         \
         .max_module_size = 0, .auth_key = hotreload_auth_key,                                  \
         .auth_key_len = sizeof hotreload_auth_key, .auth_disabled = false,                     \
-        .reload_timeout_ms = CONFIG_HOTRELOAD_RELOAD_TIMEOUT_MS                                \
+        .reload_timeout_ms = CONFIG_HOTRELOAD_RELOAD_TIMEOUT_MS,                               \
+        .console_trusted = HOTRELOAD_KCONFIG_CONSOLE_TRUSTED                                   \
     }
 #else
 #define HOTRELOAD_SERVER_CONFIG_DEFAULT()                                                      \
     {                                                                                          \
         .port = 8080, .bind_address = "127.0.0.1", .partition = "hotreload",                   \
         .max_module_size = 0, .auth_key = NULL, .auth_key_len = 0,                             \
-        .auth_disabled = false, .reload_timeout_ms = 10000                                     \
+        .auth_disabled = false, .reload_timeout_ms = 10000, .console_trusted = false           \
     }
 #endif
 

@@ -13,10 +13,12 @@
 static const char help_text[] =
     "  help                     this text\n"
     "  status                   ok <status JSON>\n"
-    "  reload [module]          reload from storage at the next safe point\n"
-    "  unload [module]          unload at the next safe point\n"
+    "  reload [module] [HR1 …]  reload from storage at the next safe point\n"
+    "  unload [module] [HR1 …]  unload at the next safe point\n"
     "  symbols [module]         exported symbols: <name> <address> func|data\n"
-    "  confirm                  the running modules are good\n"
+    "  confirm [HR1 …]          the running modules are good\n"
+    "                           (HR1 counter=<n>, mac=<hex>: signed as for an upload,\n"
+    "                           over the command's words; hotd console signs them)\n"
     "  nonce                    ok <boot nonce> <last counter> (for signing)\n"
     "  upload <module> <length> <sha256> [HR1 counter=<n>, mac=<hex>]\n"
     "                           then frames: 0x7e seq:u16 len:u16 payload crc32:u32\n"
@@ -57,6 +59,42 @@ void hr_console_init(struct hr_console *c, const struct hr_console_config *cfg)
 {
     memset(c, 0, sizeof *c);
     c->cfg = *cfg;
+    if (cfg->trusted && !cfg->auth_disabled)
+        reply(c, "hotreload: console: this line is trusted (console_trusted): reload, unload "
+                 "and confirm on it need no credential");
+}
+
+/* The credential ending a command line ("... HR1 counter=N, mac=M"), cut
+ * off the line (what comes before it is what was signed); NULL if none. */
+static const char *cut_credential(char *line)
+{
+    for (char *p = line; (p = strchr(p, ' ')) != NULL; p++)
+        if ((p[1] | 0x20) == 'h' && (p[2] | 0x20) == 'r' && p[3] == '1' && p[4] == ' ') {
+            *p = '\0';
+            return p + 1;
+        }
+    return NULL;
+}
+
+/* reload, unload and confirm change what runs: each is signed like an
+ * upload (method SERIAL, target the command's words joined by one space,
+ * the empty body), unless the line is trusted. */
+static bool authorized(struct hr_console *c, char **w, int n, const char *cred)
+{
+    if (c->cfg.auth_disabled || c->cfg.trusted)
+        return true;
+    char target[HR_CONSOLE_LINE_MAX + 1], msg[128];
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += hr_fmt(target + len, sizeof target - len, "%s%s", i ? " " : "", w[i]);
+    uint8_t empty[32];
+    hr_sha256("", 0, empty);
+    if (hr_auth_check(c->cfg.auth_key, c->cfg.auth_key_len, "SERIAL", target, cred,
+                      cred ? strlen(cred) : 0, empty, msg, sizeof msg) == HR_AUTH_OK)
+        return true;
+    reply(c, "error authentication failed: %s ('%s' must be signed: hotd console does it; "
+             "docs/serial.md)", msg, target);
+    return false;
 }
 
 static void end_upload(struct hr_console *c)
@@ -302,18 +340,19 @@ static void cmd_status(struct hr_console *c)
 
 static void on_line(struct hr_console *c)
 {
-    char *w[5];
+    char *w[4];
     int n = 0;
     char *p = c->line;
-    const char *rest = NULL; /* after the 4th word: the upload's credentials */
-    while (*p && n < 5) {
+    const char *cred = c->up ? NULL : cut_credential(c->line);
+    while (*p) {
         while (*p == ' ' || *p == '\t')
             *p++ = '\0';
         if (!*p)
             break;
-        if (n == 4) {
-            rest = p;
-            break;
+        if (n == 4) { /* mid-upload, noise between frames draws no answer */
+            if (!c->up)
+                reply(c, "error too many words (a credential starts with 'HR1 '; try 'help')");
+            return;
         }
         w[n++] = p;
         while (*p && *p != ' ' && *p != '\t')
@@ -333,16 +372,19 @@ static void on_line(struct hr_console *c)
     } else if (!strcmp(w[0], "status")) {
         cmd_status(c);
     } else if (!strcmp(w[0], "reload") || !strcmp(w[0], "unload")) {
-        cmd_request(c, w[0][0] == 'u', arg);
+        if (authorized(c, w, n, cred))
+            cmd_request(c, w[0][0] == 'u', arg);
     } else if (!strcmp(w[0], "symbols")) {
         cmd_symbols(c, arg);
     } else if (!strcmp(w[0], "confirm")) {
+        if (!authorized(c, w, n, cred))
+            return;
         hotreload_err_t err = hotreload_confirm();
         reply(c, err ? "error %s" : "ok confirmed", hr_rt_err_name(err));
     } else if (!strcmp(w[0], "nonce")) {
         reply(c, "ok %s %llu", hr_rt_nonce(), (unsigned long long)hr_rt_counter_last());
     } else if (!strcmp(w[0], "upload")) {
-        cmd_upload(c, w, n, rest, rest ? strlen(rest) : 0);
+        cmd_upload(c, w, n, cred, cred ? strlen(cred) : 0);
     } else if (!strcmp(w[0], "abort")) {
         reply(c, "error no upload in progress");
     } else {
@@ -419,6 +461,7 @@ void hr_console_config_from(struct hr_console_config *cfg,
     cfg->auth_key = server->auth_key;
     cfg->auth_key_len = server->auth_key_len;
     cfg->auth_disabled = server->auth_disabled;
+    cfg->trusted = server->console_trusted;
     if (server->max_module_size)
         cfg->max_module_size = server->max_module_size;
     if (server->reload_timeout_ms)

@@ -402,6 +402,37 @@ static void test_auth(void)
     line(cmd); /* signed for another target */
     CHECK(strstr(take(), "error authentication failed: wrong mac"));
     CHECK(uploads_open == 0);
+
+    /* reload, unload and confirm change what runs: signed too. */
+    uint8_t empty[32];
+    hr_sha256("", 0, empty);
+    line("reload main");
+    CHECK(strstr(take(), "error authentication failed") && strstr(last, "'reload main'"));
+    line("confirm");
+    CHECK(strstr(take(), "error authentication failed") && strstr(last, "'confirm'"));
+    hr_auth_sign(key, sizeof key - 1, "SERIAL", "reload main", hr_rt_nonce(), 9, empty, value);
+    snprintf(cmd, sizeof cmd, "reload  main %s", value); /* words joined by one space */
+    line(cmd);
+    CHECK(!strncmp(take(), "ok reloaded module 'main'", 25));
+    line(cmd); /* replayed */
+    CHECK(strstr(take(), "error authentication failed: replayed or stale"));
+    hr_auth_sign(key, sizeof key - 1, "SERIAL", "reload main", hr_rt_nonce(), 10, empty, value);
+    snprintf(cmd, sizeof cmd, "unload main %s", value); /* signed for another command */
+    line(cmd);
+    CHECK(strstr(take(), "error authentication failed: wrong mac"));
+    hr_auth_sign(key, sizeof key - 1, "SERIAL", "confirm", hr_rt_nonce(), 11, empty, value);
+    snprintf(cmd, sizeof cmd, "confirm %s", value);
+    line(cmd);
+    CHECK(!strcmp(take(), "ok confirmed\n"));
+    line("status"); /* reading needs nothing */
+    CHECK(!strncmp(take(), "ok {", 4));
+
+    /* A trusted line: said at start, and no credential asked. */
+    cfg.trusted = true;
+    hr_console_init(&con, &cfg);
+    CHECK(strstr(take(), "this line is trusted") != NULL);
+    line("reload main");
+    CHECK(!strncmp(take(), "ok reloaded module 'main'", 25));
 }
 
 /* A damaged frame whose payload holds a start byte and a plausible header:

@@ -101,6 +101,16 @@ def frame(seq, chunk):
     return b"\x7e" + head + chunk + struct.pack("<I", zlib.crc32(head + chunk))
 
 
+def console_signed(dev, signer, words):
+    """A console command that changes what runs, signed as docs/serial.md
+    says (SERIAL, its words, the empty body); returns where its answer comes."""
+    m = dev.wait(r"^ok ([0-9a-f]{32}) (\d+)$", after=dev.console("nonce\n"))
+    signer.counter = max(signer.counter, int(m.group(2))) + 1
+    mac = hrtest.hr1_mac(signer.key, "SERIAL", words, m.group(1), signer.counter,
+                         hashlib.sha256(b"").hexdigest())
+    return dev.console(f"{words} HR1 counter={signer.counter}, mac={mac}\n")
+
+
 def serial_upload(dev, key, counter, body):
     """The framed upload of docs/serial.md, with one frame damaged on the way."""
     m = dev.wait(r"^ok ([0-9a-f]{32}) (\d+)$", after=dev.console("nonce\n"))
@@ -180,17 +190,21 @@ def only_module(a, v1):
     code, doc = signed(dev, signer, "POST", "/upload", v1)
     check(code == 200 and doc.get("module") == "greet",
           f"an upload naming no module goes to the only one, greet: {code} {doc}")
-    dev.wait(r"^ok reloaded module 'greet' generation 1", after=dev.console("reload\n"))
+    at = dev.console("reload\n")
+    err = dev.wait(r"^error .*", after=at).group(0)
+    check("authentication failed" in err, f"an unsigned console reload is refused: {err}")
+    dev.wait(r"^ok reloaded module 'greet' generation 1", after=console_signed(dev, signer,
+                                                                              "reload"))
     check(dev.value()[0] == 1, "the console's reload with no module reloaded greet")
     at = dev.console("symbols\n")
     n = int(dev.wait(r"^ok (\d+) symbols$", after=at).group(1))
     names = [l.split()[0] for l in dev.lines[at:] if l.startswith("  ")]
     check(n > 0 and "mod_value" in names, f"symbols with no module lists greet's: {names}")
-    at = dev.console("reload main\n")
+    at = console_signed(dev, signer, "reload main")
     err = dev.wait(r"^error .*", after=at).group(0)
     check("'main'" in err and "greet" in err, f"a module the device lacks is named with "
           f"the ones it has: {err}")
-    dev.wait(r"^ok unloaded module 'greet'", after=dev.console("unload\n"))
+    dev.wait(r"^ok unloaded module 'greet'", after=console_signed(dev, signer, "unload"))
     check(wait_unloaded_calls(dev, 40), "unloaded calls again after the unload")
     said = unloaded_lines(dev)
     check(len(said) == 2, f"one more log line after the unload, not one per call: {said}")
@@ -301,7 +315,7 @@ def main():
     naks = serial_upload(dev, key, signer.counter, v1)
     check(naks == 1, "the damaged frame was refused and resent")
     check(dev.value()[0] == 2, "a serial upload alone does not reload")
-    dev.wait(r"^ok reloaded module 'main'", after=dev.console("reload\n"))
+    dev.wait(r"^ok reloaded module 'main'", after=console_signed(dev, signer, "reload"))
     check(dev.value()[0] == 1, "v1 runs after the console's reload")
     check(wait_confirmed(dev), "v1 was confirmed after running confirm_after_ms")
     check(dev.stop() == 0, "clean stop")

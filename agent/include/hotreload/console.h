@@ -32,6 +32,7 @@ struct hr_console_config {
     const uint8_t *auth_key;      /* HMAC-SHA-256 key shared with hotd */
     size_t auth_key_len;
     bool auth_disabled;           /* uploads without credentials (local experiments) */
+    bool trusted;                 /* reload, unload, confirm without a credential */
     size_t max_module_size;       /* 0: each module's own; else also a cap on uploads */
     uint32_t reload_timeout_ms;   /* reload/unload wait this long for a safe point */
     uint32_t frame_timeout_ms;    /* a started frame must be complete within this */
@@ -46,7 +47,8 @@ struct hr_console_config {
 #define HR_CONSOLE_CONFIG_DEFAULT()                                                            \
     {                                                                                          \
         .write = NULL, .ctx = NULL, .auth_key = NULL, .auth_key_len = 0,                       \
-        .auth_disabled = false, .max_module_size = 0, .reload_timeout_ms = 10000,              \
+        .auth_disabled = false, .trusted = false, .max_module_size = 0,                        \
+        .reload_timeout_ms = 10000,                                                            \
         .frame_timeout_ms = 500, .upload_timeout_ms = 10000, .window = 4                       \
     }
 
