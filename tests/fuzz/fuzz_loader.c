@@ -31,6 +31,7 @@ struct fport {
         struct hr_mem mem;
     } region[MAX_REGIONS];
     hr_addr_t next[HR_REGION_COUNT];
+    hr_addr_t end[HR_REGION_COUNT]; /* where the next area begins: regions never overlap */
 };
 
 static void *fp_alloc(void *vctx, size_t size)
@@ -54,12 +55,15 @@ static int fp_region_alloc(void *vctx, enum hr_region_kind kind, size_t size, si
     struct fport *p = vctx;
     FUZZ_CHECK((unsigned)kind < HR_REGION_COUNT, "region kind %d", (int)kind);
     FUZZ_CHECK(align && !(align & (align - 1)), "region alignment %zu", align);
-    if (size > REGION_CAP || p->nregions == MAX_REGIONS)
+    hr_addr_t at = (p->next[kind] + align - 1) & ~(hr_addr_t)(align - 1);
+    /* Each kind has its memory area, as on a chip: full, it gives no more. */
+    if (size > REGION_CAP || p->nregions == MAX_REGIONS || at < p->next[kind] ||
+        size > p->end[kind] - at)
         return -1;
     out->write = malloc(size ? size : 1);
     if (!out->write)
         return -1;
-    out->addr = (p->next[kind] + align - 1) & ~(hr_addr_t)(align - 1);
+    out->addr = at;
     out->size = size;
     p->next[kind] = out->addr + size;
     p->region[p->nregions].kind = kind;
@@ -207,11 +211,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fport p;
     memset(&p, 0, sizeof p);
-    p.next[HR_REGION_TEXT] = TEXT_BASE;
-    p.next[HR_REGION_RODATA] = 0x3f400000u;
-    p.next[HR_REGION_DATA] = 0x3ffb0000u;
-    p.next[HR_REGION_SDATA] = 0x3ffd0000u;
-    p.next[HR_REGION_BSS] = 0x3ffe0000u;
+    /* Made-up areas in an ESP32-like map, each ending where the next begins. */
+    static const hr_addr_t base[HR_REGION_COUNT] = {
+        [HR_REGION_TEXT] = TEXT_BASE, [HR_REGION_RODATA] = 0x3f400000u,
+        [HR_REGION_DATA] = 0x3ffb0000u, [HR_REGION_SDATA] = 0x3ffd0000u,
+        [HR_REGION_BSS] = 0x3ffe0000u};
+    static const hr_addr_t end[HR_REGION_COUNT] = {
+        [HR_REGION_TEXT] = TEXT_BASE + REGION_CAP, [HR_REGION_RODATA] = 0x3ffb0000u,
+        [HR_REGION_DATA] = 0x3ffd0000u, [HR_REGION_SDATA] = 0x3ffe0000u,
+        [HR_REGION_BSS] = 0x3ffe0000u + REGION_CAP};
+    for (int k = 0; k < HR_REGION_COUNT; k++)
+        p.next[k] = base[k], p.end[k] = end[k];
     struct hr_port port = {&p, fp_alloc, fp_free, fp_region_alloc, fp_region_free, fp_sync, 0};
     enum hr_arch arch = pick_arch(data, size);
     struct hr_load_config cfg = {.arch = arch, .port = &port,
