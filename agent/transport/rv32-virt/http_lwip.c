@@ -24,6 +24,7 @@
 #define HEAD_DEADLINE_MS 2000u /* the whole request head must arrive in this */
 #define POLL_BUDGET_MS 20u     /* a poll starts no new request past this */
 #define LINGER_MS 1000u        /* after the answer, what the client still sends */
+#define DROP_LOG_MS 10000u     /* connections dropped unserved: one log line per this */
 #define IO_TIMEOUT_MS 5000u    /* a peer silent this long while served is dropped */
 /* A body trickled (slow-loris) must average 1000 bytes/s past the first 5 s,
  * as on the simulated device (agent/port/posix/server.c). */
@@ -184,12 +185,28 @@ static void linger(struct lconn *c)
     c->linger_end_ms = hr_rv32_now_ms() + LINGER_MS;
 }
 
-/* Answer a connection that was never served, without waiting, and log it. */
+/* Answer a connection that was never served, without waiting, and log it:
+ * the first, then at most one line per DROP_LOG_MS with the count since,
+ * so a flood of connections is not turned into a flood of UART output
+ * (each byte a device access, the costliest thing this port does). */
 static void drop(struct lconn *c, int status, const char *why)
 {
+    static uint32_t unlogged;
+    static uint64_t logged_ms;
     struct hr_http_conn hc = {c->pcb, NULL, write_now};
     hr_http_reject(&hc, status, why);
-    hr_rt_log("hotreload: http ? ? -> %d: %s", status, why);
+    uint64_t now = hr_rv32_now_ms();
+    if (logged_ms && now - logged_ms < DROP_LOG_MS) {
+        unlogged++;
+        return;
+    }
+    if (unlogged)
+        hr_rt_log("hotreload: http ? ? -> %d: %s (and %u more dropped since the last such "
+                  "line)", status, why, (unsigned)unlogged);
+    else
+        hr_rt_log("hotreload: http ? ? -> %d: %s", status, why);
+    unlogged = 0;
+    logged_ms = now ? now : 1;
 }
 
 /* Whether the head ends in the bytes just added (the blank line after the
