@@ -231,6 +231,7 @@ static void take_head(struct lconn *c, struct tcp_pcb *pcb, struct pbuf *p)
     u16_t n = (u16_t)(p->tot_len < room ? p->tot_len : room);
     pbuf_copy_partial(p, c->head + c->head_len, n, 0);
     c->head_len += n;
+    c->received += n; /* counts for the slow-body rule (conn_read) */
     tcp_recved(pcb, n);
     p = pbuf_free_header(p, n);
     if (p)
