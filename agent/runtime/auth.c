@@ -162,6 +162,11 @@ enum hr_auth_result hr_auth_verify(const uint8_t *key, size_t keylen, const char
         hr_fmt(msg, msgsize, "the device has no authentication key configured");
         return HR_AUTH_NO_KEY;
     }
+    if (!hr_rt_nonce()[0]) {
+        hr_fmt(msg, msgsize, "the device has no random source for its nonce, so it accepts no "
+                             "signed request (its log says what the port lacks)");
+        return HR_AUTH_NO_RANDOM;
+    }
     if (hr_auth_mac(key, keylen, method, target, hr_rt_nonce(), a->counter_str, body_sha,
                     mac) != 0) {
         hr_fmt(msg, msgsize, "request cannot be authenticated (a field holds a newline)");

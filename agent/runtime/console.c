@@ -382,7 +382,11 @@ static void on_line(struct hr_console *c)
         hotreload_err_t err = hotreload_confirm();
         reply(c, err ? "error %s" : "ok confirmed", hr_rt_err_name(err));
     } else if (!strcmp(w[0], "nonce")) {
-        reply(c, "ok %s %llu", hr_rt_nonce(), (unsigned long long)hr_rt_counter_last());
+        if (!hr_rt_nonce()[0])
+            reply(c, "error no random source for the nonce: this device accepts no signed "
+                     "request (its log at start says what the port lacks)");
+        else
+            reply(c, "ok %s %llu", hr_rt_nonce(), (unsigned long long)hr_rt_counter_last());
     } else if (!strcmp(w[0], "upload")) {
         cmd_upload(c, w, n, cred, cred ? strlen(cred) : 0);
     } else if (!strcmp(w[0], "abort")) {

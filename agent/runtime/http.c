@@ -16,9 +16,9 @@
 
 static int auth_fail(struct reply *rep, enum hr_auth_result a, const char *msg)
 {
-    int st = a == HR_AUTH_MISSING || a == HR_AUTH_MALFORMED ? 401
-             : a == HR_AUTH_NO_KEY                          ? 500
-                                                            : 403;
+    int st = a == HR_AUTH_MISSING || a == HR_AUTH_MALFORMED   ? 401
+             : a == HR_AUTH_NO_KEY || a == HR_AUTH_NO_RANDOM ? 500
+                                                              : 403;
     if (st == 401)
         rep->www_auth = true;
     return hr_http_fail(rep, st, msg);

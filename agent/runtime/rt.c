@@ -15,10 +15,17 @@ void hr_rt_start(void)
     if (hr_rt.started)
         return;
     hr_rt.pf = hr_platform_get();
-    uint8_t nonce[16] = {0};
-    if (!hr_rt.pf->random || hr_rt.pf->random(hr_rt.pf->ctx, nonce, sizeof nonce) != 0)
-        hr_rt_log("hotreload: WARNING: no random source; the request nonce is predictable");
-    hr_hex(nonce, sizeof nonce, hr_rt.nonce);
+    uint8_t nonce[16];
+    /* A predictable nonce would let a request signed in an earlier boot be
+     * replayed: without a random source there is none (""), and signed
+     * requests are refused (auth.c) rather than accepted against a guess. */
+    if (hr_rt.pf->random && hr_rt.pf->random(hr_rt.pf->ctx, nonce, sizeof nonce) == 0)
+        hr_hex(nonce, sizeof nonce, hr_rt.nonce);
+    else
+        hr_rt_log("hotreload: no random source for the request nonce: signed requests are "
+                  "refused and the HTTP server does not start; the port's `random` must read a "
+                  "hardware random generator (hotreload/port.h)");
+    memset(nonce, 0, sizeof nonce);
     hr_rt.started = true;
 }
 

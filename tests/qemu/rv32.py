@@ -20,13 +20,16 @@ FLASH_SIZE = 32 << 20
 # one; this jumps to the firmware QEMU loaded into RAM.
 BOOT_JUMP = bytes.fromhex("b7020080" "67800200")
 MACHINE = ["-M", "virt", "-cpu", "rv32,a=off,f=off,d=off", "-m", "64M", "-display", "none",
-           "-monitor", "none", "-bios", "none"]
+           "-monitor", "none", "-bios", "none",
+           # virtio devices with virtio 1.x registers, the only ones the port drives
+           "-global", "virtio-mmio.force-legacy=false"]
+# The port's random source (the per-boot nonce): without it nothing signed is accepted.
+RNG = ["-device", "virtio-rng-device"]
 
 
 def net_args(port):
-    """virtio-net (virtio 1.x registers) on user networking, HTTP forwarded."""
-    return ["-global", "virtio-mmio.force-legacy=false",
-            "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:8080",
+    """virtio-net on user networking, HTTP forwarded."""
+    return ["-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:8080",
             "-device", "virtio-net-device,netdev=net0"]
 
 
@@ -47,9 +50,10 @@ class Qemu:
     """The firmware `fw` in QEMU: UART on self.spec (tcp:127.0.0.1:PORT),
     logged to `log`; gdb stub on self.gdb_port when gdb=True; with net=True a
     virtio-net device on QEMU user networking, the device's port 8080
-    forwarded from 127.0.0.1:self.http_port."""
+    forwarded from 127.0.0.1:self.http_port; with rng=False no virtio-rng device
+    (the port then has no random source)."""
 
-    def __init__(self, qemu, fw, log, flash=None, gdb=False, extra=(), net=False):
+    def __init__(self, qemu, fw, log, flash=None, gdb=False, extra=(), net=False, rng=True):
         self.log = log
         open(log, "wb").close()
         for _ in range(5):  # a port taken between free_port() and QEMU: another one
@@ -66,6 +70,8 @@ class Qemu:
                 cmd += ["-gdb", f"tcp:127.0.0.1:{self.gdb_port}"]
             if net:
                 cmd += net_args(self.http_port)
+            if rng:
+                cmd += RNG
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             self.started = time.time()
             if self._listening():

@@ -108,7 +108,15 @@ struct hr_platform {
      * (e.g. dlsym on the simulated device). Modules pre-linked against the
      * firmware's addresses need none. Return 0 if found. */
     int (*resolve)(void *ctx, const char *name, hr_addr_t *addr);
-    /* Cryptographically unpredictable bytes (the per-boot nonce). */
+    /* Cryptographically unpredictable bytes: the per-boot nonce that keeps a
+     * request signed in an earlier boot from being replayed. 0, or non-zero
+     * (after logging why) when there is no such source: the runtime then
+     * accepts no signed request and HTTP servers refuse to start. A chip
+     * port must read the hardware TRNG (ESP-IDF: esp_fill_random, with the
+     * RF subsystem or the bootloader's entropy source enabled; others: the
+     * chip's TRNG peripheral), never a clock, counter or RAM contents, which
+     * an attacker who knows when the device booted can guess. The simulated
+     * device uses getrandom, the rv32 QEMU port a virtio-rng device. */
     int (*random)(void *ctx, void *buf, size_t len);
     /* Open the storage named `name` (a partition label, a file). `image_max`
      * is the module's max_module_size: a port that can size its partitions

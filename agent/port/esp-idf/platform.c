@@ -59,6 +59,9 @@ static void idf_unlock(void *ctx)
     xSemaphoreGiveRecursive(lock);
 }
 
+/* The hardware RNG, as port.h asks: truly random while Wi-Fi or Bluetooth
+ * runs (the HTTP server needs the network) or bootloader_random_enable() is
+ * on; the linux target reads the host's random source. */
 static int idf_random(void *ctx, void *buf, size_t len)
 {
     (void)ctx;

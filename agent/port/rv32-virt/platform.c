@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "../../core/fmt.h"
-#include "../../runtime/sha256.h"
 #include "hotreload/port.h"
 #include "rv32_virt.h"
 #include "virt.h"
@@ -133,43 +132,18 @@ static size_t rv_firmware_id(void *ctx, const uint8_t **id)
     return descsz;
 }
 
-static uint32_t rtc_low(void)
-{
-    return mmio_read32(VIRT_RTC); /* reading the low word latches the high one */
-}
-
-/* QEMU's virt machine has no random number generator. What there is: the
- * host's wall clock in nanoseconds (goldfish RTC: differs at every boot, so
- * nonces do not repeat across boots), the cycle counter and mtime (the
- * jitter of when this runs), and a counter, hashed together. Unique, but
- * guessable by whoever knows when the device booted: see README.md. */
+/* The per-boot nonce must be unpredictable: only the virtio-rng device
+ * gives that here (virt's RTC and counters are known to whoever knows when
+ * the device booted). Without it, say why and how to fix it; the runtime
+ * then refuses signed requests and the HTTP server does not start. */
 static int rv_random(void *ctx, void *buf, size_t len)
 {
     (void)ctx;
-    static uint32_t calls;
-    uint8_t *out = buf;
-    while (len) {
-        struct hr_sha256 s;
-        uint8_t d[32];
-        uint32_t seed[8];
-        seed[0] = rtc_low();
-        seed[1] = mmio_read32(VIRT_RTC + 4);
-        seed[2] = csr_read(cycle);
-        seed[3] = csr_read(instret);
-        uint64_t t = virt_mtime();
-        seed[4] = (uint32_t)t;
-        seed[5] = (uint32_t)(t >> 32);
-        seed[6] = ++calls;
-        seed[7] = csr_read(cycle); /* after the MMIO reads: their timing varies */
-        hr_sha256_init(&s);
-        hr_sha256_update(&s, seed, sizeof seed);
-        hr_sha256_final(&s, d);
-        size_t n = len < sizeof d ? len : sizeof d;
-        memcpy(out, d, n);
-        out += n;
-        len -= n;
-    }
-    return 0;
+    const char *why;
+    if (hr_rv32_random(buf, len, &why) == 0)
+        return 0;
+    hr_rv32_printf("rv32-virt: no random source: %s\n", why);
+    return -1;
 }
 
 static int rv_storage_open(void *ctx, const char *name, uint32_t image_max,

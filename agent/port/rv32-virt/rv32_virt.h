@@ -28,8 +28,11 @@ void hotreload_console_poll(void);
  * address 10.0.2.15 -- and listens; bind_address must be "0.0.0.0" or that
  * address (the device's loopback is unreachable). Call the poll from the
  * main loop at a point where a reload is safe, as the console's: it serves
- * the waiting requests one at a time, the loop standing still meanwhile
- * (a silent peer is dropped after 5 s). */
+ * the requests whose head has fully arrived (lwIP's callbacks buffer it),
+ * starting none past a 20 ms budget; a head not complete within 2 s is
+ * answered 408 without the loop waiting for it. A request being served
+ * (an authenticated upload's body) holds the loop until it ends, or until
+ * its peer is silent for 5 s. */
 void hotreload_server_poll(void);
 
 /* Sleep until `ms` have passed or the UART received something (wfi: QEMU

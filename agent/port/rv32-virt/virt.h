@@ -95,6 +95,10 @@ void hr_rv32_uart_write(const char *data, size_t len);
 int hr_rv32_uart_getc(void); /* -1: nothing received */
 int hr_rv32_uart_ready(void);
 
+/* Random bytes from the virtio-rng device (virtio_rng.c): 0, or -1 with
+ * `why` naming what is missing (no device: the QEMU option to add). */
+int hr_rv32_random(void *out, size_t len, const char **why);
+
 /* Storage on the second pflash (pflash.c). */
 struct hr_storage;
 int hr_rv32_storage_open(const char *name, struct hr_storage *out);

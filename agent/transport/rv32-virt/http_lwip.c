@@ -1,11 +1,14 @@
 /* The agent's HTTP endpoints (agent/runtime/http.c, docs/http.md) on lwIP's
- * raw TCP API, without threads: lwIP's callbacks only queue connections
- * and received data; hotreload_server_poll, called from the application's
- * main loop at its safe point, serves the waiting connections one at a
- * time through the transport-agnostic hr_http_serve. Its reads and writes
- * keep the network going (hr_rv32_net_pump) while they wait, so the main
- * loop stands still while a request is served -- bounded by the same
- * timeouts as on the simulated device. */
+ * raw TCP API, without threads. lwIP's callbacks buffer each connection's
+ * request head as it arrives; hotreload_server_poll, called from the
+ * application's main loop at its safe point, serves only connections whose
+ * head is complete (or whose peer closed), through the transport-agnostic
+ * hr_http_serve, and only for a bounded time: a client that sends one byte
+ * and waits costs the loop nothing but its slot, which it loses after
+ * HEAD_DEADLINE_MS or to a newer connection when every slot is taken.
+ * Once a head is complete the request is served to its end, the body read
+ * as it arrives (an upload streams only after its credential is accepted),
+ * bounded by the timeouts below. */
 #include <string.h>
 
 #include "../../core/fmt.h"
@@ -17,19 +20,28 @@
 #include "lwip/tcp.h"
 #include "net.h"
 
-#define WAITING_MAX 4    /* accepted, not yet served; more are answered 503 */
-#define IO_TIMEOUT_MS 5000u /* a peer silent this long is dropped */
-/* A peer trickling bytes (slow-loris) must average 1000 bytes/s past the
- * first 5 s, as on the simulated device (agent/port/posix/server.c). */
+#define SLOTS 8                /* connections held; lwipopts.h has pcbs for them */
+#define HEAD_DEADLINE_MS 2000u /* the whole request head must arrive in this */
+#define POLL_BUDGET_MS 20u     /* a poll starts no new request past this */
+#define LINGER_MS 1000u        /* after the answer, what the client still sends */
+#define DROP_LOG_MS 10000u     /* connections dropped unserved: one log line per this */
+#define IO_TIMEOUT_MS 5000u    /* a peer silent this long while served is dropped */
+/* A body trickled (slow-loris) must average 1000 bytes/s past the first 5 s,
+ * as on the simulated device (agent/port/posix/server.c). */
 #define READ_GRACE_MS 5000u
 #define KEY_MAX 64
 
+enum slot_state { FREE, HEAD, READY, LINGER };
+
 struct lconn {
     struct tcp_pcb *pcb; /* NULL once lwIP dropped it (err callback) */
-    struct pbuf *rx;     /* received, not yet read */
-    int used, peer_closed;
-    uint32_t seq; /* accept order */
-    uint64_t accepted_ms, received;
+    enum slot_state state;
+    int peer_closed;
+    uint8_t head[HR_HTTP_HEAD_MAX]; /* the head, and the body bytes that came with it */
+    size_t head_len, head_pos;
+    struct pbuf *rx; /* received after the head buffer filled, not yet read */
+    uint32_t seq;    /* accept order */
+    uint64_t accepted_ms, received, linger_end_ms;
 };
 
 static struct {
@@ -39,7 +51,7 @@ static struct {
     hotreload_server_config_t cfg;
     char partition[64];
     uint8_t key[KEY_MAX];
-    struct lconn conns[WAITING_MAX];
+    struct lconn conns[SLOTS];
 } srv;
 
 /* Run the network until `deadline_ms` or until something arrives. */
@@ -68,6 +80,13 @@ static int conn_read(void *ctx, void *buf, size_t len)
     struct lconn *c = ctx;
     uint64_t silent_end = hr_rv32_now_ms() + IO_TIMEOUT_MS;
     for (;;) {
+        if (c->head_pos < c->head_len) {
+            size_t n = c->head_len - c->head_pos;
+            n = n < len ? n : len;
+            memcpy(buf, c->head + c->head_pos, n);
+            c->head_pos += n;
+            return (int)n;
+        }
         if (c->rx) {
             u16_t n = (u16_t)(len < c->rx->tot_len ? len : c->rx->tot_len);
             pbuf_copy_partial(c->rx, buf, n, 0);
@@ -122,6 +141,18 @@ static int conn_write(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
+/* An answer that never waits: what fits in the send buffer now (a short
+ * error to a connection that was never served always does). */
+static int write_now(void *ctx, const void *buf, size_t len)
+{
+    struct tcp_pcb *pcb = ctx;
+    if (!pcb || len > tcp_sndbuf(pcb) ||
+        tcp_write(pcb, buf, (u16_t)len, TCP_WRITE_FLAG_COPY) != ERR_OK)
+        return -1;
+    tcp_output(pcb);
+    return 0;
+}
+
 static void release(struct lconn *c)
 {
     if (c->pcb) {
@@ -133,57 +164,138 @@ static void release(struct lconn *c)
     }
     if (c->rx)
         pbuf_free(c->rx);
-    memset(c, 0, sizeof *c);
+    c->pcb = NULL;
+    c->rx = NULL;
+    c->state = FREE;
 }
 
 /* lwIP resets a connection closed with unread input, which can destroy the
  * answer before the client reads it (a 413 sent before the body). So: send
- * our FIN after the answer, swallow what the client still sends for a
- * moment, then close. */
-static void finish(struct lconn *c)
+ * our FIN after the answer and swallow what the client still sends until
+ * it closes or LINGER_MS pass (on_recv, expire): the loop does not wait. */
+static void linger(struct lconn *c)
 {
     if (c->pcb) {
         tcp_output(c->pcb);
         tcp_shutdown(c->pcb, 0, 1);
     }
-    uint64_t end = hr_rv32_now_ms() + 1000;
-    for (;;) {
-        while (c->rx)
-            consume(c, c->rx->tot_len);
-        if (!c->pcb || c->peer_closed || hr_rv32_now_ms() >= end)
-            break;
-        wait_until(end);
+    while (c->rx)
+        consume(c, c->rx->tot_len);
+    c->state = LINGER;
+    c->linger_end_ms = hr_rv32_now_ms() + LINGER_MS;
+}
+
+/* Answer a connection that was never served, without waiting, and log it:
+ * the first, then at most one line per DROP_LOG_MS with the count since,
+ * so a flood of connections is not turned into a flood of UART output
+ * (each byte a device access, the costliest thing this port does). */
+static void drop(struct lconn *c, int status, const char *why)
+{
+    static uint32_t unlogged;
+    static uint64_t logged_ms;
+    struct hr_http_conn hc = {c->pcb, NULL, write_now};
+    hr_http_reject(&hc, status, why);
+    uint64_t now = hr_rv32_now_ms();
+    if (logged_ms && now - logged_ms < DROP_LOG_MS) {
+        unlogged++;
+        return;
     }
-    release(c);
+    if (unlogged)
+        hr_rt_log("hotreload: http ? ? -> %d: %s (and %u more dropped since the last such "
+                  "line)", status, why, (unsigned)unlogged);
+    else
+        hr_rt_log("hotreload: http ? ? -> %d: %s", status, why);
+    unlogged = 0;
+    logged_ms = now ? now : 1;
+}
+
+/* Whether the head ends in the bytes just added (the blank line after the
+ * headers); searched from a little before them for a CRLFCRLF split
+ * between two segments. */
+static int head_complete(const struct lconn *c, size_t added)
+{
+    size_t from = c->head_len - added;
+    from = from > 3 ? from - 3 : 0;
+    for (size_t i = from; i + 4 <= c->head_len; i++)
+        if (!memcmp(c->head + i, "\r\n\r\n", 4))
+            return 1;
+    return 0;
+}
+
+/* Still reading the head: copy into the head buffer (the window reopens at
+ * once, the pbuf goes back to lwIP's pool); ready for the poll once the
+ * head is complete or the buffer is full (the parser then answers 431). */
+static void take_head(struct lconn *c, struct tcp_pcb *pcb, struct pbuf *p)
+{
+    size_t room = sizeof c->head - c->head_len;
+    u16_t n = (u16_t)(p->tot_len < room ? p->tot_len : room);
+    pbuf_copy_partial(p, c->head + c->head_len, n, 0);
+    c->head_len += n;
+    c->received += n; /* counts for the slow-body rule (conn_read) */
+    tcp_recved(pcb, n);
+    p = pbuf_free_header(p, n);
+    if (p)
+        c->rx = p; /* past the head buffer: read as the body */
+    if (head_complete(c, n) || c->head_len == sizeof c->head)
+        c->state = READY;
 }
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     struct lconn *c = arg;
-    (void)pcb;
     (void)err;
-    if (!p)
+    if (!p) {
         c->peer_closed = 1;
-    else if (c->rx)
+        if (c->state == HEAD)
+            c->state = READY; /* served: the parser says what is missing */
+    } else if (c->state == LINGER) {
+        tcp_recved(pcb, p->tot_len);
+        pbuf_free(p);
+    } else if (c->state == HEAD && !c->rx) {
+        take_head(c, pcb, p);
+    } else if (c->rx) {
         pbuf_cat(c->rx, p);
-    else
+    } else {
         c->rx = p;
+    }
     return ERR_OK;
 }
 
 static void on_err(void *arg, err_t err)
 {
+    struct lconn *c = arg;
     (void)err;
-    ((struct lconn *)arg)->pcb = NULL; /* lwIP has freed it */
+    c->pcb = NULL; /* lwIP has freed it */
+    if (c->state == HEAD)
+        c->state = READY; /* served: the read fails and the log says so */
 }
 
-/* Without a free slot, answer at once from what fits in the send buffer. */
-static int reject_write(void *ctx, const void *buf, size_t len)
+/* A slot for a new connection: a free one, else one lingering after its
+ * answer, else the oldest one still reading its head (an idle or trickling
+ * client must not keep a real one out). NULL when every slot holds a
+ * complete request. */
+static struct lconn *slot_for_new(void)
 {
-    struct tcp_pcb *pcb = ctx;
-    if (len > tcp_sndbuf(pcb) || tcp_write(pcb, buf, (u16_t)len, TCP_WRITE_FLAG_COPY) != ERR_OK)
-        return -1;
-    return 0;
+    struct lconn *lingering = NULL, *oldest = NULL;
+    for (int i = 0; i < SLOTS; i++) {
+        struct lconn *c = &srv.conns[i];
+        if (c->state == FREE)
+            return c;
+        if (c->state == LINGER)
+            lingering = c;
+        if (c->state == HEAD && (!oldest || (int32_t)(c->seq - oldest->seq) < 0))
+            oldest = c;
+    }
+    if (lingering) {
+        release(lingering);
+        return lingering;
+    }
+    if (oldest) {
+        drop(oldest, 408, "request head not complete; its slot went to a newer connection "
+                          "(send the whole head at once)");
+        release(oldest);
+    }
+    return oldest;
 }
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -191,22 +303,24 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     (void)arg;
     if (err != ERR_OK || !pcb)
         return ERR_VAL;
-    struct lconn *c = NULL;
-    for (int i = 0; i < WAITING_MAX && !c; i++)
-        if (!srv.conns[i].used)
-            c = &srv.conns[i];
+    struct lconn *c = slot_for_new();
     if (!c) {
-        struct hr_http_conn hc = {pcb, NULL, reject_write};
-        hr_http_reject(&hc, 503, "too many connections (4 waiting); try again");
-        tcp_output(pcb);
+        struct hr_http_conn hc = {pcb, NULL, write_now};
+        hr_http_reject(&hc, 503, "too many requests waiting (8); try again");
         if (tcp_close(pcb) != ERR_OK) {
             tcp_abort(pcb);
             return ERR_ABRT;
         }
         return ERR_OK;
     }
-    *c = (struct lconn){.pcb = pcb, .used = 1, .seq = srv.seq++,
-                        .accepted_ms = hr_rv32_now_ms()};
+    c->pcb = pcb;
+    c->state = HEAD;
+    c->peer_closed = 0;
+    c->head_len = c->head_pos = 0;
+    c->rx = NULL;
+    c->received = 0;
+    c->seq = srv.seq++;
+    c->accepted_ms = hr_rv32_now_ms();
     tcp_arg(pcb, c);
     tcp_recv(pcb, on_recv);
     tcp_err(pcb, on_err);
@@ -214,15 +328,45 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-static struct lconn *oldest(void)
+/* Heads past their deadline are answered 408; lingering connections whose
+ * client closed, or whose linger ran out, are let go. Never waits. */
+static void expire(uint64_t now)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        struct lconn *c = &srv.conns[i];
+        if (c->state == HEAD && now - c->accepted_ms >= HEAD_DEADLINE_MS) {
+            drop(c, 408, "request head not complete within 2 s (send the whole head at once)");
+            linger(c);
+        } else if (c->state == LINGER && (!c->pcb || c->peer_closed || now >= c->linger_end_ms)) {
+            release(c);
+        }
+    }
+}
+
+/* The oldest connection ready to be served that was accepted before
+ * `before` (connections arriving during a poll wait for the next). */
+static struct lconn *next_ready(uint32_t before)
 {
     struct lconn *o = NULL;
-    for (int i = 0; i < WAITING_MAX; i++) {
+    for (int i = 0; i < SLOTS; i++) {
         struct lconn *c = &srv.conns[i];
-        if (c->used && (!o || (int32_t)(c->seq - o->seq) < 0))
+        if (c->state == READY && (int32_t)(c->seq - before) < 0 &&
+            (!o || (int32_t)(c->seq - o->seq) < 0))
             o = c;
     }
     return o;
+}
+
+static void serve(struct lconn *c)
+{
+    struct hr_http_conn hc = {c, conn_read, conn_write};
+    char summary[200];
+    hr_rv32_at_safe_point = 1; /* a reload waiting for the safe point is served here */
+    int status = hr_http_serve(&hc, &srv.cfg, summary, sizeof summary);
+    hr_rv32_at_safe_point = 0;
+    if (status != 200 || strncmp(summary, "GET /status ", 12) != 0)
+        hr_rt_log("hotreload: http %s", summary);
+    linger(c);
 }
 
 void hotreload_server_poll(void)
@@ -230,16 +374,14 @@ void hotreload_server_poll(void)
     if (!srv.running)
         return;
     hr_rv32_net_pump();
+    uint64_t start = hr_rv32_now_ms();
+    uint32_t before = srv.seq;
+    expire(start);
     struct lconn *c;
-    while ((c = oldest()) != NULL) {
-        struct hr_http_conn hc = {c, conn_read, conn_write};
-        char summary[200];
-        hr_rv32_at_safe_point = 1; /* a reload waiting for the safe point is served here */
-        int status = hr_http_serve(&hc, &srv.cfg, summary, sizeof summary);
-        hr_rv32_at_safe_point = 0;
-        if (status != 200 || strncmp(summary, "GET /status ", 12) != 0)
-            hr_rt_log("hotreload: http %s", summary);
-        finish(c);
+    while ((c = next_ready(before)) != NULL) {
+        serve(c);
+        if (hr_rv32_now_ms() - start >= POLL_BUDGET_MS)
+            break; /* the rest next time: the application's loop comes first */
     }
 }
 
@@ -308,9 +450,8 @@ hotreload_err_t hotreload_server_stop(void)
     if (!srv.running)
         return HOTRELOAD_ERR_STATE;
     tcp_close(srv.listener);
-    for (int i = 0; i < WAITING_MAX; i++)
-        if (srv.conns[i].used)
-            release(&srv.conns[i]);
+    for (int i = 0; i < SLOTS; i++)
+        release(&srv.conns[i]);
     memset(srv.key, 0, sizeof srv.key);
     srv.listener = NULL;
     srv.running = 0;

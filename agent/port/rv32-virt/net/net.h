@@ -13,8 +13,9 @@
 
 /* Start the device and lwIP once; 0, or < 0 with `why` filled. */
 int hr_rv32_net_start(char *why, size_t whysize);
-/* Hand every received frame to lwIP and run its timers. Returns how many
- * frames came in. */
+/* Hand the received frames to lwIP (at most 16: a poll's work is bounded,
+ * the rest wait for the next) and run its timers. Returns how many frames
+ * came in. */
 int hr_rv32_net_pump(void);
 
 #endif

@@ -1,6 +1,7 @@
 /* lwIP's configuration for the rv32-virt port: no OS (NO_SYS, the raw
  * API driven from the application's main loop), IPv4 and TCP only, static
- * memory sized for one HTTP request at a time plus a few waiting. */
+ * memory sized for one HTTP request served at a time while up to 8 wait for
+ * their head (agent/transport/rv32-virt/http_lwip.c). */
 #ifndef HR_RV32_LWIPOPTS_H
 #define HR_RV32_LWIPOPTS_H
 
@@ -28,7 +29,8 @@
 #define MEM_SIZE (20 * 1024)
 #define MEMP_NUM_PBUF 16
 #define PBUF_POOL_SIZE 16
-#define MEMP_NUM_TCP_PCB 6
+/* The server's 8 slots, and connections closing or in TIME_WAIT beside. */
+#define MEMP_NUM_TCP_PCB 16
 #define MEMP_NUM_TCP_PCB_LISTEN 1
 #define TCP_MSS 1460
 /* The receive window is what a request body may have in flight while the
