@@ -165,6 +165,47 @@ union scratch {
     char status[HR_HTTP_STATUS_MAX];
 };
 
+/* Append `s` to the log line at `at`: bytes outside printable ASCII, and
+ * the backslash, as \xNN. The request's bytes are a hostile client's: as
+ * received they could drive the terminal that shows the log (escape
+ * sequences) or break its encoding. An escape is never cut in half. */
+static size_t put_escaped(char *out, size_t size, size_t at, const char *s)
+{
+    char esc[8];
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        size_t n = 1;
+        esc[0] = (char)*p;
+        if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+            n = hr_fmt(esc, sizeof esc, "\\x%02x", *p);
+        if (at + n >= size)
+            break;
+        memcpy(out + at, esc, n);
+        at += n;
+    }
+    out[at] = '\0';
+    return at;
+}
+
+/* "METHOD TARGET -> STATUS: error", every quoted byte escaped; a request
+ * line refused for its bytes is shown as far as it was read. */
+static void log_line(char *out, size_t size, const struct req *q, const struct reply *rep)
+{
+    char code[24];
+    size_t at = 0;
+    out[0] = '\0';
+    if (!q->method && q->line[0]) {
+        at = put_escaped(out, size, at, q->line);
+    } else {
+        at = put_escaped(out, size, at, q->method ? q->method : "?");
+        at = put_escaped(out, size, at, " ");
+        at = put_escaped(out, size, at, q->target ? q->target : "?");
+    }
+    hr_fmt(code, sizeof code, " -> %d%s", rep->status, rep->error ? ": " : "");
+    at = put_escaped(out, size, at, code);
+    if (rep->error)
+        put_escaped(out, size, at, rep->error);
+}
+
 /* Route the request whose head is in `q` (unless reading it failed: `rep`
  * then says why), answer, and write the log line. */
 static int respond(union scratch *u, struct req *q, const struct reply *head,
@@ -189,9 +230,7 @@ static int respond(union scratch *u, struct req *q, const struct reply *head,
         }
     }
     if (summary)
-        hr_fmt(summary, summary_size, "%s %s -> %d%s%s", q->method ? q->method : "?",
-               q->target ? q->target : "?", rep->status, rep->error ? ": " : "",
-               rep->error ? rep->error : "");
+        log_line(summary, summary_size, q, rep);
     if (rep->status == 0)
         return 0; /* the connection is gone */
     return hr_http_send(conn, rep) == 0 ? rep->status : 0;

@@ -280,6 +280,7 @@ static int parsed_header(void *ctx, const char *name, char *buf, size_t size)
 }
 
 bool via_parsed_head;
+char last_summary[512];
 int parsed_heads;
 
 static int serve_one(struct mem_conn *c, const hotreload_server_config_t *config,
@@ -313,8 +314,7 @@ bool serve(const hotreload_server_config_t *config, const void *request, size_t 
     c.in_len = len;
     c.chunk = chunk ? chunk : 100000;
     c.end = end;
-    char summary[512];
-    int st = serve_one(&c, config, summary, sizeof summary);
+    int st = serve_one(&c, config, last_summary, sizeof last_summary);
     if (fake.live)
         return bad("an upload was left open", &c);
     const char *p = c.out, *endp = c.out + c.out_len;

@@ -334,6 +334,25 @@ static int mem_write_fail(void *ctx, const void *buf, size_t len)
     return -1;
 }
 
+/* The log line quotes the request: bytes outside printable ASCII (and the
+ * backslash) escaped as \xNN, whether the request was refused or not. */
+static void test_log_escaped(void)
+{
+    static const char high[] = "GET /st\x80\xff\tx\\ HTTP/1.1\r\n\r\n";
+    static const char ctl[] = "GET /\x1b[31m\x07 HTTP/1.1\r\n\r\n";
+    fake_reset();
+    memcpy(req, high, sizeof high);
+    expect(sizeof high - 1, 0, 0, 400, "bad character in the target");
+    CHECK(strstr(last_summary, "GET /st\\x80\\xff\\x09x\\x5c -> 400: "), "log: %s",
+          last_summary);
+    memcpy(req, ctl, sizeof ctl);
+    expect(sizeof ctl - 1, 0, 0, 400, "control characters");
+    CHECK(strstr(last_summary, "GET /\\x1b -> 400: "), "log (read up to the refused byte): %s",
+          last_summary);
+    for (const char *p = last_summary; *p; p++)
+        CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f, "raw byte in the log");
+}
+
 int main(void)
 {
     hotreload_server_config_t def = HOTRELOAD_SERVER_CONFIG_DEFAULT();
@@ -352,6 +371,7 @@ int main(void)
         test_bodies();
         test_garbage();
     }
+    test_log_escaped();
     CHECK(parsed_heads > 100, "only %d requests went through parsed heads", parsed_heads);
     struct hr_http_conn dead = {NULL, NULL, mem_write_fail};
     CHECK(hr_http_reject(&dead, 503, "busy") == 0, "reject on a dead connection");
