@@ -94,6 +94,18 @@ static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *
     return 0;
 }
 
+/* A bodiless request's HR1 credential; 0, or the refusal's status. */
+static int check_signed(const struct req *q, const hotreload_server_config_t *cfg,
+                        struct reply *rep, struct hr_upload_answer *ans)
+{
+    uint8_t empty[32];
+    hr_sha256("", 0, empty);
+    enum hr_auth_result a = hr_auth_check(cfg->auth_key, cfg->auth_key_len, q->method,
+                                          q->target, q->has_auth ? q->auth : NULL, q->auth_len,
+                                          empty, ans->msg, sizeof ans->msg);
+    return a == HR_AUTH_OK ? 0 : auth_fail(rep, a, ans->msg);
+}
+
 /* Route a parsed request; fills `rep`. */
 static int route(struct rd *r, struct req *q, const hotreload_server_config_t *cfg,
                  struct reply *rep, struct hr_upload_answer *ans)
@@ -135,19 +147,16 @@ static int route(struct rd *r, struct req *q, const hotreload_server_config_t *c
         return hr_http_fail(rep, 411, "Content-Length required: the module is streamed to storage");
     if (!body && q->has_length && q->length)
         return hr_http_fail(rep, 400, "this endpoint takes no body");
-    if (ep == 0)
-        return 0; /* GET /status: read-only, unauthenticated; answered by the caller */
+    if (ep == 0) {
+        /* GET /status answers anyone, the addresses only a signed request
+         * (or every request when nothing is signed): answered by the caller. */
+        rep->addresses = cfg->auth_disabled || q->has_auth;
+        return q->has_auth && !cfg->auth_disabled ? check_signed(q, cfg, rep, ans) : 0;
+    }
     if (body)
         return upload(r, q, cfg, ep == 2, rep, ans);
-    if (!cfg->auth_disabled) {
-        uint8_t empty[32];
-        hr_sha256("", 0, empty);
-        enum hr_auth_result a = hr_auth_check(cfg->auth_key, cfg->auth_key_len, q->method,
-                                              q->target, q->has_auth ? q->auth : NULL,
-                                              q->auth_len, empty, msg, msgsize);
-        if (a != HR_AUTH_OK)
-            return auth_fail(rep, a, msg);
-    }
+    if (!cfg->auth_disabled && check_signed(q, cfg, rep, ans))
+        return rep->status;
     const char *module = q->module[0] ? q->module : NULL;
     msg[0] = '\0';
     uint32_t ms = cfg->reload_timeout_ms;
@@ -219,7 +228,7 @@ static int respond(union scratch *u, struct req *q, const struct reply *head,
         route(&u->rd, q, config, rep, &ans);
     if (rep->status == 200 && !rep->error && q->path_len == 7 &&
         !strncmp(q->target, "/status", 7)) {
-        size_t n = hotreload_status_json(u->status, sizeof u->status);
+        size_t n = hr_status_json(u->status, sizeof u->status, rep->addresses);
         if (n < sizeof u->status) {
             rep->raw = u->status;
             rep->raw_len = n;

@@ -179,12 +179,14 @@ const char *hr_rt_err_name(hotreload_err_t err)
     return err ? "fake error" : "ok";
 }
 
-size_t hotreload_status_json(char *buf, size_t size)
+size_t hr_status_json(char *buf, size_t size, bool addresses)
 {
     if (fake.status_len)
         return fake.status_len;
-    return (size_t)snprintf(buf, size, "{\"ok\":true,\"nonce\":\"%s\",\"counter\":%llu}",
-                            FAKE_NONCE, (unsigned long long)fake.counter_last);
+    return (size_t)snprintf(buf, size, "{\"ok\":true,\"nonce\":\"%s\",\"counter\":%llu,"
+                            "\"addresses\":%s%s}", FAKE_NONCE,
+                            (unsigned long long)fake.counter_last, addresses ? "true" : "false",
+                            addresses ? ",\"sections\":[{\"addr\":\"0x1000\"}]" : "");
 }
 
 static int mem_read(void *ctx, void *buf, size_t len)

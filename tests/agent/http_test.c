@@ -334,6 +334,27 @@ static int mem_write_fail(void *ctx, const void *buf, size_t len)
     return -1;
 }
 
+/* GET /status: the sections' addresses only for a signed request (or when
+ * nothing is signed); a credential that does not verify is refused. */
+static void test_status_policy(void)
+{
+    char authz[300];
+    fake_reset();
+    expect(build("GET", "/status", NULL, NULL, 0, false), 0, 0, 200, "\"addresses\":false}");
+    sign("GET", "/status", "", 0, ++counter, KEY, sizeof KEY - 1, authz);
+    expect(build("GET", "/status", authz, NULL, 0, false), 0, 0, 200, "\"sections\":[");
+    CHECK(fake.counter_last == counter, "a signed GET did not spend its counter");
+    expect(build("GET", "/status", authz, NULL, 0, false), 0, 0, 403, "stale"); /* replayed */
+    sign("GET", "/status", "", 0, ++counter, (const uint8_t *)"other key", 9, authz);
+    expect(build("GET", "/status", authz, NULL, 0, false), 0, 0, 403, "wrong mac");
+    sign("POST", "/status", "", 0, ++counter, KEY, sizeof KEY - 1, authz); /* other method */
+    expect(build("GET", "/status", authz, NULL, 0, false), 0, 0, 403, "wrong mac");
+    expect(build("GET", "/status", "Authorization: HR1 x\r\n", NULL, 0, false), 0, 0, 401, NULL);
+    cfg.auth_disabled = true;
+    expect(build("GET", "/status", NULL, NULL, 0, false), 0, 0, 200, "\"addresses\":true");
+    cfg.auth_disabled = false;
+}
+
 /* The log line quotes the request: bytes outside printable ASCII (and the
  * backslash) escaped as \xNN, whether the request was refused or not. */
 static void test_log_escaped(void)
@@ -370,6 +391,7 @@ int main(void)
         test_status_codes();
         test_bodies();
         test_garbage();
+        test_status_policy();
     }
     test_log_escaped();
     CHECK(parsed_heads > 100, "only %d requests went through parsed heads", parsed_heads);

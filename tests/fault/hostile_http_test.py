@@ -1,14 +1,24 @@
 #!/usr/bin/python3
-"""Hostile bytes (issue 16 item 10).
-Requests with every byte 0x80-0xFF and control characters (TAB, ESC, BEL)
-in their targets and headers: each is refused (400, or 401 for a POST
-without a credential), and the device's log shows the request line's bytes
-as \\xNN; no byte outside printable ASCII reaches the log at all (the
-whole stderr, read raw)."""
+"""Hostile bytes and what /status tells a stranger (issue 16 items 10, 11).
+1. Requests with every byte 0x80-0xFF and control characters (TAB, ESC,
+   BEL) in their targets and headers: each is refused (400, or 401 for a
+   POST without a credential), and the device's log shows the request
+   line's bytes as \\xNN; no byte outside printable ASCII reaches the log
+   at all (the whole stderr, read raw).
+2. GET /status without a credential: no section and no address at all,
+   "addresses": false, while the module runs; signed as hotd signs (HR1,
+   GET /status, the empty body's hash): the sections with their addresses;
+   the same signed request replayed, one signed with another key, and a
+   POST's signature on the GET: 403, without addresses. With
+   authentication off, every GET /status shows them."""
+import json
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import fault
 from fault import check
@@ -82,18 +92,69 @@ def hostile_bytes(port, log):
     print("\n".join(text[:3]))
 
 
+def signed_get(url, key, nonce, counter, method="GET"):
+    mac = fault.hrtest.hr1_mac(key, method, "/status", nonce, counter, fault.sha(b""))
+    req = urllib.request.Request(url + "/status", headers={
+        "Authorization": f"HR1 counter={counter}, mac={mac}"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def curl_status(url):
+    r = subprocess.run(["curl", "-sS", "--max-time", "10", url + "/status"],
+                       stdout=subprocess.PIPE, text=True)
+    return r.stdout
+
+
+def status_policy(url, key):
+    text = curl_status(url)
+    doc = json.loads(text)
+    m = doc["modules"][0]
+    check(m["loaded"] and doc["addresses"] is False and "sections" not in m and
+          '"addr"' not in text and not re.search(r"0x[0-9a-f]{5,}", text),
+          f"unsigned GET /status (curl): the module runs, no section, no address: {m}")
+    counter = max(int(time.time() * 1000), doc["counter"] + 1)
+    code, full = signed_get(url, key, doc["nonce"], counter)
+    secs = json.loads(full)["modules"][0].get("sections", []) if code == 200 else []
+    check(code == 200 and '"addresses":true' in full and secs and
+          all(int(s["addr"], 16) > 0 for s in secs), f"signed GET /status: the sections and "
+          f"their addresses: {code} {secs}")
+    for what, k, ctr, method in (("replayed", key, counter, "GET"),
+                                 ("another key", b"another key", counter + 1, "GET"),
+                                 ("a POST's signature", key, counter + 2, "POST")):
+        code, text = signed_get(url, k, doc["nonce"], ctr, method)
+        check(code == 403 and "addr" not in text, f"GET /status signed ({what}): 403, no "
+              f"address: {code} {text}")
+
+
 def main():
     a = fault.args()
     v1 = fault.module(a, "small_1")
     work = fault.workdir("hostile_http")
     key, keyfile = fault.hrtest.raw_key(work, "key")
     proc, port, log = start(a, work, keyfile)
+    url = f"http://127.0.0.1:{port}"
     try:
         dev = fault.Device.__new__(fault.Device)
         dev.port, dev.key, dev.counter = port, key, int(time.time() * 1000)
         code, _, doc = dev.request(dev.signed("/upload-and-reload", v1))
         check(code == 200, f"the module loads: {code} {doc}")
         hostile_bytes(port, log)
+        status_policy(url, key)
+    finally:
+        fault.hrtest.stop(proc)
+    # Authentication off: nothing to protect the addresses with (anyone may
+    # replace the code): every request sees them.
+    proc, port, log = start(a, fault.workdir("hostile_http_noauth"), keyfile, ("--no-auth",))
+    try:
+        code = raw(port, b"POST /upload-and-reload HTTP/1.1\r\nContent-Length: %d\r\n\r\n"
+                   % len(v1) + v1)[0]
+        doc = json.loads(curl_status(f"http://127.0.0.1:{port}"))
+        check(code == 200 and doc["addresses"] is True and doc["modules"][0].get("sections"),
+              f"authentication off: GET /status lists the addresses: {code} {doc['modules']}")
     finally:
         fault.hrtest.stop(proc)
     return fault.hrtest.summary("fault_hostile_http")
