@@ -14,7 +14,7 @@
 static int device_firmware(const char *url, char *id, size_t size)
 {
     char *json = NULL, msg[256];
-    if (hotd_get_status(url, &json, msg, sizeof msg) != 0)
+    if (hotd_get_status(url, NULL, &json, msg, sizeof msg) != 0) /* the firmware: public */
         return -1;
     const char *p = strstr(json, "\"firmware\":\"");
     size_t n = p ? strspn(p + 12, "0123456789abcdef") : 0;

@@ -57,6 +57,8 @@ struct dev {
     double retry_at;
     curl_off_t sent;
     double upload_done_s; /* curl's clock at the last body byte, -1 before */
+    char *first_status;   /* the first GET /status: this boot's nonce */
+    uint64_t counter;     /* the last counter signed for this device */
 };
 
 struct push {
@@ -108,6 +110,8 @@ static void start(struct push *p, struct dev *d, const char *target)
     /* The device waits up to 10 s for the application's safe point. */
     curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, d->phase == SEND ? 30000L : 5000L);
     curl_easy_setopt(d->easy, CURLOPT_PRIVATE, d);
+    if (d->phase == AFTER) /* signed: the addresses are not shown to anyone */
+        curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
     if (d->phase == SEND) {
         curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, p->img);
         curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
@@ -184,14 +188,14 @@ static bool is_connection_error(CURLcode c)
            c == CURLE_OPERATION_TIMEDOUT || c == CURLE_PARTIAL_FILE;
 }
 
-int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
-                   const char *target, const uint8_t sha[32], char *auth, char *msg,
-                   size_t msgsize)
+int hotd_sign_request(const char *status, uint64_t now, const struct hotd_key *key,
+                      const char *method, const char *target, const uint8_t sha[32],
+                      char *auth, uint64_t *used, char *msg, size_t msgsize)
 {
     struct json *j = json_parse(status ? status : "", msg, msgsize);
     const char *nonce = json_get_str(j, "nonce", NULL);
     double last = json_get_num(j, "counter", 0);
-    uint64_t counter;
+    uint64_t counter = 0;
     /* A counter no device has (2^64 or more, or negative): the device's
      * answer will name the one it wants. */
     uint64_t seen = last >= 0 && last < 18446744073709551616.0 ? (uint64_t)last : 0;
@@ -199,9 +203,39 @@ int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
     if (!j)
         snprintf(msg, msgsize, "GET /status is no JSON: is this a hotreload device?");
     else if (hotd_sign_counter(nonce, seen, now, &counter, msg, msgsize) == 0)
-        rc = hr_auth_sign(key->bytes, key->len, "POST", target, nonce, counter, sha, auth);
+        rc = hr_auth_sign(key->bytes, key->len, method, target, nonce, counter, sha, auth);
+    if (used)
+        *used = counter;
     json_free(j);
     return rc;
+}
+
+int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
+                   const char *target, const uint8_t sha[32], char *auth, char *msg,
+                   size_t msgsize)
+{
+    return hotd_sign_request(status, now, key, "POST", target, sha, auth, NULL, msg, msgsize);
+}
+
+/* The status after the reload, signed (the sections' addresses are only
+ * shown so): this boot's nonce, a counter above the push's own. */
+static void fetch_after(struct push *p, struct dev *d)
+{
+    char auth[HR_AUTH_VALUE_MAX], line[HR_AUTH_VALUE_MAX + 32];
+    uint8_t empty[32];
+    uint64_t now = (uint64_t)now_ms(CLOCK_REALTIME);
+    hr_sha256("", 0, empty);
+    char msg[256];
+    if (hotd_sign_request(d->first_status, now > d->counter ? now : d->counter + 1, p->key,
+                          "GET", "/status", empty, auth, NULL, msg, sizeof msg) != 0) {
+        d->phase = DONE;
+        return;
+    }
+    curl_slist_free_all(d->headers);
+    snprintf(line, sizeof line, "Authorization: %s", auth);
+    d->headers = curl_slist_append(NULL, line);
+    d->phase = AFTER;
+    start(p, d, "/status");
 }
 
 /* Sign the POST with this boot's nonce and a counter above the device's. */
@@ -236,12 +270,16 @@ static void sign_and_send(struct push *p, struct dev *d)
     snprintf(target, sizeof target, "/%s?module=%s", p->reload ? "upload-and-reload" : "upload",
              p->module);
     char msg[sizeof r->message];
-    if (hotd_sign_push(d->body.data, (uint64_t)now_ms(CLOCK_REALTIME), p->key, target, p->sha,
-                       auth, msg, sizeof msg) != 0) {
+    if (hotd_sign_request(d->body.data, (uint64_t)now_ms(CLOCK_REALTIME), p->key, "POST", target,
+                          p->sha, auth, &d->counter, msg, sizeof msg) != 0) {
         copy_clean(r->message, sizeof r->message, msg);
         d->phase = DONE;
         return;
     }
+    free(d->first_status);
+    d->first_status = d->body.data; /* kept for the signed status after the reload */
+    d->body.data = NULL;
+    d->body.len = 0;
     curl_slist_free_all(d->headers);
     snprintf(line, sizeof line, "Authorization: %s", auth);
     d->headers = curl_slist_append(NULL, line);
@@ -312,9 +350,9 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
             r->device_ms = r->device_said_ms;
             r->upload_ms = (total - pre) * 1e3 - r->device_said_ms;
         }
-        d->phase = r->ok && p->reload ? AFTER : DONE;
-        if (d->phase == AFTER)
-            start(p, d, "/status");
+        d->phase = DONE;
+        if (r->ok && p->reload)
+            fetch_after(p, d);
     } else { /* AFTER: the sections' addresses, for gdb; optional */
         if (code == CURLE_OK && status == 200 && d->body.len < sizeof r->status_json)
             memcpy(r->status_json, d->body.data, d->body.len + 1);
@@ -405,6 +443,7 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
     for (size_t i = 0; i < n; i++) {
         failed += !results[i].ok;
         free(devs[i].body.data);
+        free(devs[i].first_status);
         curl_slist_free_all(devs[i].headers);
     }
     curl_multi_cleanup(p.multi);

@@ -64,8 +64,11 @@ struct hotd_body {
 };
 size_t hotd_on_body(char *p, size_t size, size_t n, void *body);
 
-/* GET /status: the JSON text in *json (malloc'd), or -1 with a message. */
-int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize);
+/* GET /status: the JSON text in *json (malloc'd), or -1 with a message.
+ * With a key the request is signed (HR1, after an unsigned GET for the
+ * nonce), and the device's answer then lists the sections' addresses. */
+int hotd_get_status(const char *url, const struct hotd_key *key, char **json, char *msg,
+                    size_t msgsize);
 
 /* The parsing half of a push, apart from the network (and fuzzed so,
  * tests/fuzz). The device's answer to the POST, `body` its text (NULL: none)
@@ -80,6 +83,12 @@ void hotd_read_answer(struct hotd_push_result *r, const char *body, const char *
 int hotd_sign_push(const char *status, uint64_t now, const struct hotd_key *key,
                    const char *target, const uint8_t sha[32], char *auth, char *msg,
                    size_t msgsize);
+
+/* The same for any bodyless or body request: `method` `target`, the
+ * counter used in *used (may be NULL). */
+int hotd_sign_request(const char *status, uint64_t now, const struct hotd_key *key,
+                      const char *method, const char *target, const uint8_t sha[32],
+                      char *auth, uint64_t *used, char *msg, size_t msgsize);
 
 /* The length of a device URL without its trailing slashes (the endpoints'
  * paths are appended to it). */

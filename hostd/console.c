@@ -152,7 +152,9 @@ static void refresh(void)
     }
     if (con.url) {
         char *json = NULL, msg[512];
-        if (hotd_get_status(con.url, &json, msg, sizeof msg) != 0 ||
+        struct hotd_key key; /* signed, so the device shows the addresses to decode */
+        bool signing = hotd_load_key(con.build, &key, msg, sizeof msg) == 0;
+        if (hotd_get_status(con.url, signing ? &key : NULL, &json, msg, sizeof msg) != 0 ||
             hotd_decoder_set_status(con.dec, json, msg, sizeof msg) != 0) {
             char line[600];
             snprintf(line, sizeof line, "hotd console: status: %s", msg);

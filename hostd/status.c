@@ -5,16 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "../agent/runtime/auth.h"
+#include "../agent/runtime/sha256.h"
 #include "client.h"
 #include "hotd.h"
 #include "json.h"
 #include "options.h"
 
-enum { URL, JSON };
+enum { URL, BUILD, JSON };
 static const struct hotd_opt options[] = {
     [URL] = {"url", 0, "URL", "the device (default: $HOTRELOAD_URL, else\n"
                               "http://127.0.0.1:8080); repeatable"},
+    [BUILD] = {"build", 0, "DIR", "the build whose hotreload.key signs the request, so\n"
+                                  "the device shows the sections' addresses (default:\n"
+                                  "$HOTRELOAD_BUILD, else ./build; without a key: unsigned)"},
     [JSON] = {"json", 0, NULL, "print the device's JSON document as it came"},
     {0},
 };
@@ -22,11 +28,12 @@ static const struct hotd_opt options[] = {
 static const struct hotd_cmd command = {
     .name = "status",
     .usage =
-    "usage: hotd status [--url URL]... [--json]\n"
+    "usage: hotd status [--url URL]... [--build DIR] [--json]\n"
     "\n"
     "Show what a device runs: its firmware build-id and, for each module, whether it\n"
     "is loaded, its generation, the stored image, its sections with their addresses\n"
-    "and sizes, the persistent variables the last reload carried over or dropped.\n",
+    "and sizes, the persistent variables the last reload carried over or dropped.\n"
+    "The addresses are shown only to a request signed with the build's key.\n",
     .opts = options,
 };
 
@@ -55,7 +62,7 @@ static void print_list(const struct json *obj, const char *key)
     fputs(n ? "" : "-", stdout);
 }
 
-static void print_module(const struct json *m)
+static void print_module(const struct json *m, bool addresses)
 {
     const struct json *image = json_get(m, "image"), *stored = json_get(m, "stored");
     const struct json *sections = json_get(m, "sections"), *persist = json_get(m, "persist");
@@ -78,6 +85,9 @@ static void print_module(const struct json *m)
         printf("  stored    nothing\n");
     if (str_or(m, "build_id", NULL))
         printf("  build-id  %s\n", str_or(m, "build_id", ""));
+    if (!addresses && json_get_bool(m, "loaded", false))
+        printf("  sections  addresses shown only to a signed request: hotd status --build DIR\n"
+               "            (the build whose hotreload.key the firmware has)\n");
     if (sections && sections->type == JSON_ARR && sections->child) {
         printf("  sections  %-20s %-18s %s\n", "name", "address", "size");
         for (const struct json *s = sections->child; s; s = s->next) {
@@ -124,22 +134,25 @@ int hotd_status_show(const char *url, const char *text)
     int n = 0;
     for (const struct json *m = mods && mods->type == JSON_ARR ? mods->child : NULL; m;
          m = m->next, n++)
-        print_module(m);
+        print_module(m, json_get_bool(doc, "addresses", true));
     if (n == 0)
         printf("\nno module registered\n");
     json_free(doc);
     return 0;
 }
 
-int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize)
+/* One GET /status with an optional header: 0 and the text, or -1 and why. */
+static int fetch(const char *url, const char *header, char **json, char *msg, size_t msgsize)
 {
     char full[1024], err[CURL_ERROR_SIZE] = "";
     struct hotd_body body = {0};
     long status = 0;
     snprintf(full, sizeof full, "%.*s/status", hotd_url_len(url), url);
+    struct curl_slist *headers = header ? curl_slist_append(NULL, header) : NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *easy = curl_easy_init();
     curl_easy_setopt(easy, CURLOPT_URL, full);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, hotd_on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, err);
@@ -148,6 +161,7 @@ int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize)
     CURLcode code = curl_easy_perform(easy);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(easy);
+    curl_slist_free_all(headers);
     curl_global_cleanup();
     size_t len = body.len;
     char *text = body.data;
@@ -159,6 +173,9 @@ int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize)
     else if (code != CURLE_OK)
         snprintf(msg, msgsize, "%s: %s — is the device running and reachable?", url,
                  err[0] ? err : curl_easy_strerror(code));
+    else if (status == 403 && header)
+        snprintf(msg, msgsize, "%s: the signed GET /status was refused (HTTP 403): is the key "
+                 "that of the build that made the firmware? (--build DIR)", url);
     else if (status != 200 || !len)
         snprintf(msg, msgsize, "%s: GET /status answered HTTP %ld", url, status);
     if (code != CURLE_OK || status != 200 || !len) {
@@ -169,15 +186,43 @@ int hotd_get_status(const char *url, char **json, char *msg, size_t msgsize)
     return 0;
 }
 
+int hotd_get_status(const char *url, const struct hotd_key *key, char **json, char *msg,
+                    size_t msgsize)
+{
+    char *first = NULL, auth[HR_AUTH_VALUE_MAX], line[HR_AUTH_VALUE_MAX + 32];
+    uint8_t empty[32];
+    if (fetch(url, NULL, &first, msg, msgsize) != 0 || !key) {
+        *json = first;
+        return first ? 0 : -1;
+    }
+    hr_sha256("", 0, empty);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    char why[400];
+    int rc = hotd_sign_request(first, ms, key, "GET", "/status", empty, auth, NULL, why,
+                               sizeof why);
+    if (rc != 0) {
+        snprintf(msg, msgsize, "%s: %s", url, why);
+    } else {
+        snprintf(line, sizeof line, "Authorization: %s", auth);
+        rc = fetch(url, line, json, msg, msgsize);
+    }
+    free(first);
+    return rc;
+}
+
 int cmd_status(int argc, char **argv)
 {
     const char *urls[HOTD_MAX_URLS];
     size_t nurls = 0;
     bool json = false;
+    const char *build = NULL;
     struct hotd_args a = {.cmd = &command};
     for (int o, bad = 0; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
         switch (o) {
         case URL: bad = hotd_option_url(&a, urls, &nurls); break;
+        case BUILD: build = a.value; break;
         case JSON: json = true; break;
         default: return hotd_args_exit(o);
         }
@@ -187,9 +232,12 @@ int cmd_status(int argc, char **argv)
     if (nurls == 0)
         urls[nurls++] = hotd_default_url();
     int rc = 0;
+    char msg[512];
+    struct hotd_key key;
+    bool signing = hotd_load_key(hotd_build_dir(build), &key, msg, sizeof msg) == 0;
     for (size_t i = 0; i < nurls; i++) {
-        char *text = NULL, msg[512];
-        if (hotd_get_status(urls[i], &text, msg, sizeof msg) != 0) {
+        char *text = NULL;
+        if (hotd_get_status(urls[i], signing ? &key : NULL, &text, msg, sizeof msg) != 0) {
             fprintf(stderr, "hotd status: %s\n", msg);
             rc = 1;
             continue;

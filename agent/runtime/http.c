@@ -94,6 +94,18 @@ static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *
     return 0;
 }
 
+/* A bodiless request's HR1 credential; 0, or the refusal's status. */
+static int check_signed(const struct req *q, const hotreload_server_config_t *cfg,
+                        struct reply *rep, struct hr_upload_answer *ans)
+{
+    uint8_t empty[32];
+    hr_sha256("", 0, empty);
+    enum hr_auth_result a = hr_auth_check(cfg->auth_key, cfg->auth_key_len, q->method,
+                                          q->target, q->has_auth ? q->auth : NULL, q->auth_len,
+                                          empty, ans->msg, sizeof ans->msg);
+    return a == HR_AUTH_OK ? 0 : auth_fail(rep, a, ans->msg);
+}
+
 /* Route a parsed request; fills `rep`. */
 static int route(struct rd *r, struct req *q, const hotreload_server_config_t *cfg,
                  struct reply *rep, struct hr_upload_answer *ans)
@@ -135,19 +147,16 @@ static int route(struct rd *r, struct req *q, const hotreload_server_config_t *c
         return hr_http_fail(rep, 411, "Content-Length required: the module is streamed to storage");
     if (!body && q->has_length && q->length)
         return hr_http_fail(rep, 400, "this endpoint takes no body");
-    if (ep == 0)
-        return 0; /* GET /status: read-only, unauthenticated; answered by the caller */
+    if (ep == 0) {
+        /* GET /status answers anyone, the addresses only a signed request
+         * (or every request when nothing is signed): answered by the caller. */
+        rep->addresses = cfg->auth_disabled || q->has_auth;
+        return q->has_auth && !cfg->auth_disabled ? check_signed(q, cfg, rep, ans) : 0;
+    }
     if (body)
         return upload(r, q, cfg, ep == 2, rep, ans);
-    if (!cfg->auth_disabled) {
-        uint8_t empty[32];
-        hr_sha256("", 0, empty);
-        enum hr_auth_result a = hr_auth_check(cfg->auth_key, cfg->auth_key_len, q->method,
-                                              q->target, q->has_auth ? q->auth : NULL,
-                                              q->auth_len, empty, msg, msgsize);
-        if (a != HR_AUTH_OK)
-            return auth_fail(rep, a, msg);
-    }
+    if (!cfg->auth_disabled && check_signed(q, cfg, rep, ans))
+        return rep->status;
     const char *module = q->module[0] ? q->module : NULL;
     msg[0] = '\0';
     uint32_t ms = cfg->reload_timeout_ms;
@@ -165,6 +174,47 @@ union scratch {
     char status[HR_HTTP_STATUS_MAX];
 };
 
+/* Append `s` to the log line at `at`: bytes outside printable ASCII, and
+ * the backslash, as \xNN. The request's bytes are a hostile client's: as
+ * received they could drive the terminal that shows the log (escape
+ * sequences) or break its encoding. An escape is never cut in half. */
+static size_t put_escaped(char *out, size_t size, size_t at, const char *s)
+{
+    char esc[8];
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        size_t n = 1;
+        esc[0] = (char)*p;
+        if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+            n = hr_fmt(esc, sizeof esc, "\\x%02x", *p);
+        if (at + n >= size)
+            break;
+        memcpy(out + at, esc, n);
+        at += n;
+    }
+    out[at] = '\0';
+    return at;
+}
+
+/* "METHOD TARGET -> STATUS: error", every quoted byte escaped; a request
+ * line refused for its bytes is shown as far as it was read. */
+static void log_line(char *out, size_t size, const struct req *q, const struct reply *rep)
+{
+    char code[24];
+    size_t at = 0;
+    out[0] = '\0';
+    if (!q->method && q->line[0]) {
+        at = put_escaped(out, size, at, q->line);
+    } else {
+        at = put_escaped(out, size, at, q->method ? q->method : "?");
+        at = put_escaped(out, size, at, " ");
+        at = put_escaped(out, size, at, q->target ? q->target : "?");
+    }
+    hr_fmt(code, sizeof code, " -> %d%s", rep->status, rep->error ? ": " : "");
+    at = put_escaped(out, size, at, code);
+    if (rep->error)
+        put_escaped(out, size, at, rep->error);
+}
+
 /* Route the request whose head is in `q` (unless reading it failed: `rep`
  * then says why), answer, and write the log line. */
 static int respond(union scratch *u, struct req *q, const struct reply *head,
@@ -178,7 +228,7 @@ static int respond(union scratch *u, struct req *q, const struct reply *head,
         route(&u->rd, q, config, rep, &ans);
     if (rep->status == 200 && !rep->error && q->path_len == 7 &&
         !strncmp(q->target, "/status", 7)) {
-        size_t n = hotreload_status_json(u->status, sizeof u->status);
+        size_t n = hr_status_json(u->status, sizeof u->status, rep->addresses);
         if (n < sizeof u->status) {
             rep->raw = u->status;
             rep->raw_len = n;
@@ -189,9 +239,7 @@ static int respond(union scratch *u, struct req *q, const struct reply *head,
         }
     }
     if (summary)
-        hr_fmt(summary, summary_size, "%s %s -> %d%s%s", q->method ? q->method : "?",
-               q->target ? q->target : "?", rep->status, rep->error ? ": " : "",
-               rep->error ? rep->error : "");
+        log_line(summary, summary_size, q, rep);
     if (rep->status == 0)
         return 0; /* the connection is gone */
     return hr_http_send(conn, rep) == 0 ? rep->status : 0;

@@ -25,6 +25,7 @@ struct reply {
     uint32_t device_ms;    /* with has_upload: the device's work after the body */
     uint8_t sha[32];
     bool stored;           /* upload-and-reload: stored even though the reload failed */
+    bool addresses;        /* GET /status: the sections' addresses (signed, or no auth) */
     const char *raw;
     size_t raw_len;
 };

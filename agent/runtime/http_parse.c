@@ -36,14 +36,19 @@ static enum line_result read_line(struct rd *r, size_t max, size_t *len, size_t 
             return LINE_EOF;
         uint8_t ch = r->buf[r->pos++];
         (*consumed)++;
-        if (cr)
-            return ch == '\n' ? (*len = n, r->line[n] = '\0', LINE_OK) : LINE_BAD;
+        if (cr || (ch < 0x20 && ch != '\t' && ch != '\r') || ch == 0x7f) {
+            /* Kept with the refused byte, NUL-terminated: the log shows it escaped. */
+            if (cr && ch == '\n')
+                return *len = n, r->line[n] = '\0', LINE_OK;
+            if (n < max && ch)
+                r->line[n++] = (char)ch;
+            r->line[n] = '\0';
+            return LINE_BAD;
+        }
         if (ch == '\r') {
             cr = true;
             continue;
         }
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return LINE_BAD;
         if (n == max)
             return LINE_LONG;
         r->line[n++] = (char)ch;
@@ -198,9 +203,12 @@ int hr_http_read_head(struct rd *r, struct req *q, struct reply *rep)
             return r->last < 0
                        ? hr_http_fail(rep, 408, "timed out or failed reading the request head")
                        : hr_http_fail(rep, 400, "connection closed inside the request head");
-        if (lr == LINE_BAD)
+        if (lr == LINE_BAD) {
+            if (!q->method) /* the refused request line, for the log */
+                memcpy(q->line, r->line, strlen(r->line) + 1);
             return hr_http_fail(rep, 400, "malformed request: lines must end with CRLF and hold no "
                                   "control characters");
+        }
         if (lr == LINE_LONG)
             return hr_http_fail(rep, 431, "header line over 512 bytes");
         if (total > HR_HTTP_HEAD_MAX)

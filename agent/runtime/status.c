@@ -86,7 +86,24 @@ static const char *state_name(enum hr_image_state st)
     return (unsigned)st < 5 ? names[st] : "?";
 }
 
-static void module_json(struct hr_json *j, const struct hr_rt_module *m)
+/* Where the module's sections were placed: the memory layout. */
+static void sections_json(struct hr_json *j, const struct hr_rt_module *m)
+{
+    hr_json_raw(j, ",\"sections\":[");
+    for (size_t i = 0; i < hr_module_section_count(m->mod); i++) {
+        const struct hr_section_info *s = hr_module_section(m->mod, i);
+        hr_json_raw(j, i ? ",{\"name\":" : "{\"name\":");
+        hr_json_str(j, s->name);
+        hr_json_raw(j, ",\"addr\":");
+        hr_json_addr(j, s->addr);
+        hr_json_raw(j, ",\"size\":");
+        hr_json_u64(j, s->size);
+        hr_json_raw(j, "}");
+    }
+    hr_json_raw(j, "]");
+}
+
+static void module_json(struct hr_json *j, const struct hr_rt_module *m, bool addresses)
 {
     hr_json_raw(j, "{\"name\":");
     hr_json_str(j, m->name);
@@ -112,18 +129,8 @@ static void module_json(struct hr_json *j, const struct hr_rt_module *m)
             hr_json_hex(j, m->build_id, m->build_id_len);
         else
             hr_json_raw(j, "null");
-        hr_json_raw(j, ",\"sections\":[");
-        for (size_t i = 0; i < hr_module_section_count(m->mod); i++) {
-            const struct hr_section_info *s = hr_module_section(m->mod, i);
-            hr_json_raw(j, i ? ",{\"name\":" : "{\"name\":");
-            hr_json_str(j, s->name);
-            hr_json_raw(j, ",\"addr\":");
-            hr_json_addr(j, s->addr);
-            hr_json_raw(j, ",\"size\":");
-            hr_json_u64(j, s->size);
-            hr_json_raw(j, "}");
-        }
-        hr_json_raw(j, "]");
+        if (addresses)
+            sections_json(j, m);
     }
     if (img) {
         hr_json_raw(j, ",\"stored\":{\"seq\":");
@@ -143,6 +150,11 @@ static void module_json(struct hr_json *j, const struct hr_rt_module *m)
 
 size_t hotreload_status_json(char *buf, size_t size)
 {
+    return hr_status_json(buf, size, true);
+}
+
+size_t hr_status_json(char *buf, size_t size, bool addresses)
+{
     struct hr_json j = {buf, size, 0};
     hr_rt_lock();
     const uint8_t *fwid = NULL;
@@ -156,6 +168,7 @@ size_t hotreload_status_json(char *buf, size_t size)
     /* An error a later reload has overcome is history, not the state. */
     hr_json_raw(&j, ",\"last_error\":");
     hr_json_str(&j, hr_rt.error_current ? hr_rt.last_error : "");
+    hr_json_raw(&j, addresses ? ",\"addresses\":true" : ",\"addresses\":false");
     hr_json_raw(&j, ",\"unloaded_calls\":");
     hr_json_u64(&j, hr_rt.unloaded_calls);
     if (hr_rt.unloaded_calls) {
@@ -170,7 +183,7 @@ size_t hotreload_status_json(char *buf, size_t size)
         if (!first)
             hr_json_raw(&j, ",");
         first = false;
-        module_json(&j, &hr_rt.mods[i]);
+        module_json(&j, &hr_rt.mods[i], addresses);
     }
     hr_json_raw(&j, "]}");
     hr_rt_unlock();

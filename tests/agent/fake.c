@@ -179,12 +179,14 @@ const char *hr_rt_err_name(hotreload_err_t err)
     return err ? "fake error" : "ok";
 }
 
-size_t hotreload_status_json(char *buf, size_t size)
+size_t hr_status_json(char *buf, size_t size, bool addresses)
 {
     if (fake.status_len)
         return fake.status_len;
-    return (size_t)snprintf(buf, size, "{\"ok\":true,\"nonce\":\"%s\",\"counter\":%llu}",
-                            FAKE_NONCE, (unsigned long long)fake.counter_last);
+    return (size_t)snprintf(buf, size, "{\"ok\":true,\"nonce\":\"%s\",\"counter\":%llu,"
+                            "\"addresses\":%s%s}", FAKE_NONCE,
+                            (unsigned long long)fake.counter_last, addresses ? "true" : "false",
+                            addresses ? ",\"sections\":[{\"addr\":\"0x1000\"}]" : "");
 }
 
 static int mem_read(void *ctx, void *buf, size_t len)
@@ -280,6 +282,7 @@ static int parsed_header(void *ctx, const char *name, char *buf, size_t size)
 }
 
 bool via_parsed_head;
+char last_summary[512];
 int parsed_heads;
 
 static int serve_one(struct mem_conn *c, const hotreload_server_config_t *config,
@@ -313,8 +316,7 @@ bool serve(const hotreload_server_config_t *config, const void *request, size_t 
     c.in_len = len;
     c.chunk = chunk ? chunk : 100000;
     c.end = end;
-    char summary[512];
-    int st = serve_one(&c, config, summary, sizeof summary);
+    int st = serve_one(&c, config, last_summary, sizeof last_summary);
     if (fake.live)
         return bad("an upload was left open", &c);
     const char *p = c.out, *endp = c.out + c.out_len;

@@ -65,6 +65,7 @@ bool json_valid(const char *s, size_t len);
  * esp_http_server would, instead of the raw bytes to hr_http_serve. */
 extern bool via_parsed_head;
 extern int parsed_heads; /* how many went that way */
+extern char last_summary[512]; /* the log line of the last request served */
 
 /* http_test's harness (harness.c). */
 extern int failures, checks;

@@ -334,6 +334,46 @@ static int mem_write_fail(void *ctx, const void *buf, size_t len)
     return -1;
 }
 
+/* GET /status: the sections' addresses only for a signed request (or when
+ * nothing is signed); a credential that does not verify is refused. */
+static void test_status_policy(void)
+{
+    char authz[300];
+    fake_reset();
+    expect(build("GET", "/status", NULL, NULL, 0, false), 0, 0, 200, "\"addresses\":false}");
+    sign("GET", "/status", "", 0, ++counter, KEY, sizeof KEY - 1, authz);
+    expect(build("GET", "/status", authz, NULL, 0, false), 0, 0, 200, "\"sections\":[");
+    CHECK(fake.counter_last == counter, "a signed GET did not spend its counter");
+    expect(build("GET", "/status", authz, NULL, 0, false), 0, 0, 403, "stale"); /* replayed */
+    sign("GET", "/status", "", 0, ++counter, (const uint8_t *)"other key", 9, authz);
+    expect(build("GET", "/status", authz, NULL, 0, false), 0, 0, 403, "wrong mac");
+    sign("POST", "/status", "", 0, ++counter, KEY, sizeof KEY - 1, authz); /* other method */
+    expect(build("GET", "/status", authz, NULL, 0, false), 0, 0, 403, "wrong mac");
+    expect(build("GET", "/status", "Authorization: HR1 x\r\n", NULL, 0, false), 0, 0, 401, NULL);
+    cfg.auth_disabled = true;
+    expect(build("GET", "/status", NULL, NULL, 0, false), 0, 0, 200, "\"addresses\":true");
+    cfg.auth_disabled = false;
+}
+
+/* The log line quotes the request: bytes outside printable ASCII (and the
+ * backslash) escaped as \xNN, whether the request was refused or not. */
+static void test_log_escaped(void)
+{
+    static const char high[] = "GET /st\x80\xff\tx\\ HTTP/1.1\r\n\r\n";
+    static const char ctl[] = "GET /\x1b[31m\x07 HTTP/1.1\r\n\r\n";
+    fake_reset();
+    memcpy(req, high, sizeof high);
+    expect(sizeof high - 1, 0, 0, 400, "bad character in the target");
+    CHECK(strstr(last_summary, "GET /st\\x80\\xff\\x09x\\x5c -> 400: "), "log: %s",
+          last_summary);
+    memcpy(req, ctl, sizeof ctl);
+    expect(sizeof ctl - 1, 0, 0, 400, "control characters");
+    CHECK(strstr(last_summary, "GET /\\x1b -> 400: "), "log (read up to the refused byte): %s",
+          last_summary);
+    for (const char *p = last_summary; *p; p++)
+        CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f, "raw byte in the log");
+}
+
 int main(void)
 {
     hotreload_server_config_t def = HOTRELOAD_SERVER_CONFIG_DEFAULT();
@@ -351,7 +391,9 @@ int main(void)
         test_status_codes();
         test_bodies();
         test_garbage();
+        test_status_policy();
     }
+    test_log_escaped();
     CHECK(parsed_heads > 100, "only %d requests went through parsed heads", parsed_heads);
     struct hr_http_conn dead = {NULL, NULL, mem_write_fail};
     CHECK(hr_http_reject(&dead, 503, "busy") == 0, "reject on a dead connection");

@@ -245,7 +245,17 @@ def main():
           f"persistent counter carried, the other reset ({before} -> {calls})")
     st = curl(dev, "GET", "/status")[1]["modules"][0]
     check(st["persist"]["carried"] == ["kept"], f"status says what was carried: {st}")
-    check(any(s["name"] == ".text" for s in st.get("sections", [])), "status lists sections")
+    # Issue 16 item 11: the memory layout only for a signed request.
+    public = curl(dev, "GET", "/status")[1]
+    check(public["addresses"] is False and "sections" not in public["modules"][0] and
+          '"addr"' not in json.dumps(public), f"unsigned GET /status: no addresses: {public}")
+    code, full = signed(dev, signer, "GET", "/status")
+    secs = full["modules"][0].get("sections", []) if code == 200 else []
+    check(full.get("addresses") is True and any(s["name"] == ".text" and
+          int(s["addr"], 16) > 0 for s in secs), f"signed GET /status lists sections: {full}")
+    code, doc = signed(dev, signer, "GET", "/status", key=b"another key")
+    check(code == 403 and "sections" not in str(doc), f"GET /status signed with another key: "
+          f"403: {code} {doc}")
     # Let v2 be confirmed (confirm_after_ms = 300): an upload may reuse the storage slot of a
     # module that is not confirmed yet, keeping the last good one (docs/ARCHITECTURE.md).
     check(wait_confirmed(dev), "v2 was confirmed after running confirm_after_ms")

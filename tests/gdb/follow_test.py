@@ -38,6 +38,7 @@ ROOT, MODDIR, HOTD, WORK = sys.argv[1:5]
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from gdbtest import function_at, is_code, line_of, memory_diff  # noqa: E402
 import gdbtest  # noqa: E402
+import hrtest  # noqa: E402
 IMAGES = sorted(glob.glob(os.path.join(MODDIR, "counter_??.img")))
 KEY = os.path.join(WORK, "test.key")
 passed = failed = 0
@@ -241,8 +242,8 @@ try:
     code = relocated(IMAGES[-1], final, fw_triple)
     gdb.execute("delete")
     gdb.execute("detach")
-    with urllib.request.urlopen("http://127.0.0.1:%d/status" % port, timeout=10) as r:
-        status = json.load(r)
+    with open(KEY, "rb") as f:  # signed: only so are the sections' addresses shown
+        status = hrtest.signed_status("http://127.0.0.1:%d" % port, f.read())
     mods = [m for m in status["modules"] if m.get("loaded")]
     check(len(mods) == 1 and mods[0]["name"] == "counter", "/status lists module counter")
     m = mods[0]

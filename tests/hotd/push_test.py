@@ -165,11 +165,16 @@ def main():
         check("a newer image is stored (loaded at the next start or reload)" in out
               and "waits" not in out and dev.value() == 2, f"status after --no-reload: {out}")
 
-        # Status: the table names the module and its sections; --json parses.
-        rc, out, err = hotd(args, "status", "--url", dev.url)
+        # Status: the table names the module and its sections (signed with the
+        # build's key: the addresses are shown to no one else); --json parses.
+        rc, out, err = hotd(args, "status", "--url", dev.url, "--build", build)
         check(rc == 0 and "module main: loaded, generation 2" in out and ".text" in out
               and re.search(r"\.text\s+0x[0-9a-f]+\s+\d+", out), f"status table: {out} {err}")
-        rc, out, err = hotd(args, "status", "--url", dev.url, "--json")
+        nokey = os.path.join(tmp, "nokey")
+        rc, out, err = hotd(args, "status", "--url", dev.url, "--build", nokey)
+        check(rc == 0 and "generation 2" in out and not re.search(r"0x[0-9a-f]{6}", out) and
+              "addresses shown only to a signed request" in out, f"status without a key: {out}")
+        rc, out, err = hotd(args, "status", "--url", dev.url, "--json", "--build", build)
         try:
             doc = json.loads(out)
             m = doc["modules"][0]

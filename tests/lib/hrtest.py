@@ -25,6 +25,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 
 passed = failed = 0
 
@@ -272,6 +273,21 @@ def hr1_mac(key, method, target, nonce, counter, body_sha):
     """The HR1 MAC (docs/ARCHITECTURE.md) of a request, hex."""
     msg = "\n".join(["HR1", method, target, nonce, str(counter), body_sha]).encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def signed_status(url, key, counter=None):
+    """GET url/status signed with `key` (HR1, as hotd does): the document
+    with the sections' addresses. The nonce and counter come from an
+    unsigned GET first."""
+    with urllib.request.urlopen(url + "/status", timeout=10) as r:
+        public = json.load(r)
+    counter = counter or max(int(time.time() * 1000), public["counter"] + 1)
+    mac = hr1_mac(key, "GET", "/status", public["nonce"], counter,
+                  hashlib.sha256(b"").hexdigest())
+    req = urllib.request.Request(url + "/status", headers={
+        "Authorization": f"HR1 counter={counter}, mac={mac}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
 
 
 def parse_answer(raw):

@@ -102,6 +102,12 @@ const char *hr_rt_nonce(void);
 uint64_t hr_rt_counter_last(void);
 bool hr_rt_counter_accept(uint64_t counter);
 
+/* The status document (hotreload_status_json) as a transport may show it:
+ * without `addresses` no module's sections (the placed addresses, i.e. the
+ * memory layout) are listed, for requests that did not authenticate
+ * (docs/http.md says what is public). */
+size_t hr_status_json(char *buf, size_t size, bool addresses);
+
 /* Map a hotreload_err_t to a short English phrase. */
 const char *hr_rt_err_name(hotreload_err_t err);
 /* The platform's clock (ms): transports time what they do with it. */

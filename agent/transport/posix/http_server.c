@@ -1,6 +1,8 @@
 /* The HTTP server of the simulated device: a listening socket, an accept
- * thread, one detached thread per connection (at most 8 at a time), each
- * handing its socket to the transport-agnostic hr_http_serve. */
+ * thread, one detached thread per connection, each handing its socket to
+ * the transport-agnostic hr_http_serve. Which connections may be held, and
+ * which one makes room for a newcomer: http_admit.c. A head must arrive
+ * within 2 s of the accept. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netdb.h>
@@ -18,14 +20,15 @@
 #include <unistd.h>
 
 #include "hotreload/http.h"
+#include "http_admit.h"
 #include "posix.h"
 #include "hotreload/transport.h"
 
-#define MAX_CONNECTIONS 8
-#define IO_TIMEOUT_S 5 /* a peer silent this long is dropped */
-/* A peer trickling bytes is never silent for IO_TIMEOUT_S (slow-loris):
- * reading a request ends READ_GRACE_MS after the accept plus 1 ms per byte
- * received, i.e. past the first 5 s the request must average 1000 bytes/s. */
+#define MAX_THREADS (2 * HR_POSIX_MAX_CONNECTIONS) /* with dropped ones still finishing */
+#define IO_TIMEOUT_S 5        /* a peer silent this long is dropped */
+/* Past its head a request trickling bytes is never silent for IO_TIMEOUT_S
+ * (slow-loris): reading it ends READ_GRACE_MS after the accept plus 1 ms
+ * per byte received, i.e. past the first 5 s it must average 1000 bytes/s. */
 #define READ_GRACE_MS 5000u
 
 /* The configuration, copied: the caller's strings and key need not outlive
@@ -46,21 +49,8 @@ static struct {
     uint16_t port;
     pthread_t thread;
     struct shared *sh;
-    atomic_int active;
+    atomic_int threads;
 } srv = {.mu = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
-
-struct conn {
-    int fd;
-    struct shared *sh;
-    uint64_t accepted_ms, received;
-};
-
-static uint64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 static void shared_put(struct shared *sh)
 {
@@ -70,19 +60,36 @@ static void shared_put(struct shared *sh)
     }
 }
 
+/* The head ends at the first CRLFCRLF (the parser takes no bare LF): seen
+ * here only to know when the head deadline stops applying. */
+static void watch_head(struct conn *c, const uint8_t *p, size_t n)
+{
+    static const char end[] = "\r\n\r\n";
+    for (size_t i = 0; i < n && c->head_end < 4; i++)
+        c->head_end = p[i] == (uint8_t)end[c->head_end] ? c->head_end + 1 : p[i] == '\r';
+    if (c->head_end == 4)
+        admit_state(c, HR_CONN_SERVING);
+}
+
 static int sock_read(void *ctx, void *buf, size_t len)
 {
     struct conn *c = ctx;
     for (;;) {
-        uint64_t now = now_ms(), end = c->accepted_ms + READ_GRACE_MS + c->received;
-        if (now >= end)
+        bool head = c->head_end < 4;
+        uint64_t now = hr_rt_now_ms(), end = c->accepted_ms + (head ? HR_POSIX_HEAD_DEADLINE_MS
+                                                             : READ_GRACE_MS + c->received);
+        if (now >= end || atomic_load(&c->dropped))
             return -1; /* answered 408, as a read timeout */
         uint64_t left = end - now < IO_TIMEOUT_S * 1000u ? end - now : IO_TIMEOUT_S * 1000u;
         struct timeval tv = {(time_t)(left / 1000u), (suseconds_t)(left % 1000u * 1000u)};
         setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         ssize_t n = recv(c->fd, buf, len, 0);
+        if (atomic_load(&c->dropped))
+            return -1;
         if (n >= 0) {
             c->received += (uint64_t)n;
+            if (head)
+                watch_head(c, buf, (size_t)n);
             return (int)n;
         }
         if (errno != EINTR)
@@ -92,8 +99,11 @@ static int sock_read(void *ctx, void *buf, size_t len)
 
 static int sock_write(void *ctx, const void *buf, size_t len)
 {
-    int fd = ((struct conn *)ctx)->fd;
+    struct conn *c = ctx;
+    int fd = c->fd;
     const char *p = buf;
+    if (atomic_load(&c->dropped) && !c->last_word)
+        return -1; /* a dropped connection gets its own answer (connection()) */
     while (len) {
         ssize_t n = send(fd, p, len, MSG_NOSIGNAL); /* a gone peer is no SIGPIPE */
         if (n < 0 && errno == EINTR)
@@ -116,25 +126,30 @@ static void set_timeouts(int fd, int seconds)
 /* Closing a socket with unread input makes the kernel send a reset, which
  * can destroy the answer before the client reads it (a 413 sent before the
  * body). So: end our side, swallow what the client still sends for a
- * moment, then close. */
-static void close_gracefully(int fd)
+ * moment (unless the connection was dropped for a newcomer), then close. */
+static void drain(struct conn *c)
 {
     char sink[4096];
-    shutdown(fd, SHUT_WR);
-    set_timeouts(fd, 1);
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    shutdown(c->fd, SHUT_WR);
+    set_timeouts(c->fd, 1);
+    uint64_t t0 = hr_rt_now_ms();
     size_t total = 0;
-    while (total < (4u << 20)) {
-        ssize_t n = recv(fd, sink, sizeof sink, 0);
+    while (total < (4u << 20) && hr_rt_now_ms() - t0 < 2000u && !atomic_load(&c->dropped)) {
+        ssize_t n = recv(c->fd, sink, sizeof sink, 0);
         if (n <= 0)
             break;
         total += (size_t)n;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if (t.tv_sec - t0.tv_sec >= 2)
-            break;
     }
-    close(fd);
+}
+
+/* Out of the table, then the socket closed: see `table`. */
+static void conn_end(struct conn *c)
+{
+    admit_leave(c);
+    close(c->fd);
+    shared_put(c->sh);
+    free(c);
+    atomic_fetch_sub(&srv.threads, 1);
 }
 
 static void *connection(void *arg)
@@ -146,19 +161,26 @@ static void *connection(void *arg)
     set_timeouts(c->fd, IO_TIMEOUT_S);
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int status = hr_http_serve(&hc, &c->sh->cfg, summary, sizeof summary);
-    /* Polling the status is routine; everything else goes to the log. */
-    if (status != 200 || strncmp(summary, "GET /status ", 12) != 0)
+    /* Dropped while reading its head (no answer went out): say so. */
+    c->last_word = status == 0 && atomic_load(&c->dropped);
+    admit_state(c, HR_CONN_DRAINING);
+    if (c->last_word) {
+        hr_http_reject(&hc, 503, "dropped before the request head was complete: the device's "
+                       "connections were all taken and a newer one needed this place; send "
+                       "the whole head at once");
+    }
+    /* Polling the status is routine; dropped connections are counted (a
+     * client reconnecting at once would fill the log); the rest is logged. */
+    if (!c->last_word && (status != 200 || strncmp(summary, "GET /status ", 12)))
         hr_rt_log("hotreload: http %s", summary);
-    close_gracefully(c->fd);
-    shared_put(c->sh);
-    free(c);
-    atomic_fetch_sub(&srv.active, 1);
+    drain(c);
+    conn_end(c);
     return NULL;
 }
 
 static void reject(int fd, const char *why)
 {
-    struct conn c = {fd, NULL, now_ms(), 0};
+    struct conn c = {.fd = fd, .accepted_ms = hr_rt_now_ms()};
     struct hr_http_conn hc = {&c, sock_read, sock_write};
     set_timeouts(fd, 1);
     hr_http_reject(&hc, 503, why);
@@ -167,6 +189,36 @@ static void reject(int fd, const char *why)
     while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
     }
     close(fd);
+}
+
+/* Admit the connection and start its thread, or answer 503 saying why. */
+static void serve_connection(int fd, struct shared *sh)
+{
+    char why[160] = "the device cannot start a connection thread (out of memory); try again";
+    bool room = atomic_load(&srv.threads) < MAX_THREADS;
+    struct conn *c = room ? admit_new(fd, sh) : NULL;
+    if (!room)
+        snprintf(why, sizeof why, "too many connections still closing; try again in a moment");
+    bool in = c && admit(c, why, sizeof why);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (in) {
+        atomic_fetch_add(&sh->refs, 1);
+        atomic_fetch_add(&srv.threads, 1);
+        in = pthread_create(&t, &attr, connection, c) == 0;
+        if (!in) {
+            c->fd = -1;
+            conn_end(c); /* leaves the table, releases sh and the thread count */
+            c = NULL;
+        }
+    }
+    pthread_attr_destroy(&attr);
+    if (!in) {
+        free(c);
+        reject(fd, why);
+    }
 }
 
 static void *accept_loop(void *arg)
@@ -186,31 +238,7 @@ static void *accept_loop(void *arg)
             }
             continue;
         }
-        if (atomic_fetch_add(&srv.active, 1) >= MAX_CONNECTIONS) {
-            atomic_fetch_sub(&srv.active, 1);
-            reject(fd, "too many connections (8 at a time); try again");
-            continue;
-        }
-        struct conn *c = malloc(sizeof *c);
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (c) {
-            c->fd = fd;
-            c->sh = sh;
-            c->accepted_ms = now_ms();
-            c->received = 0;
-            atomic_fetch_add(&sh->refs, 1);
-        }
-        if (!c || pthread_create(&t, &attr, connection, c) != 0) {
-            if (c)
-                shared_put(sh);
-            free(c);
-            atomic_fetch_sub(&srv.active, 1);
-            reject(fd, "the device cannot start a connection thread");
-        }
-        pthread_attr_destroy(&attr);
+        serve_connection(fd, sh);
     }
     return NULL;
 }
