@@ -33,7 +33,7 @@ import time
 STATIC_CMAKE = """
 # bench/edit_cycle.py: the restart path's firmware, the module's source linked in.
 add_executable(static_firmware firmware/main.c module/greet.c
-               ${CMAKE_BINARY_DIR}/hotreload/hotreload_key.c)
+               ${CMAKE_BINARY_DIR}/hotreload/key/hotreload_key.c)
 target_compile_definitions(static_firmware PRIVATE BENCH_STATIC)
 target_include_directories(static_firmware PRIVATE include)
 target_link_libraries(static_firmware PRIVATE hotreload_posix)

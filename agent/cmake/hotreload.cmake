@@ -62,20 +62,25 @@ endfunction()
 function(_hotreload_key out_c)
   set(key_file ${CMAKE_BINARY_DIR}/hotreload.key)
   if(NOT EXISTS ${key_file})
-    execute_process(COMMAND od -An -tx1 -N32 /dev/urandom OUTPUT_VARIABLE hex
-                    RESULT_VARIABLE rc)
-    string(REGEX REPLACE "[ \n]" "" hex "${hex}")
+    # Readable by its owner only from its first byte (umask), never chmod'ed after.
+    execute_process(COMMAND sh -c "umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' \
+                    > '${key_file}' && echo >> '${key_file}'" RESULT_VARIABLE rc)
+    file(READ ${key_file} hex)
+    string(STRIP "${hex}" hex)
     string(LENGTH "${hex}" len)
     if(NOT rc EQUAL 0 OR NOT len EQUAL 64)
-      message(FATAL_ERROR "hotreload: cannot read /dev/urandom for the upload key")
+      file(REMOVE ${key_file})
+      message(FATAL_ERROR "hotreload: cannot write ${key_file} from /dev/urandom")
     endif()
-    file(WRITE ${key_file} "${hex}\n")
-    file(CHMOD ${key_file} PERMISSIONS OWNER_READ OWNER_WRITE)
   endif()
   file(READ ${key_file} hex)
   string(STRIP "${hex}" hex)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  set(c ${CMAKE_BINARY_DIR}/hotreload/hotreload_key.c)
+  # The key's C copy sits in a folder only its owner can enter.
+  set(dir ${CMAKE_BINARY_DIR}/hotreload/key)
+  set(c ${dir}/hotreload_key.c)
+  file(MAKE_DIRECTORY ${dir})
+  file(CHMOD ${dir} DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
   file(CONFIGURE OUTPUT ${c} CONTENT
 "/* Generated from ${key_file}: the key hotd signs uploads with. */
 #include <stddef.h>
@@ -83,6 +88,7 @@ function(_hotreload_key out_c)
 const uint8_t hotreload_auth_key[32] = {${bytes}};
 const size_t hotreload_auth_key_len = sizeof hotreload_auth_key;
 ")
+  file(CHMOD ${c} PERMISSIONS OWNER_READ OWNER_WRITE)
   set(${out_c} ${c} PARENT_SCOPE)
 endfunction()
 

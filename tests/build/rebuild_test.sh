@@ -22,6 +22,10 @@ fw=$b/basic_firmware
 img=$b/modules/greet.img
 fails=0 passes=0
 check() { if eval "$1"; then passes=$((passes + 1)); else fails=$((fails + 1)); echo "FAIL: $2"; fi; }
+# The key and its C copy: for their owner only.
+check '[ "$(stat -c %a "$b/hotreload.key")" = 600 ]' "hotreload.key is not 0600"
+check '[ "$(stat -c %a "$b/hotreload/key")" = 700 ]' "the key's C copy's folder is not 0700"
+check '[ "$(stat -c %a "$b/hotreload/key/hotreload_key.c")" = 600 ]' "the key's C copy is not 0600"
 fwid_of_img() { objcopy --dump-section .hotreload.fwid="$work/fwid" "$img" "$work/x.o" && od -An -tx1 "$work/fwid" | tr -d ' \n'; }
 
 fw_sum=$(sha256sum <"$fw"); fw_time=$(stat -c %Y.%y "$fw"); img_sum=$(sha256sum <"$img")
