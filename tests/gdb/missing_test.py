@@ -48,7 +48,7 @@ def main():
             f"set environment HOTRELOAD_STORAGE_DIR {storage}", "set breakpoint pending on",
             "break counter_step", "break fw_done",
             f"run --key {key} {' '.join(images)} > {fw_out} 2>&1",
-            "print counter_version", "bt 3", "continue", "print $pc == (long)&fw_done",
+            "print counter_version", "bt 3", "continue", "print $pc >= (long)&fw_done && $pc < (long)&fw_done + 256",
             "hotreload status", f"hotreload apply {cmdfile}", "print 6 * 7", "kill"]
     argv = [gdb, "-nx", "-batch"] + [a for c in cmds for a in ("-ex", c)] + [fw]
     r = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
