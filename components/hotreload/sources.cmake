@@ -4,7 +4,7 @@
 # (tests/esp-idf/c3_check_test.py, through tests/esp-idf/component_sources.cmake),
 # so the check cannot drift from the build. Reads only CONFIG_* variables.
 set(hotreload_srcs
-  core/elf.c core/fmt.c core/ident.c core/loader.c core/relocate.c core/symbols.c
+  core/elf.c core/fmt.c core/ident.c core/loader.c core/module.c core/relocate.c core/symbols.c
   core/names.c runtime/auth.c runtime/built.c runtime/console.c runtime/debug.c
   runtime/hotreload.c runtime/http.c runtime/http_parse.c runtime/http_reply.c runtime/rt.c
   runtime/sha256.c runtime/status.c runtime/storage.c runtime/swap.c runtime/transport.c
