@@ -13,14 +13,15 @@
 static const char help_text[] =
     "  help                     this text\n"
     "  status                   ok <status JSON>\n"
-    "  reload [module] [HR1 …]  reload from storage at the next safe point\n"
-    "  unload [module] [HR1 …]  unload at the next safe point\n"
+    "  reload [module] [HR2 …]  reload from storage at the next safe point\n"
+    "  unload [module] [HR2 …]  unload at the next safe point\n"
     "  symbols [module]         exported symbols: <name> <address> func|data\n"
-    "  confirm [HR1 …]          the running modules are good\n"
-    "                           (HR1 counter=<n>, mac=<hex>: signed as for an upload,\n"
+    "  confirm [HR2 …]          the running modules are good\n"
+    "                           (HR2 counter=<n>, sig=<hex>, or HR1 … mac=<hex> with an\n"
+    "                           HMAC key: signed as for an upload,\n"
     "                           over the command's words; hotd console signs them)\n"
     "  nonce                    ok <boot nonce> <last counter> (for signing)\n"
-    "  upload <module> <length> <sha256> [HR1 counter=<n>, mac=<hex>]\n"
+    "  upload <module> <length> <sha256> [HR2 counter=<n>, sig=<hex>]\n"
     "                           then frames: 0x7e seq:u16 len:u16 payload crc32:u32\n"
     "  abort                    drop the upload in progress\n";
 
@@ -64,12 +65,14 @@ void hr_console_init(struct hr_console *c, const struct hr_console_config *cfg)
                  "and confirm on it need no credential");
 }
 
-/* The credential ending a command line ("... HR1 counter=N, mac=M"), cut
- * off the line (what comes before it is what was signed); NULL if none. */
+/* The credential ending a command line ("... HR2 counter=N, sig=S", or
+ * HR1 ... mac=M), cut off the line (what comes before it is what was
+ * signed); NULL if none. */
 static const char *cut_credential(char *line)
 {
     for (char *p = line; (p = strchr(p, ' ')) != NULL; p++)
-        if ((p[1] | 0x20) == 'h' && (p[2] | 0x20) == 'r' && p[3] == '1' && p[4] == ' ') {
+        if ((p[1] | 0x20) == 'h' && (p[2] | 0x20) == 'r' && (p[3] == '1' || p[3] == '2') &&
+            p[4] == ' ') {
             *p = '\0';
             return p + 1;
         }
@@ -89,8 +92,9 @@ static bool authorized(struct hr_console *c, char **w, int n, const char *cred)
         len += hr_fmt(target + len, sizeof target - len, "%s%s", i ? " " : "", w[i]);
     uint8_t empty[32];
     hr_sha256("", 0, empty);
-    if (hr_auth_check(c->cfg.auth_key, c->cfg.auth_key_len, "SERIAL", target, cred,
-                      cred ? strlen(cred) : 0, empty, msg, sizeof msg) == HR_AUTH_OK)
+    struct hr_auth_keys keys = {c->cfg.auth_key, c->cfg.auth_key_len, c->cfg.auth_pubkey};
+    if (hr_auth_check(&keys, "SERIAL", target, cred, cred ? strlen(cred) : 0, empty, msg,
+                      sizeof msg) == HR_AUTH_OK)
         return true;
     reply(c, "error authentication failed: %s ('%s' must be signed: hotd console does it; "
              "docs/serial.md)", msg, target);
@@ -156,7 +160,7 @@ static bool parse_u32(const char *s, uint32_t *out)
     return true;
 }
 
-/* upload <module> <length> <sha256> [HR1 counter=<n>, mac=<hex>]: the
+/* upload <module> <length> <sha256> [HR2 counter=<n>, sig=<hex>]: the
  * upload session checks the credential against the announced SHA-256
  * before erasing anything, and holds the body to it. */
 static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, size_t authlen)
@@ -166,13 +170,14 @@ static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, 
     if (n < 4 || !parse_u32(w[2], &length) || !parse_sha(w[3], sha) ||
         strlen(w[1]) >= sizeof c->module) {
         reply(c, "error usage: upload <module> <length> <sha256-hex> "
-                 "[HR1 counter=<n>, mac=<hex>]");
+                 "[HR2 counter=<n>, sig=<hex>]");
         return;
     }
     char target[48];
     hr_fmt(target, sizeof target, "upload %s", w[1]);
     struct hr_upload_policy policy = {c->cfg.auth_key, c->cfg.auth_key_len, c->cfg.auth_disabled,
-                                      c->cfg.max_module_size, c->cfg.reload_timeout_ms};
+                                      c->cfg.max_module_size, c->cfg.reload_timeout_ms,
+                                      c->cfg.auth_pubkey};
     struct hr_upload_request req = {w[1], length, sha, "SERIAL", target,
                                     authlen ? auth : NULL, authlen, false};
     if (hr_upload_begin(&policy, &req, &c->up, &c->ans) != HOTRELOAD_OK) {
@@ -351,7 +356,8 @@ static void on_line(struct hr_console *c)
             break;
         if (n == 4) { /* mid-upload, noise between frames draws no answer */
             if (!c->up)
-                reply(c, "error too many words (a credential starts with 'HR1 '; try 'help')");
+                reply(c, "error too many words (a credential starts with 'HR2 ' or 'HR1 '; "
+                         "try 'help')");
             return;
         }
         w[n++] = p;
@@ -464,6 +470,7 @@ void hr_console_config_from(struct hr_console_config *cfg,
         return;
     cfg->auth_key = server->auth_key;
     cfg->auth_key_len = server->auth_key_len;
+    cfg->auth_pubkey = server->auth_pubkey;
     cfg->auth_disabled = server->auth_disabled;
     cfg->trusted = server->console_trusted;
     if (server->max_module_size)

@@ -1,4 +1,4 @@
-/* The agent's HTTP/1.1 endpoints (see docs/http.md): routing, HR1
+/* The agent's HTTP/1.1 endpoints (see docs/http.md): routing, HR2/HR1
  * authentication of reload and unload, upload bodies fed to the upload
  * session (runtime.h) in 1 KiB pieces, answers.
  * The head is parsed by http_parse.c. Freestanding: no allocation, no
@@ -62,7 +62,8 @@ static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *
                   bool reload, struct reply *rep, struct hr_upload_answer *ans)
 {
     struct hr_upload_policy policy = {cfg->auth_key, cfg->auth_key_len, cfg->auth_disabled,
-                                      cfg->max_module_size, cfg->reload_timeout_ms};
+                                      cfg->max_module_size, cfg->reload_timeout_ms,
+                                      cfg->auth_pubkey};
     struct hr_upload_request req = {q->module, q->length, q->has_sha ? q->body_sha : NULL,
                                     q->method, q->target, q->has_auth ? q->auth : NULL,
                                     q->auth_len, reload};
@@ -94,15 +95,16 @@ static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *
     return 0;
 }
 
-/* A bodiless request's HR1 credential; 0, or the refusal's status. */
+/* A bodiless request's credential; 0, or the refusal's status. */
 static int check_signed(const struct req *q, const hotreload_server_config_t *cfg,
                         struct reply *rep, struct hr_upload_answer *ans)
 {
     uint8_t empty[32];
     hr_sha256("", 0, empty);
-    enum hr_auth_result a = hr_auth_check(cfg->auth_key, cfg->auth_key_len, q->method,
-                                          q->target, q->has_auth ? q->auth : NULL, q->auth_len,
-                                          empty, ans->msg, sizeof ans->msg);
+    struct hr_auth_keys keys = {cfg->auth_key, cfg->auth_key_len, cfg->auth_pubkey};
+    enum hr_auth_result a = hr_auth_check(&keys, q->method, q->target,
+                                          q->has_auth ? q->auth : NULL, q->auth_len, empty,
+                                          ans->msg, sizeof ans->msg);
     return a == HR_AUTH_OK ? 0 : auth_fail(rep, a, ans->msg);
 }
 
@@ -226,6 +228,7 @@ static int respond(union scratch *u, struct req *q, const struct reply *head,
     memset(&ans, 0, sizeof ans);
     if (rep->status == 200)
         route(&u->rd, q, config, rep, &ans);
+    rep->scheme = config->auth_pubkey ? HR_AUTH_SCHEME_SIG : HR_AUTH_SCHEME;
     if (rep->status == 200 && !rep->error && q->path_len == 7 &&
         !strncmp(q->target, "/status", 7)) {
         size_t n = hr_status_json(u->status, sizeof u->status, rep->addresses);

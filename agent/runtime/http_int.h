@@ -17,7 +17,8 @@ struct reply {
     int status;            /* 0: the connection is gone, answer nothing */
     const char *error;
     const char *allow;     /* 405: the Allow header */
-    bool www_auth;         /* 401: WWW-Authenticate: HR1 */
+    bool www_auth;         /* 401: WWW-Authenticate: <scheme> */
+    const char *scheme;    /* the device's: HR2 (public key) or HR1; NULL: HR1 */
     const char *module;
     const char *message;   /* the runtime's sentence on success */
     bool has_upload;       /* size and sha describe the stored body */

@@ -163,8 +163,11 @@ int hr_http_send(const struct hr_http_conn *conn, const struct reply *rep)
         puts_(&o, rep->allow);
         puts_(&o, "\r\n");
     }
-    if (rep->www_auth)
-        puts_(&o, "WWW-Authenticate: HR1\r\n");
+    if (rep->www_auth) {
+        puts_(&o, "WWW-Authenticate: ");
+        puts_(&o, rep->scheme ? rep->scheme : HR_AUTH_SCHEME);
+        puts_(&o, "\r\n");
+    }
     hr_fmt(line, sizeof line, "Content-Length: %zu\r\n\r\n", length);
     puts_(&o, line);
     put_body(&o, rep);

@@ -298,9 +298,11 @@ hotreload_err_t hr_http_check_config(const hotreload_server_config_t *config)
     hr_rt_start();
     if (!config)
         return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no configuration");
-    if (!config->auth_disabled && (!config->auth_key || !config->auth_key_len))
-        return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no authentication key (auth_key); "
-                          "set one, or opt out explicitly with auth_disabled");
+    if (!config->auth_disabled && !config->auth_pubkey &&
+        (!config->auth_key || !config->auth_key_len))
+        return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: no authentication key (auth_pubkey, "
+                          "or the HMAC auth_key); set one, or opt out explicitly with "
+                          "auth_disabled");
     if (!config->auth_disabled && !hr_rt.nonce[0])
         return hr_rt_fail(HOTRELOAD_ERR_STATE, "HTTP server: not started: the platform has no "
                           "random source for the request nonce (logged at start), so a "

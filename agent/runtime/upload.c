@@ -48,9 +48,10 @@ static hotreload_err_t check_credential(const struct hr_upload_policy *policy,
     if (!req->sha256 && req->credential)
         return refuse(ans, HOTRELOAD_ERR_ARG, HR_AUTH_MALFORMED, "a signed upload declares its "
                       "body's SHA-256 (HTTP: X-Hotreload-Sha256; see docs/http.md)");
-    enum hr_auth_result r = hr_auth_check(policy->auth_key, policy->auth_key_len, req->method,
-                                          req->target, req->credential, req->credential_len,
-                                          req->sha256, ans->msg, sizeof ans->msg);
+    struct hr_auth_keys keys = {policy->auth_key, policy->auth_key_len, policy->auth_pubkey};
+    enum hr_auth_result r = hr_auth_check(&keys, req->method, req->target, req->credential,
+                                          req->credential_len, req->sha256, ans->msg,
+                                          sizeof ans->msg);
     if (r != HR_AUTH_OK)
         return refuse(ans, HOTRELOAD_ERR_ARG, r, "%s", ans->msg);
     return HOTRELOAD_OK;

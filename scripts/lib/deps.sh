@@ -5,6 +5,8 @@
 HOTRELOAD_DEMO_PACKAGES=(
   gcc libc6-dev make cmake ninja-build pkg-config
   libelf-dev libdw-dev libcurl4-openssl-dev libreadline-dev
+  # the simulated device verifies HR2 signatures with mbedTLS (PSA Crypto)
+  libmbedtls-dev
 )
 
 # What scripts/test needs: the demo's, and every toolchain and tool the tests use.
@@ -21,7 +23,7 @@ HOTRELOAD_PACKAGES=(
   # ESP-IDF's build (tests/esp-idf; the list of ../shared/esp-idf/README.md)
   python3-click python3-rich python3-rich-click python3-serial python3-packaging
   python3-pyparsing python3-yaml python3-psutil python3-typing-extensions
-  libbsd-dev libmbedtls-dev picolibc-riscv64-unknown-elf liblwip-dev
+  libbsd-dev picolibc-riscv64-unknown-elf liblwip-dev
 )
 
 # Install whichever of the given packages are missing; silent when none are.

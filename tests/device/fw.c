@@ -2,11 +2,12 @@
  * called through a symbol table, the HTTP server, a main loop that reaches
  * its safe point every tick and reports what the module answers.
  *
- *   fw --port N [--key FILE | --no-auth] [--ticks N] [--confirm-ms N]
+ *   fw --port N [--key FILE | --pubkey FILE | --no-auth] [--ticks N] [--confirm-ms N]
  *      [--console-port N]
  *
  * Prints "listening on PORT", then "value=V gen=G calls=C" whenever the
- * module's answer changes. The console is on stdin/stdout, or with
+ * module's answer changes. --key: the raw HMAC key (HR1); --pubkey: the
+ * 65 raw bytes of a P-256 public point (HR2). The console is on stdin/stdout, or with
  * --console-port on 127.0.0.1:N (0: any free port; "console on
  * tcp:127.0.0.1:PORT" says which). Storage: $HOTRELOAD_STORAGE_DIR. */
 #define _POSIX_C_SOURCE 200809L
@@ -41,12 +42,12 @@ static void on_term(int sig)
     stop = 1;
 }
 
-static int read_key(const char *path, uint8_t *key, size_t *len)
+static int read_key(const char *path, uint8_t *key, size_t size, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return -1;
-    *len = fread(key, 1, 64, f);
+    *len = fread(key, 1, size, f);
     fclose(f);
     return *len ? 0 : -1;
 }
@@ -54,7 +55,7 @@ static int read_key(const char *path, uint8_t *key, size_t *len)
 int main(int argc, char **argv)
 {
     hotreload_server_config_t sc = HOTRELOAD_SERVER_CONFIG_DEFAULT();
-    static uint8_t key[64];
+    static uint8_t key[64], pubkey[66]; /* one more: a longer file is refused */
     long ticks = -1;
     uint32_t confirm_ms = 300;
     int console_port = -1; /* stdin/stdout */
@@ -65,11 +66,18 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
             sc.port = (uint16_t)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
-            if (read_key(argv[++i], key, &sc.auth_key_len) != 0) {
+            if (read_key(argv[++i], key, sizeof key, &sc.auth_key_len) != 0) {
                 fprintf(stderr, "fw: cannot read key %s\n", argv[i]);
                 return 2;
             }
             sc.auth_key = key;
+        } else if (!strcmp(argv[i], "--pubkey") && i + 1 < argc) {
+            size_t n = 0;
+            if (read_key(argv[++i], pubkey, sizeof pubkey, &n) != 0 || n != 65) {
+                fprintf(stderr, "fw: %s is not 65 bytes of a P-256 public point\n", argv[i]);
+                return 2;
+            }
+            sc.auth_pubkey = pubkey;
         } else if (!strcmp(argv[i], "--no-auth"))
             sc.auth_disabled = true;
         else if (!strcmp(argv[i], "--ticks") && i + 1 < argc)
@@ -85,7 +93,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--server-max") && i + 1 < argc)
             sc.max_module_size = strtoul(argv[++i], NULL, 0);
         else {
-            fprintf(stderr, "usage: fw --port N [--key FILE | --no-auth] [--ticks N] "
+            fprintf(stderr, "usage: fw --port N [--key FILE | --pubkey FILE | --no-auth] "
+                    "[--ticks N] "
                     "[--confirm-ms N] [--console-port N] [--max-module-size N] "
                     "[--server-max N] [--module NAME]\n");
             return 2;

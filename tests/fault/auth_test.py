@@ -22,8 +22,8 @@ from fault import check
 class Base:
     """What the device ran and stored before an attack."""
 
-    def __init__(self, dev, value):
-        self.dev, self.value = dev, value
+    def __init__(self, dev, value, scheme="HR1"):
+        self.dev, self.value, self.scheme = dev, value, scheme
         self.snap()
 
     def snap(self):
@@ -47,7 +47,8 @@ class Base:
         err = doc.get("error", "")
         check(got == code and words in err, f"{what}: {code} '{words}': {got} {err}")
         if code == 401:
-            check(headers.get("www-authenticate") == "HR1", f"{what}: WWW-Authenticate: HR1")
+            check(headers.get("www-authenticate") == self.scheme,
+                  f"{what}: WWW-Authenticate: {self.scheme}")
         check(self.dev.http_log(mark)[1] == code, f"{what}: the device logs {code}")
 
     def same(self, what, erased=False, counted=False):

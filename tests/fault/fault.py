@@ -108,15 +108,21 @@ class Device(hrtest.Device):
 
     def signed(self, target, body=None, key=None, counter=None, nonce=None, sign_target=None,
                sign_body=None, declared=None, length=None, extra=b""):
-        """The bytes of a signed POST. The sign_*, declared (X-Hotreload-Sha256)
-        and length (Content-Length) arguments forge one part at a time."""
+        """The bytes of a signed POST: HR1 when the key is bytes (HMAC), HR2
+        when it is a P-256 private key. The sign_*, declared
+        (X-Hotreload-Sha256) and length (Content-Length) arguments forge one
+        part at a time."""
         nonce = nonce or self.status()["nonce"]
         counter = self.next_counter() if counter is None else counter
         signed_body = body if sign_body is None else sign_body
-        mac = hrtest.hr1_mac(key or self.key, "POST", sign_target or target, nonce, counter,
-                             sha(signed_body or b""))
+        key = key or self.key
+        what = ("POST", sign_target or target, nonce, counter, sha(signed_body or b""))
+        if isinstance(key, bytes):
+            auth = f"HR1 counter={counter}, mac={hrtest.hr1_mac(key, *what)}"
+        else:
+            auth = f"HR2 counter={counter}, sig={hrtest.hr2_sig(key, *what)}"
         head = f"POST {target} HTTP/1.1\r\nHost: device\r\n"
-        head += f"Authorization: HR1 counter={counter}, mac={mac}\r\n"
+        head += f"Authorization: {auth}\r\n"
         if body is not None:
             head += f"X-Hotreload-Sha256: {declared or sha(signed_body)}\r\n"
             head += f"Content-Length: {len(body) if length is None else length}\r\n"

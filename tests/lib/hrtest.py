@@ -1,6 +1,6 @@
 """Helpers shared by the Python end-to-end tests (tests/device, tests/hotd).
 
-Stdlib only. A script imports it with
+Stdlib only (hr2_sig imports `cryptography` when called). A script imports it with
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
     import hrtest
 
@@ -110,9 +110,11 @@ class Lines:
 
 def start_fw(fw, storage, keyfile, args=(), env=None, **popen):
     """The simulated device firmware (tests/device/fw.c) on a free HTTP port,
-    storing into `storage`, with the raw key in `keyfile`."""
+    storing into `storage`, with the raw key in `keyfile` (None: the
+    caller's args give it, e.g. --pubkey)."""
     e = dict(os.environ, HOTRELOAD_STORAGE_DIR=storage, **(env or {}))
-    return subprocess.Popen([fw, "--port", "0", "--key", keyfile, *args], env=e, **popen)
+    key = ["--key", keyfile] if keyfile else []
+    return subprocess.Popen([fw, "--port", "0", *key, *args], env=e, **popen)
 
 
 def stop(proc, sig=signal.SIGTERM):
@@ -271,8 +273,23 @@ PROGRESS_BAR = re.compile(r"\r\[[# ]+\] +(\d+)%  [\d.]+/[\d.]+ KiB  [\d.]+ KiB/s
 
 def hr1_mac(key, method, target, nonce, counter, body_sha):
     """The HR1 MAC (docs/ARCHITECTURE.md) of a request, hex."""
-    msg = "\n".join(["HR1", method, target, nonce, str(counter), body_sha]).encode()
+    msg = hr_message("HR1", method, target, nonce, counter, body_sha)
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def hr_message(scheme, method, target, nonce, counter, body_sha):
+    """What HR1 MACs and HR2 signs (docs/http.md), bytes."""
+    return "\n".join([scheme, method, target, nonce, str(counter), body_sha]).encode()
+
+
+def hr2_sig(private_key, method, target, nonce, counter, body_sha):
+    """The HR2 signature (docs/http.md) of a request with a `cryptography`
+    P-256 private key: r || s, 128 lowercase hex."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+    msg = hr_message("HR2", method, target, nonce, counter, body_sha)
+    r, s = utils.decode_dss_signature(private_key.sign(msg, ec.ECDSA(hashes.SHA256())))
+    return (r.to_bytes(32, "big") + s.to_bytes(32, "big")).hex()
 
 
 def signed_status(url, key, counter=None):

@@ -19,7 +19,7 @@
 
 #include "hotreload/transport.h"
 
-#define HR_CONSOLE_LINE_MAX 256   /* longest command line */
+#define HR_CONSOLE_LINE_MAX 320   /* longest command line (an upload with an HR2 credential) */
 #define HR_CONSOLE_FRAME_MAX 256  /* longest frame payload */
 #define HR_CONSOLE_FRAME_START 0x7e
 #ifndef HR_CONSOLE_OUT_MAX
@@ -29,8 +29,9 @@
 struct hr_console_config {
     void (*write)(void *ctx, const char *data, size_t len);
     void *ctx;
-    const uint8_t *auth_key;      /* HMAC-SHA-256 key shared with hotd */
+    const uint8_t *auth_key;      /* HMAC-SHA-256 key shared with hotd (HR1) */
     size_t auth_key_len;
+    const uint8_t *auth_pubkey;   /* 65-byte P-256 public key: set, HR2 only */
     bool auth_disabled;           /* uploads without credentials (local experiments) */
     bool trusted;                 /* reload, unload, confirm without a credential */
     size_t max_module_size;       /* 0: each module's own; else also a cap on uploads */
@@ -46,7 +47,8 @@ struct hr_console_config {
 
 #define HR_CONSOLE_CONFIG_DEFAULT()                                                            \
     {                                                                                          \
-        .write = NULL, .ctx = NULL, .auth_key = NULL, .auth_key_len = 0,                       \
+        .write = NULL, .ctx = NULL, .auth_key = NULL, .auth_key_len = 0,    \
+        .auth_pubkey = NULL,                       \
         .auth_disabled = false, .trusted = false, .max_module_size = 0,                        \
         .reload_timeout_ms = 10000,                                                            \
         .frame_timeout_ms = 500, .upload_timeout_ms = 10000, .window = 4                       \

@@ -13,11 +13,11 @@
 
 #include "hotreload.h"
 
-/* How a request's credential fared (HR1, see docs/http.md). */
+/* How a request's credential fared (HR2/HR1, see docs/http.md). */
 enum hr_auth_result {
     HR_AUTH_OK,
     HR_AUTH_MISSING,   /* no credentials: 401 */
-    HR_AUTH_MALFORMED, /* not the HR1 syntax: 401 */
+    HR_AUTH_MALFORMED, /* not the syntax, or the other scheme than the device's: 401 */
     HR_AUTH_STALE,     /* counter not above the last accepted one: 403 */
     HR_AUTH_BAD_MAC,   /* wrong key, or anything signed was changed: 403 */
     HR_AUTH_NO_KEY,    /* the device has no key configured: 500 */
@@ -41,6 +41,7 @@ struct hr_upload_policy {
     bool auth_disabled;           /* accept uploads without a credential */
     size_t max_module_size;       /* 0, or a cap of the transport's (the module's applies) */
     uint32_t reload_timeout_ms;   /* with `reload`: how long to wait for the safe point */
+    const uint8_t *auth_pubkey;   /* 65-byte P-256 public key: set, HR2 only (auth_key unused) */
 };
 
 struct hr_upload_request {
@@ -48,7 +49,7 @@ struct hr_upload_request {
     uint64_t length;              /* body bytes */
     const uint8_t *sha256;        /* the body's SHA-256 as declared (and signed); NULL: none */
     const char *method, *target;  /* what the credential signs (HTTP: "POST", the target) */
-    const char *credential;       /* "HR1 counter=<n>, mac=<hex>", NULL: none */
+    const char *credential;       /* "HR2 counter=<n>, sig=<hex>" (or HR1), NULL: none */
     size_t credential_len;
     bool reload;                  /* bring it up at the next safe point and wait for that */
 };

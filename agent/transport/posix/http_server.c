@@ -38,6 +38,7 @@ struct shared {
     atomic_int refs;
     hotreload_server_config_t cfg;
     char partition[64];
+    uint8_t pubkey[65];  /* HR_AUTH_PUBKEY_LEN, when config->auth_pubkey */
     uint8_t key[];
 };
 
@@ -317,6 +318,9 @@ hotreload_err_t hotreload_server_start(const hotreload_server_config_t *config)
         memcpy(sh->key, config->auth_key, keylen);
     sh->cfg.auth_key = keylen ? sh->key : NULL;
     sh->cfg.auth_key_len = keylen;
+    if (config->auth_pubkey && !config->auth_disabled)
+        memcpy(sh->pubkey, config->auth_pubkey, sizeof sh->pubkey);
+    sh->cfg.auth_pubkey = config->auth_pubkey && !config->auth_disabled ? sh->pubkey : NULL;
     int fd = listen_on(addr, config->port, why, sizeof why);
     if (fd < 0) {
         shared_put(sh);

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""HR2 (docs/http.md) against a device that holds only a P-256 public key:
+requests signed with python's `cryptography` and with the `openssl` command
+alone (following docs/http.md) run; one signed with another private key,
+with a changed body or target, replayed, or signed HR1 (HMAC) is refused
+with the status docs/http.md gives it and changes nothing."""
+import os
+import subprocess
+import sys
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import fault
+from fault import check
+from auth_test import Base, unsigned
+
+
+def key_files(work):
+    """A private key made by `openssl` as docs/http.md says (PEM, 0600 from
+    its first byte), and the device's 65-byte public point cut from openssl's
+    DER: (the key loaded for python's signing, pem path, point path)."""
+    pem, point = os.path.join(work, "sign.pem"), os.path.join(work, "pubkey.bin")
+    subprocess.run(f"umask 077 && openssl ecparam -name prime256v1 -genkey -noout -out {pem} "
+                   f"&& openssl ec -in {pem} -pubout -outform DER 2>/dev/null | tail -c 65 "
+                   f"> {point}", shell=True, check=True)
+    check(os.stat(pem).st_mode & 0o077 == 0, "the private key file is readable by its owner only")
+    with open(pem, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), None)
+    with open(point, "rb") as f:
+        check(f.read() == key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint),
+            "docs/http.md's openssl pipeline gives the 65-byte public point")
+    return key, pem, point
+
+
+def der_to_rs(der):
+    """openssl's DER ECDSA-Sig-Value (SEQUENCE of two INTEGERs) as r || s
+    hex, parsed by hand so that the openssl path needs no crypto library."""
+    assert der[0] == 0x30 and der[1] < 0x80, "a short DER SEQUENCE"
+    i, out = 2, b""
+    for _ in range(2):
+        assert der[i] == 0x02, "an INTEGER"
+        n = der[i + 1]
+        out += der[i + 2:i + 2 + n].lstrip(b"\0").rjust(32, b"\0")
+        i += 2 + n
+    return out.hex()
+
+
+def openssl_signed(dev, pem, work, target, body):
+    """A POST signed as docs/http.md says, with `openssl dgst` alone."""
+    nonce, counter = dev.status()["nonce"], dev.next_counter()
+    msg = "\n".join(["HR2", "POST", target, nonce, str(counter), fault.sha(body)])
+    path = os.path.join(work, "message")
+    with open(path, "w") as f:
+        f.write(msg)
+    der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", pem, path],
+                         stdout=subprocess.PIPE, check=True).stdout
+    head = (f"POST {target} HTTP/1.1\r\nHost: device\r\n"
+            f"Authorization: HR2 counter={counter}, sig={der_to_rs(der)}\r\n"
+            f"X-Hotreload-Sha256: {fault.sha(body)}\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+def refusals(dev, v2, b):
+    """Requests that must change nothing on an HR2 device."""
+    b.attack("unsigned upload", unsigned("/upload-and-reload", v2), 401,
+             "authentication required")
+    b.attack("signed HR1 with an HMAC key", dev.signed("/upload-and-reload", v2,
+             key=os.urandom(32)), 401, "verifies HR2 signatures")
+    other = ec.generate_private_key(ec.SECP256R1())
+    for target in ("/upload-and-reload", "/unload"):
+        body = v2 if "upload" in target else None
+        b.attack(f"{target} signed with another private key", dev.signed(target, body, key=other),
+                 403, "wrong signature")
+    b.attack("signed for /upload, sent to /upload-and-reload",
+             dev.signed("/upload-and-reload", v2, sign_target="/upload"), 403, "wrong signature")
+    forged = v2[:-1] + bytes([v2[-1] ^ 1])
+    b.attack("last byte changed, the new body's SHA-256 declared",
+             dev.signed("/upload-and-reload", forged, sign_body=v2,
+                        declared=fault.sha(forged)), 403, "wrong signature")
+    good = dev.signed("/upload-and-reload", v2).decode("latin-1")
+    sig = good.split("sig=")[1][:128]
+    flipped = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+    b.attack("one bit of s changed", good.replace(sig, flipped).encode("latin-1"), 403,
+             "wrong signature")
+    b.attack("sig of 127 hex digits", good.replace(sig, sig[:-1]).encode("latin-1"), 401,
+             "sig is not 128 lowercase hex digits")
+
+
+def main():
+    a = fault.args()
+    v1, v2 = fault.module(a, "small_1"), fault.module(a, "small_2")
+    work = fault.workdir("hr2")
+    key, pem, point = key_files(work)
+    dev = fault.start(a, work, key, None, args=["--pubkey", point])
+    code, _, doc = dev.request(dev.signed("/upload-and-reload", v1))
+    check(code == 200 and dev.value() == 11 and fault.wait_confirmed(dev),
+          f"signed HR2 with python: the module (value 11) runs: {code} {doc}")
+    b = Base(dev, 11, scheme="HR2")
+    refusals(dev, v2, b)
+
+    captured = openssl_signed(dev, pem, work, "/upload-and-reload", v2)
+    code, _, doc = dev.request(captured)
+    check(code == 200 and dev.value() == 12 and fault.wait_confirmed(dev),
+          f"signed HR2 with the openssl command: value 12 runs: {code} {doc}")
+    b = Base(dev, 12, scheme="HR2")
+    b.attack("the openssl-signed request replayed byte for byte", captured, 403,
+             "replayed or stale")
+    check(dev.stop() == 0, "clean stop")
+    return fault.hrtest.summary("fault_hr2")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
