@@ -144,7 +144,7 @@ static void advise(struct hotd_push_result *r)
         a = "another client took the request counter first: push again";
     else if (s == 401 || s == 403)
         a = "check that hotd uses the key of the build that made the firmware "
-            "(BUILD/hotreload.key)";
+            "(BUILD/hotreload-sign.pem, or hotreload.key with HMAC)";
     else if (s == 413)
         a = "the module is over the device's size limit";
     else if (s == 422)
@@ -203,7 +203,7 @@ int hotd_sign_request(const char *status, uint64_t now, const struct hotd_key *k
     if (!j)
         snprintf(msg, msgsize, "GET /status is no JSON: is this a hotreload device?");
     else if (hotd_sign_counter(nonce, seen, now, &counter, msg, msgsize) == 0)
-        rc = hr_auth_sign(key->bytes, key->len, method, target, nonce, counter, sha, auth);
+        rc = hotd_sign(key, method, target, nonce, counter, sha, auth);
     if (used)
         *used = counter;
     json_free(j);

@@ -7,13 +7,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The per-project key: BUILD_DIR/hotreload.key (64 hex digits, written by
- * the build integration). */
+/* What hotd signs with: the build's private key BUILD_DIR/hotreload-sign.pem
+ * (HR2, ECDSA P-256: the device holds only the public key), else the HMAC
+ * key BUILD_DIR/hotreload.key (HR1, 64 hex digits, the explicit option).
+ * Both written by the build integration. */
 struct hotd_key {
-    uint8_t bytes[64];
+    uint8_t bytes[64];          /* HR1: the HMAC key */
     size_t len;
+    bool ecdsa;                 /* HR2: priv and pub hold the key */
+    uint8_t priv[32];           /* the private scalar, big-endian */
+    uint8_t pub[65];            /* the public point, 0x04 || X || Y */
 };
 int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t msgsize);
+
+/* sign_key.c: a fresh P-256 key written to `path` in PEM, created 0600
+ * with O_EXCL (an existing file is an error); reading one; the
+ * Authorization value of a request (HR2 with an ECDSA key, else HR1) into
+ * out[HR_AUTH_VALUE_MAX]. Each 0, or -1 (with msg). */
+int hotd_sign_key_new(const char *path, char *msg, size_t msgsize);
+int hotd_sign_key_load(const char *path, struct hotd_key *key, char *msg, size_t msgsize);
+int hotd_sign(const struct hotd_key *key, const char *method, const char *target,
+              const char *nonce, uint64_t counter, const uint8_t body_sha[32], char *out);
 
 /* What hotd signs with, from what the device said (nonce, the last counter
  * it accepted) and this host's clock in ms: the counter is the clock, or one
@@ -26,8 +40,8 @@ int hotd_sign_counter(const char *nonce, uint64_t last, uint64_t now_ms, uint64_
                       char *msg, size_t msgsize);
 
 /* A console command that changes what runs (reload, unload, confirm), as
- * the device takes it: its words joined by one space, then "HR1 counter=N,
- * mac=M" (method SERIAL, the empty body), signed with the device's nonce
+ * the device takes it: its words joined by one space, then "HR2 counter=N,
+ * sig=S" or "HR1 counter=N, mac=M" (method SERIAL, the empty body), signed with the device's nonce
  * and a counter above `last` (hotd_sign_counter; *used gets it). 0, or -1
  * with a message in out. */
 int hotd_sign_command(const struct hotd_key *key, const char *words, const char *nonce,

@@ -19,6 +19,7 @@ static const struct {
     {"push", cmd_push, "upload a built module to one or several devices and reload it"},
     {"status", cmd_status, "show what a device runs: firmware, modules, sections"},
     {"watch", cmd_watch, "rebuild and push a module on every save (also: hotd --watch)"},
+    {"key", cmd_key, "make the signing key (HR2), or write its public key for a firmware"},
     {"console", cmd_console, "the device's serial console, code addresses decoded"},
 };
 

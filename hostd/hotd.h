@@ -34,6 +34,7 @@ int cmd_status(int argc, char **argv);
 int hotd_status_show(const char *url, const char *text);
 int cmd_watch(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 /* The GNU build-id of an ELF file. Returns 0, or -1 with a message. */
 /* The firmware identity an image is bound to (its .hotreload.fwid), in hex;

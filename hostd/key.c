@@ -1,5 +1,6 @@
-/* hotd's copy of the per-project key that signs uploads: BUILD/hotreload.key,
- * written by the build integration (agent/cmake/hotreload.cmake). */
+/* hotd's key that signs uploads: BUILD/hotreload-sign.pem (HR2) or
+ * BUILD/hotreload.key (HR1, HMAC), written by the build integration
+ * (agent/cmake/hotreload.cmake). */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../agent/runtime/auth.h"
 #include "../agent/runtime/sha256.h"
@@ -18,11 +20,16 @@ int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t
 {
     char path[4096], *text;
     size_t n;
+    memset(key, 0, sizeof *key);
+    snprintf(path, sizeof path, "%s/hotreload-sign.pem", build_dir);
+    if (access(path, F_OK) == 0)
+        return hotd_sign_key_load(path, key, msg, msgsize);
     snprintf(path, sizeof path, "%s/hotreload.key", build_dir);
     if (hotd_read_file(path, &text, &n, msg, msgsize) != 0) {
         if (errno == ENOENT)
-            snprintf(msg, msgsize, "no key at %s: build the project first "
-                                   "(hotreload_link_firmware writes it)", path);
+            snprintf(msg, msgsize, "no key in %s (hotreload-sign.pem, or hotreload.key with "
+                     "HOTRELOAD_AUTH=hmac): build the project first (hotreload_link_firmware "
+                     "writes it)", build_dir);
         return -1;
     }
     while (n && isspace((unsigned char)text[n - 1]))
@@ -84,7 +91,7 @@ int hotd_sign_command(const struct hotd_key *key, const char *words, const char 
     if (hotd_sign_counter(nonce, last, now, used, out, size) != 0)
         return -1;
     if (n >= sizeof joined - 1 ||
-        hr_auth_sign(key->bytes, key->len, "SERIAL", joined, nonce, *used, empty, auth) != 0) {
+        hotd_sign(key, "SERIAL", joined, nonce, *used, empty, auth) != 0) {
         snprintf(out, size, "cannot sign '%.80s': too long", words);
         return -1;
     }

@@ -20,7 +20,7 @@
 #include "serial.h"
 
 #define FRAME_MAX 256
-#define LINE_MAX_DEV 256        /* the device reads lines of at most 256 characters */
+#define LINE_MAX_DEV 320        /* HR_CONSOLE_LINE_MAX: the device's longest line */
 #define FRAME_TIMEOUT_MS 1000   /* no ack/nak: the frame or its answer was lost */
 #define FRAME_TRIES 5
 #define WINDOW_MAX 16           /* frames in flight, whatever the device offers */
@@ -192,7 +192,7 @@ static void advise(struct hotd_push_result *r)
         a = "another client took the request counter first: push again";
     else if (strstr(m, "authentication"))
         a = "check that hotd uses the key of the build that made the firmware "
-            "(BUILD/hotreload.key)";
+            "(BUILD/hotreload-sign.pem, or hotreload.key with HMAC)";
     else if (!strncmp(m, "too large", 9))
         a = "the module is over the device's size limit";
     else if (!strncmp(m, "module would not load", 21))
@@ -364,7 +364,7 @@ static int upload(struct line *l, const struct hotd_key *key, const char *module
     hr_sha256(img, len, sha);
     hr_hex(sha, 32, sha_hex);
     snprintf(target, sizeof target, "upload %s", module);
-    if (hr_auth_sign(key->bytes, key->len, "SERIAL", target, nonce, *counter, sha, auth) != 0) {
+    if (hotd_sign(key, "SERIAL", target, nonce, *counter, sha, auth) != 0) {
         set_message(r, "cannot sign for module '%s'", module);
         return -1;
     }

@@ -5,6 +5,7 @@ alone (following docs/http.md) run; one signed with another private key,
 with a changed body or target, replayed, or signed HR1 (HMAC) is refused
 with the status docs/http.md gives it and changes nothing."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -88,8 +89,35 @@ def refusals(dev, v2, b):
              "sig is not 128 lowercase hex digits")
 
 
+def hotd_signs(a, dev, pem, work, v1):
+    """hotd signs HR2 with the build's hotreload-sign.pem (here openssl's
+    key); one it made itself with `hotd key new` is another key: refused."""
+    build = os.path.join(work, "build")
+    os.makedirs(build)
+    shutil.copy(pem, os.path.join(build, "hotreload-sign.pem"))
+    mod = os.path.join(a.modules, "small_1.o")
+    rc, out, err = fault.hrtest.run(a.hotd, "push", "--build", build, "--url", dev.http,
+                                    "--name", "main", mod)
+    check(rc == 0 and dev.value() == 11, f"hotd push signs HR2 with the build's PEM: {rc} {err}")
+    rc, out, err = fault.hrtest.run(a.hotd, "status", "--build", build, "--url", dev.http,
+                                    "--json")
+    check(rc == 0 and '"addresses":true' in out.replace(" ", ""),
+          f"hotd status signed HR2 gets the addresses: {rc} {err}")
+    other = os.path.join(work, "other")
+    os.makedirs(other)
+    rc, _, err = fault.hrtest.run(a.hotd, "key", "new", os.path.join(other, "hotreload-sign.pem"))
+    check(rc == 0 and os.stat(os.path.join(other, "hotreload-sign.pem")).st_mode & 0o777 == 0o600,
+          f"hotd key new writes a 0600 key: {rc} {err}")
+    b = Base(dev, 11, scheme="HR2")
+    rc, out, err = fault.hrtest.run(a.hotd, "push", "--build", other, "--url", dev.http,
+                                    "--name", "main", mod)
+    check(rc != 0 and "wrong signature" in out + err, f"hotd push with another key: refused: "
+          f"{rc} {(out + err).strip()[-200:]}")
+    b.same("hotd push with another key", counted=False)
+
+
 def main():
-    a = fault.args()
+    a = fault.args(lambda ap: ap.add_argument("--hotd", required=True))
     v1, v2 = fault.module(a, "small_1"), fault.module(a, "small_2")
     work = fault.workdir("hr2")
     key, pem, point = key_files(work)
@@ -107,6 +135,7 @@ def main():
     b = Base(dev, 12, scheme="HR2")
     b.attack("the openssl-signed request replayed byte for byte", captured, 403,
              "replayed or stale")
+    hotd_signs(a, dev, pem, work, v1)
     check(dev.stop() == 0, "clean stop")
     return fault.hrtest.summary("fault_hr2")
 

@@ -172,7 +172,7 @@ static void check_push(const char *text)
         check_printable(r.message, sizeof r.message, "message");
         check_printable(r.advice, sizeof r.advice, "advice");
     }
-    struct hotd_key key = {"a key of thirty-two bytes, fuzz!", 32};
+    struct hotd_key key = {.bytes = "a key of thirty-two bytes, fuzz!", .len = 32};
     uint8_t sha[32] = {1, 2, 3};
     char auth[HR_AUTH_VALUE_MAX], msg[600];
     if (hotd_sign_push(text, NOW_MS, &key, "/upload-and-reload?module=main", sha, auth, msg,

@@ -128,7 +128,7 @@ def main():
         check(rc == 2, f"unknown option is a usage error (rc {rc}): {err}")
         rc, _, err = hotd(args, "push", "--build", os.path.join(tmp, "nokey"),
                           mod("dev_v1.o"))
-        check(rc == 1 and "no key at" in err and "build the project first" in err,
+        check(rc == 1 and "no key in" in err and "build the project first" in err,
               f"missing key named: {err}")
 
         # One device: push v1, then v2 through $HOTRELOAD_BUILD and $HOTRELOAD_URL.
