@@ -1,40 +1,48 @@
 /* hotd key: the HR2 signing key (docs/http.md). `new` makes the private
  * key (PEM, 0600 from its first byte); `public` writes what a firmware
  * holds, the 65-byte public point, as C or raw bytes. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "hotd.h"
 #include "options.h"
 
-enum { OUT, RAW };
+enum { OUT, RAW, IF_MISSING };
 static const struct hotd_opt opts[] = {
     {"output", 'o', "FILE", "where `public` writes (default: stdout)"},
     {"raw", 0, NULL, "`public` writes the 65 bytes 0x04 || X || Y instead of C"},
+    {"if-missing", 0, NULL, "`new` keeps FILE when it already holds a P-256 key (the build)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct hotd_cmd command = {
     "key",
-    "usage: hotd key new FILE\n"
+    "usage: hotd key new FILE [--if-missing]\n"
     "       hotd key public FILE [-o OUT] [--raw]\n"
     "The ECDSA P-256 key that signs requests (HR2). `new` writes a private key in PEM\n"
     "(openssl reads it), readable by its owner only, and never overwrites one; the build\n"
     "makes BUILD/hotreload-sign.pem this way. `public` writes its public key for the\n"
-    "firmware: C defining hotreload_auth_pubkey[65], or --raw bytes.",
+    "firmware: C defining hotreload_auth_pubkey[65] and hotreload_build_auth() (which\n"
+    "sets a server configuration's auth_pubkey), or --raw bytes.",
     opts, NULL, 2,
 };
 
-/* The public point as a C file the firmware compiles. */
+/* The public point as a C file the firmware compiles, with the function
+ * its startup calls (hotreload.h), as the HMAC build's key file has. */
 static int write_c(FILE *f, const uint8_t pub[65])
 {
     fprintf(f, "/* The public key that verifies HR2 requests (hotd key public); not a "
-               "secret. */\n#include <stdint.h>\n\nextern const uint8_t "
+               "secret. */\n#include \"hotreload.h\"\n\nextern const uint8_t "
                "hotreload_auth_pubkey[65];\nconst uint8_t hotreload_auth_pubkey[65] = {");
     for (int i = 0; i < 65; i++)
         fprintf(f, "%s0x%02x,", i % 12 ? " " : "\n    ", pub[i]);
-    return fprintf(f, "\n};\n") < 0 ? -1 : 0;
+    return fprintf(f, "\n};\n\nvoid hotreload_build_auth(hotreload_server_config_t *config)\n"
+                      "{\n    config->auth_pubkey = hotreload_auth_pubkey;\n"
+                      "    config->auth_key = NULL;\n    config->auth_key_len = 0;\n}\n") < 0
+               ? -1 : 0;
 }
 
 static int public_key(const char *pem, const char *out, int raw)
@@ -61,13 +69,15 @@ static int public_key(const char *pem, const char *out, int raw)
 int cmd_key(int argc, char **argv)
 {
     const char *out = NULL;
-    int raw = 0;
+    int raw = 0, if_missing = 0;
     struct hotd_args a = {.cmd = &command};
     for (int o; (o = hotd_next_option(&a, argc, argv)) != HOTD_ARGS_END;) {
         if (o == OUT)
             out = a.value;
         else if (o == RAW)
             raw = 1;
+        else if (o == IF_MISSING)
+            if_missing = 1;
         else
             return hotd_args_exit(o);
     }
@@ -76,6 +86,14 @@ int cmd_key(int argc, char **argv)
     if (!strcmp(a.operands[0], "public"))
         return public_key(a.operands[1], out, raw);
     char msg[512];
+    struct hotd_key key;
+    if (if_missing && access(a.operands[1], F_OK) == 0) {
+        int bad = hotd_sign_key_load(a.operands[1], &key, msg, sizeof msg);
+        memset(&key, 0, sizeof key);
+        if (bad)
+            fprintf(stderr, "hotd key: %s\n", msg);
+        return bad ? 1 : 0;
+    }
     if (hotd_sign_key_new(a.operands[1], msg, sizeof msg) != 0) {
         fprintf(stderr, "hotd key: %s\n", msg);
         return 1;

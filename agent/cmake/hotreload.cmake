@@ -57,9 +57,48 @@ function(_hotreload_hotd out_cmd out_dep)
   set(${out_dep} ${HOTRELOAD_HOTD} PARENT_SCOPE)
 endfunction()
 
-# The per-project key that signs uploads: made once per build directory and
-# shared by the firmware (compiled in) and hotd (reads the file).
-function(_hotreload_key out_c)
+# How requests are signed (docs/http.md): ecdsa (HR2, the default: the
+# firmware holds only a public key) or hmac (HR1, the explicit option: the
+# firmware holds the shared key). The rv32 and ESP-IDF ports are hmac in
+# stage 1 whatever this says.
+set(HOTRELOAD_AUTH ecdsa CACHE STRING "request signatures: ecdsa (HR2) or hmac (HR1)")
+set_property(CACHE HOTRELOAD_AUTH PROPERTY STRINGS ecdsa hmac)
+
+# The key that signs uploads, made once per build directory: `mode` ecdsa
+# or hmac (HOTRELOAD_AUTH). out_c: the C file the firmware compiles, which
+# defines hotreload_build_auth() (hotreload.h).
+function(_hotreload_key out_c mode)
+  if(mode STREQUAL "ecdsa")
+    _hotreload_key_ecdsa(c)
+  elseif(mode STREQUAL "hmac")
+    _hotreload_key_hmac(c)
+  else()
+    message(FATAL_ERROR "hotreload: HOTRELOAD_AUTH is '${mode}': say ecdsa (the default) "
+            "or hmac")
+  endif()
+  set(${out_c} ${c} PARENT_SCOPE)
+endfunction()
+
+# ECDSA: hotd makes BUILD/hotreload-sign.pem (0600 from its first byte) at
+# build time and writes its public key as C; the private key never reaches
+# a source file. The PEM is no output of the rule, so a clean keeps it (a
+# lost key would lock every flashed device out).
+function(_hotreload_key_ecdsa out_c)
+  set(pem ${CMAKE_BINARY_DIR}/hotreload-sign.pem)
+  set(c ${CMAKE_BINARY_DIR}/hotreload/key/hotreload_key.c)
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/hotreload/key)
+  _hotreload_hotd(hotd hotd_dep)
+  add_custom_command(OUTPUT ${c}
+    COMMAND ${hotd} key new ${pem} --if-missing
+    COMMAND ${hotd} key public ${pem} -o ${c}
+    DEPENDS ${hotd_dep}
+    COMMENT "hotreload: the signing key (hotreload-sign.pem) and its public half for the firmware"
+    VERBATIM)
+  set(${out_c} ${c} PARENT_SCOPE)
+endfunction()
+
+# HMAC: the key shared by the firmware (compiled in) and hotd (reads the file).
+function(_hotreload_key_hmac out_c)
   set(key_file ${CMAKE_BINARY_DIR}/hotreload.key)
   if(NOT EXISTS ${key_file})
     # Readable by its owner only from its first byte (umask), never chmod'ed after.
@@ -85,8 +124,16 @@ function(_hotreload_key out_c)
 "/* Generated from ${key_file}: the key hotd signs uploads with. */
 #include <stddef.h>
 #include <stdint.h>
+#include \"hotreload.h\"
 const uint8_t hotreload_auth_key[32] = {${bytes}};
 const size_t hotreload_auth_key_len = sizeof hotreload_auth_key;
+
+void hotreload_build_auth(hotreload_server_config_t *config)
+{
+    config->auth_key = hotreload_auth_key;
+    config->auth_key_len = hotreload_auth_key_len;
+    config->auth_pubkey = NULL;
+}
 ")
   file(CHMOD ${c} PERMISSIONS OWNER_READ OWNER_WRITE)
   set(${out_c} ${c} PARENT_SCOPE)
@@ -192,7 +239,12 @@ function(hotreload_link_firmware fw)
     set(F_PORT posix)
   endif()
   enable_language(ASM)
-  _hotreload_key(key_c)
+  # Stage 1 of HR2: only the simulated device links an ECDSA verifier.
+  set(auth ${HOTRELOAD_AUTH})
+  if(NOT F_PORT STREQUAL "posix")
+    set(auth hmac)
+  endif()
+  _hotreload_key(key_c ${auth})
   target_sources(${fw} PRIVATE ${key_c})
   target_link_libraries(${fw} PRIVATE hotreload_${F_PORT})
   target_link_options(${fw} PRIVATE -Wl,--build-id=sha1)

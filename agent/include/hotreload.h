@@ -166,6 +166,12 @@ typedef struct {
                                     confirm need no credential (said on the line at start) */
 } hotreload_server_config_t;
 
+/* Set `config`'s credentials to the build's key (hotreload_link_firmware
+ * generates it): the public key (auth_pubkey, HR2), or with the explicit
+ * option HOTRELOAD_AUTH=hmac (and on the rv32 and ESP-IDF ports, stage 1)
+ * the HMAC key (auth_key, HR1). */
+void hotreload_build_auth(hotreload_server_config_t *config);
+
 #ifdef ESP_PLATFORM
 /* The build's key (BUILD/hotreload.key, compiled in by the component). */
 extern const uint8_t hotreload_auth_key[32];

@@ -86,7 +86,7 @@ static bool authorized(struct hr_console *c, char **w, int n, const char *cred)
 {
     if (c->cfg.auth_disabled || c->cfg.trusted)
         return true;
-    char target[HR_CONSOLE_LINE_MAX + 1], msg[128];
+    char target[HR_CONSOLE_LINE_MAX + 1], msg[256];
     size_t len = 0;
     for (int i = 0; i < n; i++)
         len += hr_fmt(target + len, sizeof target - len, "%s%s", i ? " " : "", w[i]);

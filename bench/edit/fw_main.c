@@ -16,8 +16,6 @@
 #include "posix.h"
 
 extern const struct hotreload_symtab hotreload_symtab_greet;
-extern const uint8_t hotreload_auth_key[32];
-extern const size_t hotreload_auth_key_len;
 
 static volatile sig_atomic_t stop;
 
@@ -37,8 +35,7 @@ static void show(void)
 int main(int argc, char **argv)
 {
     hotreload_server_config_t srv = HOTRELOAD_SERVER_CONFIG_DEFAULT();
-    srv.auth_key = hotreload_auth_key;
-    srv.auth_key_len = hotreload_auth_key_len;
+    hotreload_build_auth(&srv); /* the build's key: public (HR2), or HMAC on request */
     srv.port = argc > 1 ? (uint16_t)atoi(argv[1]) : 0;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

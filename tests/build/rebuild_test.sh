@@ -22,10 +22,19 @@ fw=$b/basic_firmware
 img=$b/modules/greet.img
 fails=0 passes=0
 check() { if eval "$1"; then passes=$((passes + 1)); else fails=$((fails + 1)); echo "FAIL: $2"; fi; }
-# The key and its C copy: for their owner only.
-check '[ "$(stat -c %a "$b/hotreload.key")" = 600 ]' "hotreload.key is not 0600"
-check '[ "$(stat -c %a "$b/hotreload/key")" = 700 ]' "the key's C copy's folder is not 0700"
-check '[ "$(stat -c %a "$b/hotreload/key/hotreload_key.c")" = 600 ]' "the key's C copy is not 0600"
+# The private key (HR2, the default): for its owner only, and none of its
+# bytes in the firmware or in any file of the build others can read.
+check '[ "$(stat -c %a "$b/hotreload-sign.pem")" = 600 ]' "hotreload-sign.pem is not 0600"
+check '[ ! -e "$b/hotreload.key" ]' "an ECDSA build wrote an HMAC key"
+check '/usr/bin/python3 "$top/tests/build/secret_scan.py" "$b" "$fw"' "the private key leaked"
+# The explicit HMAC option: the key and its C copy for their owner only.
+cmake -S "$work/src" -B "$work/hmac" -DHOTRELOAD_DIR="$top" -DHOTRELOAD_AUTH=hmac >/dev/null
+cmake --build "$work/hmac" -j2 >"$work/log0" 2>&1 || { cat "$work/log0"; exit 1; }
+h=$work/hmac
+check '[ "$(stat -c %a "$h/hotreload.key")" = 600 ]' "hotreload.key is not 0600"
+check '[ "$(stat -c %a "$h/hotreload/key")" = 700 ]' "the key's C copy's folder is not 0700"
+check '[ "$(stat -c %a "$h/hotreload/key/hotreload_key.c")" = 600 ]' "the key's C copy is not 0600"
+check '[ ! -e "$h/hotreload-sign.pem" ]' "an HMAC build wrote a private key"
 fwid_of_img() { objcopy --dump-section .hotreload.fwid="$work/fwid" "$img" "$work/x.o" && od -An -tx1 "$work/fwid" | tr -d ' \n'; }
 
 fw_sum=$(sha256sum <"$fw"); fw_time=$(stat -c %Y.%y "$fw"); img_sum=$(sha256sum <"$img")

@@ -89,6 +89,36 @@ def refusals(dev, v2, b):
              "sig is not 128 lowercase hex digits")
 
 
+def console(dev, line):
+    """A line to the firmware's serial console (stdin): its answer."""
+    mark = len(dev.lines)
+    dev.proc.stdin.write(line + "\n")
+    dev.proc.stdin.flush()
+    return dev.wait(r"^((ok|error) .*)$", after=mark).group(1)
+
+
+def console_signs(dev, key):
+    """The serial console takes the same HR2 credential (method SERIAL,
+    the command's words): reload signed runs; HR1, another key, or the same
+    credential again is refused."""
+    _, nonce, last = console(dev, "nonce").split()
+    empty = fault.sha(b"")
+    sign = lambda k, n: fault.hrtest.hr2_sig(k, "SERIAL", "reload main", nonce, n, empty)
+    n = int(last) + 1
+    other = ec.generate_private_key(ec.SECP256R1())
+    got = console(dev, f"reload main HR2 counter={n}, sig={sign(other, n)}")
+    check(got.startswith("error authentication failed: wrong signature"),
+          f"console: reload signed with another key refused: {got}")
+    mac = fault.hrtest.hr1_mac(os.urandom(32), "SERIAL", "reload main", nonce, n, empty)
+    got = console(dev, f"reload main HR1 counter={n}, mac={mac}")
+    check("verifies HR2 signatures" in got, f"console: HR1 refused, HR2 named: {got}")
+    good = f"reload main HR2 counter={n}, sig={sign(key, n)}"
+    got = console(dev, good)
+    check(got.startswith("ok"), f"console: reload signed HR2 runs: {got}")
+    got = console(dev, good)
+    check("replayed or stale" in got, f"console: the same line again is refused: {got}")
+
+
 def hotd_signs(a, dev, pem, work, v1):
     """hotd signs HR2 with the build's hotreload-sign.pem (here openssl's
     key); one it made itself with `hotd key new` is another key: refused."""
@@ -98,7 +128,8 @@ def hotd_signs(a, dev, pem, work, v1):
     mod = os.path.join(a.modules, "small_1.o")
     rc, out, err = fault.hrtest.run(a.hotd, "push", "--build", build, "--url", dev.http,
                                     "--name", "main", mod)
-    check(rc == 0 and dev.value() == 11, f"hotd push signs HR2 with the build's PEM: {rc} {err}")
+    check(rc == 0 and dev.value() == 11 and fault.wait_confirmed(dev),
+          f"hotd push signs HR2 with the build's PEM: {rc} {err}")
     rc, out, err = fault.hrtest.run(a.hotd, "status", "--build", build, "--url", dev.http,
                                     "--json")
     check(rc == 0 and '"addresses":true' in out.replace(" ", ""),
@@ -135,6 +166,7 @@ def main():
     b = Base(dev, 12, scheme="HR2")
     b.attack("the openssl-signed request replayed byte for byte", captured, 403,
              "replayed or stale")
+    console_signs(dev, key)
     hotd_signs(a, dev, pem, work, v1)
     check(dev.stop() == 0, "clean stop")
     return fault.hrtest.summary("fault_hr2")

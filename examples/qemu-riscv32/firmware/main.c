@@ -7,8 +7,6 @@
 #include "rv32_virt.h"
 
 extern const struct hotreload_symtab hotreload_symtab_greet;
-extern const uint8_t hotreload_auth_key[32];
-extern const size_t hotreload_auth_key_len;
 
 static uint32_t generation;
 
@@ -26,8 +24,7 @@ int main(void)
     cfg.confirm_after_ms = 2000;
 
     hotreload_server_config_t srv = HOTRELOAD_SERVER_CONFIG_DEFAULT();
-    srv.auth_key = hotreload_auth_key;
-    srv.auth_key_len = hotreload_auth_key_len;
+    hotreload_build_auth(&srv); /* the build's key: public (HR2), or HMAC on request */
     srv.bind_address = "0.0.0.0"; /* QEMU's hostfwd keeps it on the host's 127.0.0.1 */
 
     hr_rv32_puts("qemu-riscv32 example: booting\n");
