@@ -208,6 +208,34 @@ static void test_auth(void)
     cfg.auth_key = KEY;
 }
 
+/* One scheme per device: a public key takes HR2 only, an HMAC key HR1
+ * only; the other is a 401 naming the scheme wanted. This build has no
+ * ECDSA verifier (auth_ecdsa_none.c): a well-formed HR2 credential gets
+ * its 500 (tests/fault/hr2_test.py verifies real signatures). */
+static void test_auth_schemes(void)
+{
+    static const uint8_t point[65] = {4};
+    /* The highest counter: above any the tests before spent. */
+    static const char hr2[] = "Authorization: HR2 counter=18446744073709551615, sig=" Z64 Z64
+                              "\r\n";
+    fake_reset();
+    uint64_t last = fake.counter_last;
+    cfg.auth_pubkey = point;
+    struct resp r = expect(build("POST", "/reload", NULL, NULL, 0, false), 0, 0, 401,
+                           "authentication required");
+    CHECK(strstr(r.head, "\r\nWWW-Authenticate: HR2\r\n"), "401 without WWW-Authenticate: HR2");
+    r = expect(build("POST", "/reload", "Authorization: HR1 counter=77, mac=" Z64 "\r\n", NULL, 0,
+                     false), 0, 0, 401, "verifies HR2 signatures");
+    CHECK(strstr(r.head, "\r\nWWW-Authenticate: HR2\r\n"), "HR1 to an HR2 device: no HR2 named");
+    expect(build("POST", "/reload", hr2, NULL, 0, false), 0, 0, 500, "without an ECDSA verifier");
+    expect(build("POST", "/reload", "Authorization: HR2 counter=77, sig=" Z64 "\r\n", NULL, 0,
+                 false), 0, 0, 401, "sig is not 128 lowercase hex digits");
+    cfg.auth_pubkey = NULL;
+    r = expect(build("POST", "/reload", hr2, NULL, 0, false), 0, 0, 401, "verifies HR1");
+    CHECK(strstr(r.head, "\r\nWWW-Authenticate: HR1\r\n"), "HR2 to an HMAC device: no HR1 named");
+    CHECK(fake.counter_last == last, "a refused scheme spent the counter");
+}
+
 /* Each runtime error answers its status, with the runtime's message verbatim. */
 static void test_status_codes(void)
 {
@@ -388,6 +416,7 @@ int main(void)
         test_syntax();
         test_limits();
         test_auth();
+        test_auth_schemes();
         test_status_codes();
         test_bodies();
         test_garbage();
