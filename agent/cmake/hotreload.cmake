@@ -100,6 +100,12 @@ endfunction()
 # HMAC: the key shared by the firmware (compiled in) and hotd (reads the file).
 function(_hotreload_key_hmac out_c)
   set(key_file ${CMAKE_BINARY_DIR}/hotreload.key)
+  if(EXISTS ${CMAKE_BINARY_DIR}/hotreload-sign.pem)
+    # hotd signs with the PEM whenever there is one (client.h).
+    message(WARNING "hotreload: this build signs with HMAC, but ${CMAKE_BINARY_DIR}/"
+            "hotreload-sign.pem (an earlier ECDSA build's) is there and hotd would sign HR2 "
+            "with it, which this firmware refuses: move it out of the build folder")
+  endif()
   if(NOT EXISTS ${key_file})
     # Readable by its owner only from its first byte (umask), never chmod'ed after.
     execute_process(COMMAND sh -c "umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' \
