@@ -143,8 +143,7 @@ static void advise(struct hotd_push_result *r)
     else if (s == 403 && strstr(r->message, "stale"))
         a = "another client took the request counter first: push again";
     else if (s == 401 || s == 403)
-        a = "check that hotd uses the key of the build that made the firmware "
-            "(BUILD/hotreload-sign.pem, or hotreload.key with HMAC)";
+        a = HOTD_KEY_ADVICE;
     else if (s == 413)
         a = "the module is over the device's size limit";
     else if (s == 422)

@@ -19,6 +19,13 @@ struct hotd_key {
     uint8_t pub[65];            /* the public point, 0x04 || X || Y */
 };
 int hotd_load_key(const char *build_dir, struct hotd_key *key, char *msg, size_t msgsize);
+/* What a user is told when a device refuses hotd's signature: the key
+ * differs from the one the running firmware was built with. */
+#define HOTD_KEY_ADVICE                                                                        \
+    "the device's firmware was built with another key than this build's "                     \
+    "hotreload-sign.pem (or hotreload.key with HMAC): push with --build of the build that "   \
+    "made that firmware, or flash this build's firmware (a new key needs a reflash; "         \
+    "docs/http.md, Keys)"
 
 /* sign_key.c: a fresh P-256 key written to `path` in PEM, created 0600
  * with O_EXCL (an existing file is an error); reading one; the

@@ -98,5 +98,7 @@ int cmd_key(int argc, char **argv)
         fprintf(stderr, "hotd key: %s\n", msg);
         return 1;
     }
+    printf("hotd key: made %s, the only key a firmware built with it accepts: keep it "
+           "(lost, it means a reflash; docs/http.md, Keys)\n", a.operands[1]);
     return 0;
 }

@@ -191,8 +191,7 @@ static void advise(struct hotd_push_result *r)
     else if (strstr(m, "authentication") && strstr(m, "stale"))
         a = "another client took the request counter first: push again";
     else if (strstr(m, "authentication"))
-        a = "check that hotd uses the key of the build that made the firmware "
-            "(BUILD/hotreload-sign.pem, or hotreload.key with HMAC)";
+        a = HOTD_KEY_ADVICE;
     else if (!strncmp(m, "too large", 9))
         a = "the module is over the device's size limit";
     else if (!strncmp(m, "module would not load", 21))

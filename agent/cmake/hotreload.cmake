@@ -82,16 +82,41 @@ endfunction()
 # ECDSA: hotd makes BUILD/hotreload-sign.pem (0600 from its first byte) at
 # build time and writes its public key as C; the private key never reaches
 # a source file. The PEM is no output of the rule, so a clean keeps it (a
-# lost key would lock every flashed device out).
+# lost key would lock every flashed device out). HOTRELOAD_SIGN_KEY (cache
+# or environment) keeps the key outside the build folder instead -- one key
+# for a team or CI, or one that outlives `idf.py fullclean` -- made there
+# when missing, and BUILD/hotreload-sign.pem links to it (hotd reads that).
+set(HOTRELOAD_SIGN_KEY "" CACHE FILEPATH
+    "the private key that signs uploads (PEM); empty: BUILD/hotreload-sign.pem")
+if(DEFINED ENV{HOTRELOAD_SIGN_KEY}) # the environment wins when set (idf.py passes it on)
+  set(HOTRELOAD_SIGN_KEY "$ENV{HOTRELOAD_SIGN_KEY}" CACHE FILEPATH
+      "the private key that signs uploads (PEM); empty: BUILD/hotreload-sign.pem" FORCE)
+endif()
 function(_hotreload_key_ecdsa out_c)
   set(pem ${CMAKE_BINARY_DIR}/hotreload-sign.pem)
   set(c ${CMAKE_BINARY_DIR}/hotreload/key/hotreload_key.c)
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/hotreload/key)
   _hotreload_hotd(hotd hotd_dep)
+  set(make_key COMMAND ${hotd} key new ${pem} --if-missing)
+  set(key)
+  if(HOTRELOAD_SIGN_KEY)
+    get_filename_component(key ${HOTRELOAD_SIGN_KEY} ABSOLUTE)
+    if(EXISTS ${pem} AND NOT IS_SYMLINK ${pem})
+      # Never replaced: it may be the only key flashed devices accept.
+      message(FATAL_ERROR "hotreload: HOTRELOAD_SIGN_KEY is ${key}, but ${pem} is a key of its "
+              "own (an earlier build's): move it out of the build folder (or to ${key}, to "
+              "keep signing for the devices flashed with it), then build again")
+    endif()
+    set(make_key COMMAND ${hotd} key new ${key} --if-missing
+                 COMMAND ${CMAKE_COMMAND} -E create_symlink ${key} ${pem})
+  endif()
+  # Which key, as a file the rule depends on: another key path remakes the C.
+  set(which ${CMAKE_BINARY_DIR}/hotreload/key/which.txt)
+  file(CONFIGURE OUTPUT ${which} CONTENT "${key}")
   add_custom_command(OUTPUT ${c}
-    COMMAND ${hotd} key new ${pem} --if-missing
+    ${make_key}
     COMMAND ${hotd} key public ${pem} -o ${c}
-    DEPENDS ${hotd_dep}
+    DEPENDS ${hotd_dep} ${which}
     COMMENT "hotreload: the signing key (hotreload-sign.pem) and its public half for the firmware"
     VERBATIM)
   set(${out_c} ${c} PARENT_SCOPE)

@@ -168,20 +168,30 @@ typedef struct {
 
 /* Set `config`'s credentials to the build's key (hotreload_link_firmware
  * generates it): the public key (auth_pubkey, HR2), or with the explicit
- * option HOTRELOAD_AUTH=hmac (and on the rv32 and ESP-IDF ports, stage 1)
- * the HMAC key (auth_key, HR1). */
+ * option HOTRELOAD_AUTH=hmac (and on the rv32 port, stage 1) the HMAC key
+ * (auth_key, HR1). */
 void hotreload_build_auth(hotreload_server_config_t *config);
 
 #ifdef ESP_PLATFORM
-/* The build's key (BUILD/hotreload.key, compiled in by the component). */
+/* The build's key, compiled in by the component: the public half of
+ * BUILD/hotreload-sign.pem (HR2), or with CONFIG_HOTRELOAD_AUTH_HMAC the
+ * shared BUILD/hotreload.key (HR1). */
+#ifdef CONFIG_HOTRELOAD_AUTH_HMAC
 extern const uint8_t hotreload_auth_key[32];
+#define HOTRELOAD_BUILD_KEY_                                                                   \
+    .auth_key = hotreload_auth_key, .auth_key_len = sizeof hotreload_auth_key,                 \
+    .auth_pubkey = NULL
+#else
+extern const uint8_t hotreload_auth_pubkey[65];
+#define HOTRELOAD_BUILD_KEY_                                                                   \
+    .auth_key = NULL, .auth_key_len = 0, .auth_pubkey = hotreload_auth_pubkey
+#endif
 /* esp_http_server listens on every interface: bind_address is not used. */
 #define HOTRELOAD_SERVER_CONFIG_DEFAULT()                                                      \
     {                                                                                          \
         .port = CONFIG_HOTRELOAD_SERVER_PORT, .bind_address = NULL,                            \
-        .partition = CONFIG_HOTRELOAD_PARTITION_LABEL,                                         \
-        .max_module_size = 0, .auth_key = hotreload_auth_key,                                  \
-        .auth_key_len = sizeof hotreload_auth_key, .auth_disabled = false,                     \
+        .partition = CONFIG_HOTRELOAD_PARTITION_LABEL, .max_module_size = 0,                   \
+        HOTRELOAD_BUILD_KEY_, .auth_disabled = false,                                          \
         .reload_timeout_ms = CONFIG_HOTRELOAD_RELOAD_TIMEOUT_MS,                               \
         .console_trusted = HOTRELOAD_KCONFIG_CONSOLE_TRUSTED                                   \
     }
@@ -189,7 +199,7 @@ extern const uint8_t hotreload_auth_key[32];
 #define HOTRELOAD_SERVER_CONFIG_DEFAULT()                                                      \
     {                                                                                          \
         .port = 8080, .bind_address = "127.0.0.1", .partition = "hotreload",                   \
-        .max_module_size = 0, .auth_key = NULL, .auth_key_len = 0,                             \
+        .max_module_size = 0, .auth_key = NULL, .auth_key_len = 0, .auth_pubkey = NULL,        \
         .auth_disabled = false, .reload_timeout_ms = 10000, .console_trusted = false           \
     }
 #endif

@@ -9,9 +9,13 @@ set(hotreload_srcs
   runtime/hotreload.c runtime/http.c runtime/http_parse.c runtime/http_reply.c runtime/rt.c
   runtime/sha256.c runtime/status.c runtime/storage.c runtime/swap.c runtime/transport.c
   runtime/upload.c port/esp-idf/platform.c port/esp-idf/storage.c port/esp-idf/sha256_psa.c
-  transport/esp-idf/http_server.c
-  # HMAC (HR1) only in stage 1: auth_ecdsa_psa.c over ESP-IDF's mbedTLS is next
-  runtime/auth_ecdsa_none.c)
+  transport/esp-idf/http_server.c)
+# HR2 verified by ESP-IDF's own mbedTLS through PSA; an HMAC build links none.
+if(CONFIG_HOTRELOAD_AUTH_HMAC)
+  list(APPEND hotreload_srcs runtime/auth_ecdsa_none.c)
+else()
+  list(APPEND hotreload_srcs runtime/auth_ecdsa_psa.c)
+endif()
 # The loader carries its own architecture's relocator only; module memory is
 # the host's on the linux target, executable RAM on chips.
 if(CONFIG_IDF_TARGET_LINUX)

@@ -15,6 +15,8 @@ HOTRELOAD_PACKAGES=(
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-xtensa-lx106 binutils-xtensa-lx106
   python3 python3-pyelftools
+  # tests sign HR2 requests and look for the private key (tests/lib/hrtest.py)
+  python3-cryptography
   openssl curl gdb
   # the bare-metal targets on QEMU, and gdb for them
   qemu-system-misc gdb-multiarch

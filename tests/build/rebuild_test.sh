@@ -35,6 +35,26 @@ check '[ "$(stat -c %a "$h/hotreload.key")" = 600 ]' "hotreload.key is not 0600"
 check '[ "$(stat -c %a "$h/hotreload/key")" = 700 ]' "the key's C copy's folder is not 0700"
 check '[ "$(stat -c %a "$h/hotreload/key/hotreload_key.c")" = 600 ]' "the key's C copy is not 0600"
 check '[ ! -e "$h/hotreload-sign.pem" ]' "an HMAC build wrote a private key"
+# HOTRELOAD_SIGN_KEY: a key outside the build folder, made there once, kept
+# when the folder goes; a folder with a key of its own is never touched.
+team=$work/team/sign.pem
+mkdir -m 700 "$work/team"
+pub() { grep -o '0x[0-9a-f][0-9a-f]' "$1/hotreload/key/hotreload_key.c" | tr -d '\n'; }
+for round in 1 2; do
+  rm -rf "$work/t"
+  HOTRELOAD_SIGN_KEY=$team cmake -S "$work/src" -B "$work/t" -DHOTRELOAD_DIR="$top" >/dev/null
+  cmake --build "$work/t" -j2 >"$work/logt" 2>&1 || { cat "$work/logt"; exit 1; }
+  check '[ "$(readlink "$work/t/hotreload-sign.pem")" = "$team" ]' "no link to the team key"
+  check '[ "$(stat -c %a "$team")" = 600 ]' "the team key is not 0600"
+  [ "$round" = 1 ] && team_pub=$(pub "$work/t")
+  check '[ "$(pub "$work/t")" = "$team_pub" ] && [ -n "$team_pub" ]' "round $round: other key"
+done
+check '[ "$(pub "$work/t")" != "$(pub "$b")" ]' "the team key is the build's own"
+b_key=$(sha256sum <"$b/hotreload-sign.pem")
+check '! HOTRELOAD_SIGN_KEY=$team cmake -S "$work/src" -B "$b" -DHOTRELOAD_DIR="$top" \
+       >"$work/logk" 2>&1 && grep -q "a key of its own" "$work/logk"' "own key not refused"
+check '[ "$(sha256sum <"$b/hotreload-sign.pem")" = "$b_key" ]' "a build's own key changed"
+cmake -S "$work/src" -B "$b" -DHOTRELOAD_SIGN_KEY= >/dev/null
 fwid_of_img() { objcopy --dump-section .hotreload.fwid="$work/fwid" "$img" "$work/x.o" && od -An -tx1 "$work/fwid" | tr -d ' \n'; }
 
 fw_sum=$(sha256sum <"$fw"); fw_time=$(stat -c %Y.%y "$fw"); img_sum=$(sha256sum <"$img")

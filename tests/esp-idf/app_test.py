@@ -7,8 +7,10 @@ hotd pushes over esp_http_server; real curl for the refusals.
 Shown: both modules pushed and running; an edit of greet pushed -> new text,
 same process, count kept, and the new function it adds (the app does not call
 it) leaves the app's ELF as it was; a module whose constructor traps -> refused, the old
-one keeps running; an unsigned upload -> 401, a replayed one -> 403; a restart
-on the same emulated flash -> both modules come back (confirmed images).
+one keeps running; an unsigned upload -> 401, a replayed one -> 403 (signed
+HR2 with the build's hotreload-sign.pem, whose bytes are in no file of the
+build others can read, the app's ELF included); a restart on the same
+emulated flash -> both modules come back (confirmed images).
 """
 import argparse
 import hashlib
@@ -50,14 +52,35 @@ def curl(url, target, body, headers=()):
 
 
 def signed(app, url, target, body):
-    """Headers of a correctly signed request (HR1, the build's key)."""
-    key = bytes.fromhex(open(os.path.join(app, "build", "hotreload.key")).read().strip())
+    """Headers of a correctly signed request: HR2 with the build's private
+    key (the default), HR1 with the HMAC key of an HMAC build."""
     st = json.loads(subprocess.run(["curl", "-sS", url + "/status"], stdout=subprocess.PIPE)
                     .stdout)
     counter = st["counter"] + 1
     sha = hashlib.sha256(body).hexdigest()
-    mac = hrtest.hr1_mac(key, "POST", target, st["nonce"], counter, sha)
-    return [f"Authorization: HR1 counter={counter}, mac={mac}", f"X-Hotreload-Sha256: {sha}"]
+    pem = os.path.join(app, "build", "hotreload-sign.pem")
+    if os.path.exists(pem):
+        from cryptography.hazmat.primitives import serialization
+        with open(pem, "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), None)
+        sig = hrtest.hr2_sig(key, "POST", target, st["nonce"], counter, sha)
+        cred = f"HR2 counter={counter}, sig={sig}"
+    else:
+        key = bytes.fromhex(open(os.path.join(app, "build", "hotreload.key")).read().strip())
+        mac = hrtest.hr1_mac(key, "POST", target, st["nonce"], counter, sha)
+        cred = f"HR1 counter={counter}, mac={mac}"
+    return [f"Authorization: {cred}", f"X-Hotreload-Sha256: {sha}"]
+
+
+def no_private_key(source, app):
+    """The app holds only the public key: no byte of build/hotreload-sign.pem
+    in its ELF or in any file of the build others can read."""
+    build = os.path.join(app, "build")
+    elf = [f for f in os.listdir(build) if f.endswith(".elf")]
+    r = subprocess.run([sys.executable, os.path.join(source, "tests/build/secret_scan.py"),
+                        build, os.path.join(build, elf[0])],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check(r.returncode == 0 and "0 failures" in r.stdout, "secret scan: " + r.stdout[-1500:])
 
 
 def app_elf_sha(app):
@@ -123,6 +146,7 @@ def main():
         if not check(rc == 0, "example build failed:\n" + out[-3000:]):
             return hrtest.summary("esp_idf_app")
         print(f"built in {time.time() - t0:.1f} s", flush=True)
+        no_private_key(a.source, app)
         flash = None
         dev = idfapp.App(app, env)
         try:

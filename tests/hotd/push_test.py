@@ -198,7 +198,7 @@ def main():
               f"wrong key: {out} {err}")
         rc, out, err = hotd(args, "push", "--build", other, "--url", dev.url)
         line = line_for(out, dev.url)
-        check(rc == 1 and ": failed: " in line and "check that hotd uses the key" in line,
+        check(rc == 1 and ": failed: " in line and "built with another key" in line,
               f"wrong key line: {out}")
         check(dev.value() == 2, "device still runs v2 after a wrong key")
 

@@ -179,7 +179,7 @@ def main():
         other = make_build(tmp, "other", os.urandom(32), mod("dev_v1.o"))
         rc, out, err = hotd("push", "--serial", dev.spec, "--build", other)
         check(rc == 1 and f"{dev.spec}: failed: authentication failed" in out
-              and "check that hotd uses the key" in out, f"wrong key: {out!r} {err!r}")
+              and "built with another key" in out, f"wrong key: {out!r} {err!r}")
         check(dev.value() == 2, "device still runs v2 after a wrong key")
 
         # A module for another firmware: refused after the upload, advice given.

@@ -1,6 +1,6 @@
 /* The HTTP endpoints on esp_http_server: it reads and parses each request
  * head, and hr_http_serve_head does the rest as on every other port (the
- * same checks, routes, HR1 authentication, limits, upload session and
+ * same checks, routes, HR1 or HR2 authentication, limits, upload session and
  * answers). One handler takes every GET and POST path, so a wrong path gets
  * the agent's own 404 and 405 answers. */
 #include <stdbool.h>
@@ -21,6 +21,7 @@ static struct {
     hotreload_server_config_t cfg; /* strings and key copied: see start() */
     char partition[32];
     uint8_t key[64];
+    uint8_t pubkey[65]; /* HR_AUTH_PUBKEY_LEN, when config->auth_pubkey */
 } srv;
 
 static int head_value(void *ctx, const char *name, char *buf, size_t size)
@@ -87,6 +88,10 @@ static hotreload_err_t copy_config(const hotreload_server_config_t *config)
     memcpy(srv.key, config->auth_key, keylen);
     srv.cfg.auth_key = keylen ? srv.key : NULL;
     srv.cfg.auth_key_len = keylen;
+    bool pub = config->auth_pubkey && !config->auth_disabled;
+    if (pub)
+        memcpy(srv.pubkey, config->auth_pubkey, sizeof srv.pubkey);
+    srv.cfg.auth_pubkey = pub ? srv.pubkey : NULL;
     return HOTRELOAD_OK;
 }
 
