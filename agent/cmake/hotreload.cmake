@@ -59,8 +59,7 @@ endfunction()
 
 # How requests are signed (docs/http.md): ecdsa (HR2, the default: the
 # firmware holds only a public key) or hmac (HR1, the explicit option: the
-# firmware holds the shared key). The rv32 and ESP-IDF ports are hmac in
-# stage 1 whatever this says.
+# firmware holds the shared key).
 set(HOTRELOAD_AUTH ecdsa CACHE STRING "request signatures: ecdsa (HR2) or hmac (HR1)")
 set_property(CACHE HOTRELOAD_AUTH PROPERTY STRINGS ecdsa hmac)
 
@@ -270,12 +269,14 @@ function(hotreload_link_firmware fw)
     set(F_PORT posix)
   endif()
   enable_language(ASM)
-  # Stage 1 of HR2: only the simulated device links an ECDSA verifier.
-  set(auth ${HOTRELOAD_AUTH})
-  if(NOT F_PORT STREQUAL "posix")
-    set(auth hmac)
+  # HR2 needs a port that links a verifier (HOTRELOAD_ECDSA on its library).
+  get_target_property(ecdsa hotreload_${F_PORT} HOTRELOAD_ECDSA)
+  if(HOTRELOAD_AUTH STREQUAL "ecdsa" AND NOT ecdsa)
+    message(FATAL_ERROR "hotreload: port ${F_PORT} is built without an ECDSA verifier, so it "
+            "cannot check HR2 signatures: configure with -DHOTRELOAD_AUTH=hmac, or build the "
+            "port with one (rv32-virt: -DHOTRELOAD_RV32_ECDSA=ON)")
   endif()
-  _hotreload_key(key_c ${auth})
+  _hotreload_key(key_c ${HOTRELOAD_AUTH})
   target_sources(${fw} PRIVATE ${key_c})
   target_link_libraries(${fw} PRIVATE hotreload_${F_PORT})
   target_link_options(${fw} PRIVATE -Wl,--build-id=sha1)

@@ -102,12 +102,14 @@ static int measure(unsigned m, const struct hr_load_config *cfg)
     return 0;
 }
 
+int bench_verify(void); /* verify.c */
+
 int main(void)
 {
     const struct hr_platform *pf = hr_platform_get();
     struct hr_load_config cfg = {.arch = HR_ARCH_RV32, .port = pf->mem,
                                  .resolve = resolve, .resolve_ctx = NULL};
-    int rc = 0;
+    int rc = bench_verify(); /* first: the stack's and heap's marks are its own */
     for (unsigned m = 0; m < sizeof modules / sizeof modules[0]; m++)
         rc |= measure(m, &cfg);
     hr_rv32_printf("bench-rv32 done\n");

@@ -3,7 +3,10 @@
 hostfwd from 127.0.0.1): the endpoints, the authentication and the error
 answers of docs/http.md, as on the simulated device.
 
-Boots the example with an empty flash; GET /status; hotd push --url of the
+The device verifies HR2 (ECDSA P-256, mbedTLS built from Debian's source)
+and holds only the public key: no byte of the private key is in the
+firmware or in a readable file of its build. Boots the example with an
+empty flash; GET /status; hotd push --url of the
 module, its output on the UART; requests that must change nothing (no key,
 another key, a body changed after signing, a replayed request, a body over
 the limit, a module with an import the firmware lacks), each answered with
@@ -19,8 +22,12 @@ import re
 import select
 import shutil
 import socket
+import subprocess
 import sys
 import time
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import hrtest  # noqa: E402
@@ -76,10 +83,10 @@ class Http:
         if counter is None:  # above hotd's, which shares the device's counter
             self.counter = max(self.counter, st["counter"]) + 1
             counter = self.counter
-        mac = hrtest.hr1_mac(key or self.key, "POST", target, nonce, counter,
+        sig = hrtest.hr2_sig(key or self.key, "POST", target, nonce, counter,
                              sha(body if sign_body is None else sign_body))
         head = (f"POST {target} HTTP/1.1\r\nHost: device\r\n"
-                f"Authorization: HR1 counter={counter}, mac={mac}\r\n"
+                f"Authorization: HR2 counter={counter}, sig={sig}\r\n"
                 f"X-Hotreload-Sha256: {sha(body if sign_body is None else sign_body)}\r\n"
                 f"Content-Length: {len(body) if length is None else length}\r\n\r\n")
         return head.encode() + body
@@ -95,8 +102,13 @@ def main():
     fw = os.path.join(args.example, "qemu_firmware")
     flash = os.path.join(args.work, "flash.bin")
     rv32.flash_image(flash)
-    with open(os.path.join(args.example, "hotreload.key")) as f:
-        key = bytes.fromhex(f.read().strip())
+    # The device holds only the public key; the build's private key signs (HR2).
+    with open(os.path.join(args.example, "hotreload-sign.pem"), "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), None)
+    scan = subprocess.run([sys.executable, os.path.join(args.src, "tests/build/secret_scan.py"),
+                           args.example, fw], stdout=subprocess.PIPE, text=True)
+    check(scan.returncode == 0, "no byte of the private key in the firmware or a readable "
+          "file of its build: " + scan.stdout[-800:])
     mods = Modules(args, args.work)
     with open(mods.bind(mods.build("greet_v2"), fw), "rb") as f:
         v2 = f.read()
@@ -114,7 +126,7 @@ def main():
         err = doc.get("error", "")
         check(got == code and words in err, f"{what}: {code} '{words}': {got} {err}")
         if code == 401:
-            check(headers.get("www-authenticate") == "HR1", f"{what}: WWW-Authenticate: HR1")
+            check(headers.get("www-authenticate") == "HR2", f"{what}: WWW-Authenticate: HR2")
         dev.wait(rf"^hotreload: http POST \S+ -> {code}", after=mark)
 
     try:
@@ -137,8 +149,8 @@ def main():
         unsigned = (f"POST {target} HTTP/1.1\r\nHost: d\r\n"
                     f"Content-Length: {len(body)}\r\n\r\n").encode() + body
         refused("no key", unsigned, 401, "authentication required")
-        refused("another key", http.signed(target, body, key=os.urandom(32)),
-                403, "")
+        other = ec.generate_private_key(ec.SECP256R1())  # not the firmware's public key
+        refused("another key", http.signed(target, body, key=other), 403, "wrong signature")
         refused("a body changed after signing",
                 http.signed(target, body, sign_body=v1), 403, "")
         refused("over the size limit", http.signed(target, body, length=1 << 20),
