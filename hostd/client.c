@@ -142,6 +142,9 @@ static void advise(struct hotd_push_result *r)
         a = "rebuild and reflash the firmware (the module was built for another one)";
     else if (s == 403 && strstr(r->message, "stale"))
         a = "another client took the request counter first: push again";
+    else if (s == 429)
+        a = "the device paused its signature checks after wrong signatures: push again when "
+            "the pause it names is over";
     else if (s == 401 || s == 403)
         a = HOTD_KEY_ADVICE;
     else if (s == 413)

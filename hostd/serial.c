@@ -188,6 +188,9 @@ static void advise(struct hotd_push_result *r)
     const char *m = r->message, *a = "";
     if (strstr(m, "firmware"))
         a = "rebuild and reflash the firmware (the module was built for another one)";
+    else if (strstr(m, "signature checks are paused"))
+        a = "the device paused its signature checks after wrong signatures: push again when "
+            "the pause it names is over";
     else if (strstr(m, "authentication") && strstr(m, "stale"))
         a = "another client took the request counter first: push again";
     else if (strstr(m, "authentication"))

@@ -45,12 +45,49 @@ static enum hr_auth_result verify_locked(const uint8_t pubkey[HR_AUTH_PUBKEY_LEN
     return HR_AUTH_OK;
 }
 
+/* A verify is costly (36 M instructions on rv32: ~0.2 s on a 160 MHz chip
+ * with one thread), and anyone can send a well-formed wrong signature. After
+ * FREE_FAILS wrong ones in a row, checks pause for a time that doubles with
+ * each further one (PAUSE_MIN_MS .. PAUSE_MAX_MS): a hostile client gets a
+ * few percent of the CPU at most. A good signature ends it. */
+#define FREE_FAILS 2u
+#define PAUSE_MIN_MS 1000u
+#define PAUSE_MAX_SHIFT 4u /* 1 s << 4 = 16 s */
+static struct {
+    unsigned fails;  /* wrong signatures in a row */
+    uint64_t until;  /* no check before this time (ms) */
+} gate;
+
+static enum hr_auth_result paused(uint64_t now, char *msg, size_t msgsize)
+{
+    hr_fmt(msg, msgsize, "signature checks are paused for %u ms more after %u wrong signatures "
+                         "in a row (a client signs with another key, or sends bad ones): try "
+                         "again then", (unsigned)(gate.until - now), gate.fails);
+    return HR_AUTH_PAUSED;
+}
+
+static void count(enum hr_auth_result r)
+{
+    if (r == HR_AUTH_OK) {
+        gate.fails = 0;
+    } else if (r == HR_AUTH_BAD_MAC && ++gate.fails >= FREE_FAILS) {
+        unsigned shift = gate.fails - FREE_FAILS;
+        shift = shift < PAUSE_MAX_SHIFT ? shift : PAUSE_MAX_SHIFT;
+        gate.until = hr_rt_now_ms() + ((uint64_t)PAUSE_MIN_MS << shift);
+    }
+}
+
 enum hr_auth_result hr_auth_ecdsa_verify(const uint8_t pubkey[HR_AUTH_PUBKEY_LEN],
                                          const uint8_t digest[32], const uint8_t sig[64],
                                          char *msg, size_t msgsize)
 {
     hr_rt_lock();
-    enum hr_auth_result r = verify_locked(pubkey, digest, sig, msg, msgsize);
+    uint64_t now = hr_rt_now_ms();
+    enum hr_auth_result r = gate.fails >= FREE_FAILS && now < gate.until
+                                ? paused(now, msg, msgsize)
+                                : verify_locked(pubkey, digest, sig, msg, msgsize);
+    if (r != HR_AUTH_PAUSED)
+        count(r);
     hr_rt_unlock();
     return r;
 }

@@ -18,6 +18,7 @@ static int auth_fail(struct reply *rep, enum hr_auth_result a, const char *msg)
 {
     int st = a == HR_AUTH_MISSING || a == HR_AUTH_MALFORMED   ? 401
              : a == HR_AUTH_NO_KEY || a == HR_AUTH_NO_RANDOM ? 500
+             : a == HR_AUTH_PAUSED                           ? 429
                                                               : 403;
     if (st == 401)
         rep->www_auth = true;

@@ -3,11 +3,13 @@
 requests signed with python's `cryptography` and with the `openssl` command
 alone (following docs/http.md) run; one signed with another private key,
 with a changed body or target, replayed, or signed HR1 (HMAC) is refused
-with the status docs/http.md gives it and changes nothing."""
+with the status docs/http.md gives it and changes nothing. After two wrong
+signatures in a row, checks pause (429) for a time that doubles."""
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -70,23 +72,38 @@ def refusals(dev, v2, b):
     b.attack("signed HR1 with an HMAC key", dev.signed("/upload-and-reload", v2,
              key=os.urandom(32)), 401, "verifies HR2 signatures")
     other = ec.generate_private_key(ec.SECP256R1())
+    wrong = lambda what, data: (b.attack(what, data, 403, "wrong signature"), reset(dev))
     for target in ("/upload-and-reload", "/unload"):
         body = v2 if "upload" in target else None
-        b.attack(f"{target} signed with another private key", dev.signed(target, body, key=other),
-                 403, "wrong signature")
-    b.attack("signed for /upload, sent to /upload-and-reload",
-             dev.signed("/upload-and-reload", v2, sign_target="/upload"), 403, "wrong signature")
+        wrong(f"{target} signed with another private key", dev.signed(target, body, key=other))
+    wrong("signed for /upload, sent to /upload-and-reload",
+          dev.signed("/upload-and-reload", v2, sign_target="/upload"))
     forged = v2[:-1] + bytes([v2[-1] ^ 1])
-    b.attack("last byte changed, the new body's SHA-256 declared",
-             dev.signed("/upload-and-reload", forged, sign_body=v2,
-                        declared=fault.sha(forged)), 403, "wrong signature")
+    wrong("last byte changed, the new body's SHA-256 declared",
+          dev.signed("/upload-and-reload", forged, sign_body=v2, declared=fault.sha(forged)))
     good = dev.signed("/upload-and-reload", v2).decode("latin-1")
     sig = good.split("sig=")[1][:128]
     flipped = sig[:-1] + ("0" if sig[-1] != "0" else "1")
-    b.attack("one bit of s changed", good.replace(sig, flipped).encode("latin-1"), 403,
-             "wrong signature")
+    bad = good.replace(sig, flipped).encode("latin-1")
+    b.attack("one bit of s changed", bad, 403, "wrong signature")
+    b.attack("the same again: 2 wrong signatures in a row", bad, 403, "wrong signature")
+    # Two wrong signatures in a row: checks pause for 1 s (doubling with each
+    # further one), so a hostile client cannot keep the CPU verifying.
+    b.attack("a 3rd wrong signature at once", bad, 429, "signature checks are paused")
+    t0 = time.time()
+    code = dev.request(dev.signed("/reload?module=nosuch"))[0]
+    check(code == 429, f"a good signature during the pause waits too: {code}")
+    time.sleep(max(0.0, 1.05 - (time.time() - t0)))
+    reset(dev)
     b.attack("sig of 127 hex digits", good.replace(sig, sig[:-1]).encode("latin-1"), 401,
              "sig is not 128 lowercase hex digits")
+
+
+def reset(dev):
+    """A good signature (a signed reload of no module: 404) ends a run of
+    wrong ones, so the next attack is verified, not paused."""
+    code, _, doc = dev.request(dev.signed("/reload?module=nosuch"))
+    check(code == 404, f"a good signature after wrong ones is checked: {code} {doc}")
 
 
 def console(dev, line):

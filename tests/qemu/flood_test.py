@@ -10,7 +10,10 @@ probes (two a second, each its own connection) for WINDOW seconds without
 the attack and WINDOW seconds with it, in this run: with the attack the
 device must print at least 90 % of the heartbeats it printed without, and
 answer at least 90 % of the probes 200. An authenticated push during the
-attack must still switch the module.
+attack must still switch the module. Then three clients send well-formed HR2
+requests with random signatures, five a second each, for WINDOW seconds: the device
+verifies at most 8 (it pauses its checks after two wrong ones, 429),
+and heartbeats and probes hold the same 90 %.
 """
 import argparse
 import os
@@ -30,6 +33,8 @@ from example_test import V1, V2, Modules  # noqa: E402
 
 WINDOW = 15.0  # seconds measured without, then with, the attack
 ATTACKERS = 6
+SIG_ATTACKERS = 3
+SIG_RATE = 5  # requests a second per signature attacker: a verify each, without the pause
 HEARTBEAT = r"\| count (\d+)$"
 
 
@@ -82,6 +87,51 @@ class Attack:
             t.join(10)
 
 
+class SigAttack:
+    """SIG_ATTACKERS threads sending well-formed HR2 requests with random
+    signatures back to back: each would cost the device a full ECDSA verify
+    (36 M instructions) but for the pause after wrong signatures."""
+
+    def __init__(self, port, nonce):
+        self.port, self.nonce, self.stop = port, nonce, threading.Event()
+        self.codes = {}
+        self.lock = threading.Lock()
+        self.counter = int(time.time() * 1000) + 10**9
+        self.threads = [threading.Thread(target=self._one, daemon=True)
+                        for _ in range(SIG_ATTACKERS)]
+
+    def _one(self):
+        while not self.stop.is_set():
+            t = time.time()
+            with self.lock:
+                self.counter += 1
+                n = self.counter
+            req = (f"POST /unload?module=greet HTTP/1.1\r\nHost: device\r\n"
+                   f"Authorization: HR2 counter={n}, sig={os.urandom(64).hex()}\r\n"
+                   f"Content-Length: 0\r\n\r\n").encode()
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+                    s.sendall(req)
+                    raw = b""
+                    while chunk := s.recv(4096):
+                        raw += chunk
+                code = hrtest.parse_answer(raw)[0]
+            except OSError:
+                code = 0
+            with self.lock:
+                self.codes[code] = self.codes.get(code, 0) + 1
+            self.stop.wait(max(0.0, 1 / SIG_RATE - (time.time() - t)))
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def end(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(10)
+
+
 def probe(port):
     """One GET /status on its own connection: its status code (0: none)."""
     try:
@@ -112,6 +162,31 @@ def measure(dev, port, seconds):
         time.sleep(max(0.0, 0.5 - (time.time() - t)))
     beats = sum(1 for line in dev.lines[mark:] if re.search(HEARTBEAT, line))
     return beats / (time.time() - start), sent, ok
+
+
+def signatures(dev, beats0):
+    """Wrong HR2 signatures back to back: the device verifies a few, then
+    pauses its checks (429), and the application keeps its pace."""
+    nonce = None
+    with socket.create_connection(("127.0.0.1", dev.http_port), timeout=5) as s:
+        s.sendall(b"GET /status HTTP/1.1\r\nHost: device\r\n\r\n")
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+        nonce = hrtest.parse_answer(raw)[2].get("nonce")
+    attack = SigAttack(dev.http_port, nonce)
+    attack.start()
+    beats, sent, ok = measure(dev, dev.http_port, WINDOW)
+    attack.end()
+    verified, paused = attack.codes.get(403, 0), attack.codes.get(429, 0)
+    print(f"with {SIG_ATTACKERS} clients sending wrong HR2 signatures: {beats:.2f} heartbeats/s "
+          f"({beats / beats0:.0%}), /status {ok}/{sent} answered 200; answers {attack.codes}")
+    check(paused >= 100 and verified <= 8,
+          f"after 2 wrong signatures the device pauses its checks: {verified} verified (403), "
+          f"{paused} paused (429) in {WINDOW:.0f} s")
+    check(beats >= 0.9 * beats0,
+          f"the application keeps its pace: {beats:.2f} heartbeats/s against {beats0:.2f}")
+    check(ok >= 0.9 * sent, f"/status answers during the signature attack: {ok}/{sent}")
 
 
 def main():
@@ -164,6 +239,7 @@ def main():
         attack.end()
         check(dev.out.saw(r"^hotreload: http \? \? -> 408: request head not complete"),
               "the attackers' connections are answered 408 and logged")
+        signatures(dev, beats0)
         check(not dev.out.saw(r"fatal trap|lwIP assertion"), "no trap, no lwIP assertion")
     finally:
         dev.stop()

@@ -22,6 +22,7 @@ enum hr_auth_result {
     HR_AUTH_BAD_MAC,   /* wrong key, or anything signed was changed: 403 */
     HR_AUTH_NO_KEY,    /* the device has no key configured: 500 */
     HR_AUTH_NO_RANDOM, /* no random source for the nonce (hr_platform.random): 500 */
+    HR_AUTH_PAUSED,    /* signature checks paused after wrong signatures: 429 */
 };
 
 /* ---- The upload session: the one path of every upload ------------------
