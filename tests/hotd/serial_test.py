@@ -7,7 +7,9 @@ a UART: hotd connects to tcp:127.0.0.1:PORT, the bridge copies the socket to
 the firmware's stdin and the firmware's stdout to the socket, and keeps the
 stdout lines (the firmware prints "value=N" there, beside the replies). The
 bridge can damage one byte of one frame, or drop a whole frame, to drive the
-nak and the timeout resend paths end to end.
+nak and the timeout resend paths end to end. A second device holds only a
+public key: the push is signed HR2 with the build's hotreload-sign.pem, and
+another build's key is refused.
 """
 import argparse
 import hashlib
@@ -30,10 +32,10 @@ FRAME = 1 + 4 + 256 + 4  # a full frame on the wire
 class SerialDevice(hrtest.ConsoleBridge):
     """device_fw with its console on a TCP socket."""
 
-    def __init__(self, fw, storage, keyfile):
+    def __init__(self, fw, storage, keyfile, args=()):
         super().__init__()
         os.makedirs(storage, exist_ok=True)
-        self.proc = hrtest.start_fw(fw, storage, keyfile, stdin=subprocess.PIPE,
+        self.proc = hrtest.start_fw(fw, storage, keyfile, args, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.damage = None  # ("flip" | "drop", offset into the frames, length)
         self.port = self.serial_port
@@ -79,6 +81,32 @@ class SerialDevice(hrtest.ConsoleBridge):
 
     def saw(self, regex, after=0):
         return self.out.saw(regex, after)
+
+
+def hr2(args, tmp, hotd, mod):
+    """A device holding only a public key: hotd push --serial signs the
+    framed upload and its reload HR2 with the build's hotreload-sign.pem;
+    another build's key is refused by the device, hotd saying why."""
+    build = make_build(tmp, "hr2", os.urandom(32), mod("dev_v1.o"))
+    os.remove(os.path.join(build, "hotreload.key"))
+    pem, point = os.path.join(build, "hotreload-sign.pem"), os.path.join(tmp, "hr2.pub")
+    rc, out, err = hotd("key", "new", pem)
+    rc2, _, err2 = hotd("key", "public", pem, "--raw", "-o", point)
+    check(rc == 0 and rc2 == 0, f"hotd key new/public: {err}{err2}")
+    dev = SerialDevice(args.fw, os.path.join(tmp, "store-hr2"), None, ["--pubkey", point])
+    try:
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build)
+        check(rc == 0 and "generation 1" in out, f"HR2 push --serial: {out!r} {err!r}")
+        dev.wait(r"^value=1 ")
+        other = make_build(tmp, "hr2-other", os.urandom(32), mod("dev_v2.o"))
+        os.remove(os.path.join(other, "hotreload.key"))
+        hotd("key", "new", os.path.join(other, "hotreload-sign.pem"))
+        rc, out, err = hotd("push", "--serial", dev.spec, "--build", other)
+        check(rc == 1 and "wrong signature" in out and "built with another key" in out,
+              f"HR2 push --serial with another key: {out!r} {err!r}")
+        check(dev.value() == 1, "the HR2 device still runs v1 after another key")
+    finally:
+        dev.stop()
 
 
 def main():
@@ -188,6 +216,8 @@ def main():
         check(rc == 1 and "firmware" in out and "rebuild and reflash" in out,
               f"other firmware: {out!r} {err!r}")
         check(dev.value() == 2, "device still runs v2 after another firmware's module")
+
+        hr2(args, tmp, hotd, mod)
 
         # --json carries the serial result too.
         rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--json")
