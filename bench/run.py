@@ -37,11 +37,12 @@ GOALS = [
     (r"serial_\d+$", [("ratio >= 0.8", lambda v, b, r: r >= 0.8)]),
     (r"serial_pty_raw$", []),
     (r"rv32_", []),
+    (r"qemu_http_push_90k$", [("<= 500 ms", lambda v, b, r: v <= 500)]),
 ]
 HEADER = ["measurement", "value", "unit", "spread_pct", "baseline", "ratio", "goal", "met",
           "notes"]
 GROUPS = ["load", "stub_call", "peak_ram", "safe_point", "edit_cycle", "gdb_rearm", "serial",
-          "rv32"]
+          "rv32", "qemu_http"]
 
 
 def goal_for(ident):
@@ -168,6 +169,8 @@ def measurements(a):
                     os.path.join(mods, "medium.serial.img")] + q),
         ("rv32_reloc", [py, os.path.join(bench, "rv32.py"), "--root", a.root, "--work",
                         os.path.join(work, "rv32")] + q),
+        ("qemu_http", [py, os.path.join(bench, "qemu_http.py"), "--root", a.root, "--hotd", hotd,
+                       "--work", os.path.join(work, "qemu_http")] + q),
     ]
     return out
 

@@ -9,8 +9,8 @@
  * scripts/qemu-rv32 make the file), and is never erased here. (Unit 1 would
  * not do: QEMU then takes it for supervisor firmware and loads no kernel.)
  *
- * Intel command set: program a word, erase a 256 KiB block, back to
- * read-array mode after each, where the flash reads as memory (`map`).
+ * Intel command set: program a write buffer's run of words, erase a 256 KiB
+ * block, back to read-array mode after each, where the flash reads as memory (`map`).
  * QEMU's flash overwrites on a program; real flash only clears bits. The
  * driver ANDs each word with what is there, so the partition behaves like
  * real flash and the runtime's storage rules are exercised as on a device.
@@ -50,16 +50,37 @@ static int finish(volatile uint32_t *w)
     return st & ST_ERRORS ? -1 : 0;
 }
 
-static int program(uint32_t addr, uint32_t v)
+/* Bytes per buffered program (Intel "write to buffer"): one command for a
+ * whole run of words instead of one per word, within the flash's write
+ * buffer. On QEMU each command switches the flash out of read-array mode,
+ * which costs far more than the words themselves. */
+#define WBUF 256u
+
+/* Program the n aligned words at `a` (one write buffer) to v ANDed with
+ * what they hold; when every word already holds it, nothing is sent. */
+static int program(uint32_t a, const uint32_t *v, uint32_t n)
 {
-    volatile uint32_t *w = word(addr);
-    uint32_t now = *w & v;
-    if (now == *w)
+    volatile uint32_t *w = word(a);
+    uint32_t now[WBUF / 4];
+    int change = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        now[i] = w[i] & v[i];
+        change |= now[i] != w[i];
+    }
+    if (!change)
         return 0;
-    *w = CMD(0x40);
-    *w = now;
-    if (finish(w) != 0 || *w != now)
-        return -1; /* e.g. a read-only drive */
+    *w = CMD(0xe8); /* write to buffer */
+    while (!(*w & ST_READY))
+        ;
+    *w = CMD(n - 1); /* words, less one */
+    for (uint32_t i = 0; i < n; i++)
+        w[i] = now[i];
+    *w = CMD(0xd0); /* confirm */
+    if (finish(w) != 0)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (w[i] != now[i])
+            return -1; /* e.g. a read-only drive */
     return 0;
 }
 
@@ -83,17 +104,20 @@ static int fl_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
     const uint8_t *src = buf;
     if (!in_range(off, len))
         return -1;
-    while (len) {
-        uint32_t a = (base + off) & ~3u, at = (base + off) & 3u;
-        uint32_t n = 4 - at < len ? 4 - at : len;
-        uint32_t v = 0xffffffffu; /* bytes not written keep their bits */
+    uint32_t p = base + off, end = base + off + len;
+    while (p < end) {
+        /* The words from p's to the end of its write buffer (or of the data). */
+        uint32_t first = p & ~3u, stop = (p & ~(WBUF - 1)) + WBUF;
+        stop = stop < end ? stop : end;
+        uint32_t v[WBUF / 4], n = (stop - first + 3) / 4;
         for (uint32_t i = 0; i < n; i++)
-            v &= ~(0xffu << 8 * (at + i)) | (uint32_t)src[i] << 8 * (at + i);
-        if (program(a, v) != 0)
+            v[i] = 0xffffffffu; /* bytes not written keep their bits */
+        for (; p < stop; p++, src++) {
+            uint32_t k = (p - first) / 4, sh = 8 * (p & 3u);
+            v[k] &= ~(0xffu << sh) | (uint32_t)*src << sh;
+        }
+        if (program(first, v, n) != 0)
             return -1;
-        src += n;
-        off += n;
-        len -= n;
     }
     return 0;
 }

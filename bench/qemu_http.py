@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""A 90 KB module pushed over HTTP to the rv32 QEMU example, whole push.
+
+    qemu_http.py --root SOURCE_ROOT --hotd HOTD --work DIR [--quick]
+
+Cross-builds examples/qemu-riscv32 in DIR (as the tests do, with this hotd),
+compiles bench/qemu/big.c (the example's module with 90 KB of constants)
+and binds it; then, on a fresh QEMU each time (flash and heap empty), times
+`hotd push --url` from start to exit: signing, the HTTP transfer through
+QEMU's user network and lwIP, the device's flash writes and the reload.
+Without the port, its cross compiler or QEMU it prints one row saying what
+is missing. Prints JSON lines for bench/run.py.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from edit_cycle import stats
+
+ID = "qemu_http_push_90k"
+FLAGS = ["-misa-spec=2.2", "-march=rv32imc", "-mabi=ilp32", "-ffreestanding", "-mno-relax",
+         "-O2", "-fno-common"]
+
+
+def missing(why):
+    print(json.dumps({"id": ID, "value": None, "unit": "ms", "notes": "not available: " + why}))
+    sys.exit(0)
+
+
+def build(a):
+    """The example firmware and the bound 90 KB module: (firmware, image)."""
+    ex, log = os.path.join(a.work, "example"), os.path.join(a.work, "build.log")
+    port = os.path.join(a.root, "agent", "port", "rv32-virt")
+    obj, img = os.path.join(a.work, "big.c.o"), os.path.join(a.work, "big.img")
+    cc = "riscv64-unknown-elf-gcc"
+    inc = ["-I", os.path.join(a.root, "examples", "qemu-riscv32", "include"),
+           "-I", os.path.join(a.root, "agent", "include")]
+    with open(log, "w") as out:
+        for cmd in (["cmake", "-S", os.path.join(a.root, "examples", "qemu-riscv32"), "-B", ex,
+                     "-DCMAKE_TOOLCHAIN_FILE=" + os.path.join(port, "toolchain.cmake"),
+                     "-DHOTRELOAD_DIR=" + a.root, "-DHOTRELOAD_HOTD=" + a.hotd,
+                     "-DCMAKE_BUILD_TYPE=MinSizeRel"],
+                    ["cmake", "--build", ex, "-j%d" % (os.cpu_count() or 2)],
+                    [cc, *FLAGS, *inc, "-c", os.path.join(a.root, "bench", "qemu", "big.c"),
+                     "-o", obj + ".raw"],
+                    [cc, *FLAGS, "-nostdlib", "-r", "-Wl,--build-id=sha1", obj + ".raw", "-o",
+                     obj],
+                    [a.hotd, "bind", obj, "--firmware", os.path.join(ex, "qemu_firmware"),
+                     "-o", img, "--absolute"]):
+            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                with open(log) as f:
+                    missing("the build failed: " + f.read()[-400:].replace("\n", " "))
+    return ex, img
+
+
+def push_once(a, rv32, ex, img, n):
+    """One push to a freshly booted device: seconds, or a failure message."""
+    flash = os.path.join(a.work, "flash.bin")
+    rv32.flash_image(flash)
+    dev = rv32.Qemu("qemu-system-riscv32", os.path.join(ex, "qemu_firmware"),
+                    os.path.join(a.work, "uart-%d.log" % n), flash, net=True)
+    try:
+        dev.wait(r"^device up")
+        t0 = time.time()
+        r = subprocess.run([a.hotd, "push", img, "--name", "greet", "--build", ex, "--url",
+                            "http://127.0.0.1:%d" % dev.http_port], capture_output=True,
+                           text=True, timeout=120)
+        took = time.time() - t0
+        return took if r.returncode == 0 else (r.stdout + r.stderr)[-300:]
+    finally:
+        dev.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--hotd", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    for tool in ("qemu-system-riscv32", "riscv64-unknown-elf-gcc"):
+        if not shutil.which(tool):
+            missing("%s not found" % tool)
+    sys.path.insert(0, os.path.join(a.root, "tests", "lib"))
+    sys.path.insert(0, os.path.join(a.root, "tests", "qemu"))
+    import rv32  # the tests' QEMU runner: flash file, hostfwd port, the UART's lines
+    os.makedirs(a.work, exist_ok=True)
+    ex, img = build(a)
+    times = []
+    for n in range(1 if a.quick else 3):
+        t = push_once(a, rv32, ex, img, n)
+        if isinstance(t, str):
+            missing("the push failed: " + t.replace("\n", " "))
+        times.append(t * 1000)
+    med, spread = stats(times)
+    print(json.dumps({
+        "id": ID, "value": round(med), "spread": round(spread, 1), "unit": "ms",
+        "notes": "hotd push --url of a %d B image (90 KB of constants) to the rv32 QEMU example "
+                 "on a fresh boot each time: signing, QEMU user networking and lwIP, the flash "
+                 "writes, the reload; no plain-transfer baseline yet" % os.path.getsize(img)}))
+
+
+if __name__ == "__main__":
+    main()
