@@ -4,7 +4,7 @@
     qemu_http.py --root SOURCE_ROOT --hotd HOTD --work DIR [--quick]
 
 Cross-builds examples/qemu-riscv32 in DIR (as the tests do, with this hotd),
-compiles bench/qemu/big.c (the example's module with 90 KB of constants)
+compiles tests/qemu/mod/big.c (the example's module with 90 KB of constants)
 and binds it; then, on a fresh QEMU each time (flash and heap empty), times
 `hotd push --url` from start to exit: signing, the HTTP transfer through
 QEMU's user network and lwIP, the device's flash writes and the reload.
@@ -45,8 +45,8 @@ def build(a):
                      "-DHOTRELOAD_DIR=" + a.root, "-DHOTRELOAD_HOTD=" + a.hotd,
                      "-DCMAKE_BUILD_TYPE=MinSizeRel"],
                     ["cmake", "--build", ex, "-j%d" % (os.cpu_count() or 2)],
-                    [cc, *FLAGS, *inc, "-c", os.path.join(a.root, "bench", "qemu", "big.c"),
-                     "-o", obj + ".raw"],
+                    [cc, *FLAGS, *inc, "-c", os.path.join(a.root, "tests", "qemu", "mod",
+                                                          "big.c"), "-o", obj + ".raw"],
                     [cc, *FLAGS, "-nostdlib", "-r", "-Wl,--build-id=sha1", obj + ".raw", "-o",
                      obj],
                     [a.hotd, "bind", obj, "--firmware", os.path.join(ex, "qemu_firmware"),

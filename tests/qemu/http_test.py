@@ -13,7 +13,9 @@ the limit, a module with an import the firmware lacks), each answered with
 its status while the module goes on; a signed raw upload of an edited
 module; a peer that stops mid-request (408 at the head deadline) and more
 connections than the device holds (the oldest still reading its head gives
-its slot up, answered 408), the device answering /status afterwards.
+its slot up, answered 408), the device answering /status afterwards; a
+93 KB module pushed three times in a row (each reload finds room beside
+the module it replaces; first fit from the bottom failed the third).
 """
 import argparse
 import hashlib
@@ -165,10 +167,12 @@ def main():
 
         good = http.signed(target, body)
         code, _, doc = http.request(good)
-        check(code == 200 and "generation 2" in doc.get("message", ""), f"a signed raw upload: {code} {doc}")
+        check(code == 200 and "generation 2" in doc.get("message", ""),
+              f"a signed raw upload: {code} {doc}")
         dev.wait(V2, after=len(dev.lines))
         refused("the same request replayed", good, 403, "replayed or stale")
         check(http.status()["modules"][0]["generation"] == 2, "the replay changed nothing")
+
 
         # A peer that stops mid-request is answered 408 when the head deadline
         # (2 s) runs out; meanwhile the device's loop goes on (rv32_virt.h).
@@ -205,6 +209,17 @@ def main():
                                   also=seen)[0] + 1
         check(http.status()["modules"][0]["generation"] == 2, "/status answers afterwards")
         dev.wait(V2, after=len(dev.lines))
+        # A 93 KB module three times in a row: each reload finds room in the
+        # 256 KiB heap beside the module it replaces (large blocks from the top).
+        big = mods.bind(mods.build("big"), fw)
+        for gen in (3, 4, 5):
+            t0 = time.time()
+            rc, out, err = hrtest.run(args.hotd, "push", big, "--name", "greet", "--build",
+                                      args.example, "--url", url)
+            check(rc == 0 and f"generation {gen}" in out, f"93 KB module, push {gen - 2} of 3: "
+                  f"{out}{err}")
+            print(f"93 KB module pushed over HTTP in {time.time() - t0:.2f} s")
+        dev.wait(r"^Big \| ", after=len(dev.lines))
         check(not dev.out.saw(r"fatal trap|lwIP assertion"), "no trap, no lwIP assertion")
     finally:
         dev.stop()

@@ -1,5 +1,5 @@
-/* The example's module with 90 KB of constants: a large push over HTTP
- * (scripts/bench qemu_http_push_90k). */
+/* The example's module with 90 KB of constants: a large push over HTTP,
+ * three in a row (http_test.py; scripts/bench qemu_http_push_90k). */
 #include "greet.h"
 #include "hotreload.h"
 
