@@ -30,6 +30,39 @@ def missing(why):
     sys.exit(0)
 
 
+def text_bytes(archive):
+    """(.text, .rodata + .srodata) bytes of a static library's objects."""
+    out = subprocess.run(["riscv64-unknown-elf-size", "-A", "-d", archive], capture_output=True,
+                         text=True).stdout
+    text = ro = 0
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[1].isdigit():
+            text += int(f[1]) if f[0].startswith(".text") else 0
+            ro += int(f[1]) if re.match(r"\.s?rodata", f[0]) else 0
+    return text, ro
+
+
+def size_rows(work):
+    """rv32_code_size_*: the loader with only its own relocator, and the
+    whole agent (loader, runtime, port, its HTTP and console front-ends)
+    without lwIP and mbedTLS, as -Os libraries (every object, linked or not)."""
+    lib = lambda *p: os.path.join(work, "hotreload", "agent", *p)
+    loader = text_bytes(lib("libhotreload_loader_native.a"))
+    parts = [loader, text_bytes(lib("port", "rv32-virt", "libhotreload_rv32-virt.a")),
+             text_bytes(lib("port", "rv32-virt", "libhotreload_freestanding.a"))]
+    lwip = text_bytes(lib("port", "rv32-virt", "libhotreload_lwip.a"))
+    crypto = text_bytes(lib("port", "rv32-virt", "mbedtls", "libhotreload_mbedcrypto.a"))
+    agent = (sum(p[0] for p in parts), sum(p[1] for p in parts))
+    yield {"id": "rv32_code_size_loader", "value": loader[0], "spread": 0, "unit": "B",
+           "notes": ".text of the loader core with the RISC-V relocator only (-Os), every "
+                    "message kept; %d B of constants beside it" % loader[1]}
+    yield {"id": "rv32_code_size_agent", "value": agent[0], "spread": 0, "unit": "B",
+           "notes": ".text of loader, runtime, rv32 port and its HTTP and console front-ends "
+                    "(-Os), %d B of constants beside it; not counted: lwIP %d B and mbedTLS "
+                    "(HR2) %d B of .text" % (agent[1], lwip[0], crypto[0])}
+
+
 def verify_row(a, qemu):
     """HR2's signature check against HR1's over the same request (verify.c)."""
     heap = "%d B of heap at most" % a["heap_peak"] if a["heap_exact"] else "heap not isolated"
@@ -89,6 +122,8 @@ def main():
                           "relocations": v["relocs"]}))
     if auth:
         print(json.dumps(verify_row(auth, qemu)))
+    for row in size_rows(a.work):
+        print(json.dumps(row))
     for name, v in rows.items():
         print(json.dumps({
             "id": "rv32_reloc_%s" % name, "value": round(v["load"] / v["relocs"], 1),
