@@ -39,7 +39,20 @@ SIG_WINDOW = 30.0  # the pauses double: the attack's share of the CPU falls with
 HEARTBEAT = r"\| count (\d+)$"
 
 
-class Attack:
+class Threads:
+    """Attacker threads: `threads` running until end()."""
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def end(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(10)
+
+
+class Attack(Threads):
     """ATTACKERS threads: connect, send one byte, wait until the device
     closes (or resets), reconnect at once."""
 
@@ -78,17 +91,8 @@ class Attack:
             finally:
                 s.close()
 
-    def start(self):
-        for t in self.threads:
-            t.start()
 
-    def end(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(10)
-
-
-class SigAttack:
+class SigAttack(Threads):
     """SIG_ATTACKERS threads sending well-formed HR2 requests with random
     signatures back to back: each would cost the device a full ECDSA verify
     (36 M instructions) but for the pause after wrong signatures."""
@@ -122,15 +126,6 @@ class SigAttack:
             with self.lock:
                 self.codes[code] = self.codes.get(code, 0) + 1
             self.stop.wait(max(0.0, 1 / SIG_RATE - (time.time() - t)))
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-
-    def end(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(10)
 
 
 def probe(port):
