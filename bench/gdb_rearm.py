@@ -12,7 +12,9 @@ breakpoint is re-set in the new code before it runs) and removes the old
 copy's. The breakpoint's stop() reads the clock (the same CLOCK_MONOTONIC)
 and bench_t0_ns: that difference is the measurement. Baseline: the same
 reloads without gdb (hotreload_reload's own duration). The first two reloads
-are left out (gdb's first symbol loads).
+are left out (gdb's first symbol loads). A second row, gdb_rearm_vs_symbols,
+sets the same figure against gdb's own add-symbol-file + remove-symbol-file
+of the copies' debug objects.
 
 Run by python3 it drives; run inside gdb (-x) it is gdb's script.
 Prints one JSON line for bench/run.py.
@@ -37,11 +39,29 @@ def stats(values):
     return med, (100.0 * (q[2] - q[0]) / med if med else 0.0)
 
 
+def symbols_only(gdb, p):
+    """The second baseline, inside gdb: add-symbol-file and remove-symbol-file
+    of each copy's debug object with a breakpoint on bench_probe to re-set,
+    timed (ms), the process not running."""
+    gdb.execute("set confirm off")
+    gdb.Breakpoint("bench_probe")  # re-set in each file added, as during the re-arm
+    took = []
+    for f in p["debug"]:
+        t0 = time.monotonic_ns()
+        gdb.execute("add-symbol-file %s -o 0x10000000" % f, to_string=True)
+        gdb.execute("remove-symbol-file %s" % f, to_string=True)
+        took.append((time.monotonic_ns() - t0) / 1e6)
+    with open(p["hits"], "w") as out:
+        json.dump(took, out)
+
+
 def inside_gdb():
     """gdb's part: the breakpoint's stop() takes the time and stops; this
     loop continues until the firmware reaches bench_done."""
     import gdb
     p = json.loads(os.environ["BENCH_GDB_PARAMS"])
+    if p.get("debug"):
+        return symbols_only(gdb, p)
     gdb.execute("set pagination off")
     gdb.execute("source %s" % os.path.join(p["root"], "gdb", "hotreload.gdb"))
     gdb.execute("hotreload path %s" % p["modules"])
@@ -137,6 +157,28 @@ def measure(a, reps, images, work):
     print(json.dumps({"id": "gdb_rearm", "value": round(med, 3), "spread": round(spread, 1),
                       "baseline": round(bmed, 3), "baseline_spread": round(bspread, 1),
                       "unit": "ms", "notes": notes, "missed": len(missed)}))
+    smed, sspread = stats(symbol_files(a, images, work))
+    print(json.dumps({"id": "gdb_rearm_vs_symbols", "value": round(med, 3),
+                      "spread": round(spread, 1), "baseline": round(smed, 3),
+                      "baseline_spread": round(sspread, 1), "unit": "ms",
+                      "notes": "the same re-arm against gdb's own add-symbol-file + "
+                               "remove-symbol-file of the copies' debug objects, a breakpoint "
+                               "on bench_probe re-set each time (no process)"}))
+
+
+def symbol_files(a, images, work):
+    """ms of gdb's add-symbol-file + remove-symbol-file per debug object."""
+    debug = [i[:-len(".img")] + ".debug.o" for i in images]
+    params = {"debug": [d for d in debug if os.path.exists(d)][SKIP:] or debug,
+              "hits": os.path.join(work, "symbols.json")}
+    env = dict(os.environ, BENCH_GDB_PARAMS=json.dumps(params))
+    g = subprocess.run(["gdb", "-nx", "-batch", "-x", os.path.abspath(__file__), a.fw],
+                       env=env, capture_output=True, text=True, timeout=300)
+    try:
+        with open(params["hits"]) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        sys.exit("gdb_rearm: gdb timed no symbol files: %s" % (g.stdout + g.stderr)[-800:])
 
 
 if __name__ == "__main__":

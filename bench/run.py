@@ -36,6 +36,7 @@ GOALS = [
     (r"edit_cycle", [("< 150 ms", lambda v, b, r: v < 150),
                      ("ratio < 0.05", lambda v, b, r: r < 0.05)]),
     (r"gdb_rearm$", [("< 200 ms", lambda v, b, r: v < 200)]),
+    (r"gdb_rearm_vs_symbols$", [("ratio <= 1.5", lambda v, b, r: r <= 1.5)]),
     (r"serial_\d+$", [("ratio >= 0.8", lambda v, b, r: r >= 0.8)]),
     (r"serial_pty_raw$", []),
     (r"rv32_code_size_loader$", [("<= 12 KiB", lambda v, b, r: v <= 12 * 1024)]),
