@@ -41,10 +41,13 @@ static void px_free(void *ctx, void *p)
 }
 
 #define REGION_MAX (64u << 20)
+#define ARENA_SIZE (256u << 20)
+#define ARENA_RANGES 64
 
-/* mmap at a hint near the firmware's code: the kernel takes the hint when
- * the range is free, and MAP_FIXED_NOREPLACE makes sure we get it exactly. */
-static void *map_near(size_t len)
+/* mmap `len` bytes with `prot` at a hint near the firmware's code: the
+ * kernel takes the hint when the range is free, and MAP_FIXED_NOREPLACE
+ * makes sure we get it exactly. */
+static void *map_near(size_t len, int prot)
 {
     uintptr_t fw = (uintptr_t)&map_near;
     uintptr_t step = 16u << 20;
@@ -54,8 +57,9 @@ static void *map_near(size_t len)
             if (dir && fw < off)
                 continue;
             hint &= ~(uintptr_t)(page_size() - 1);
-            void *p = mmap((void *)hint, len, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            void *p = mmap((void *)hint, len, prot,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+                           -1, 0);
             if (p != MAP_FAILED && (uintptr_t)p == hint)
                 return p;
             if (p != MAP_FAILED)
@@ -63,6 +67,97 @@ static void *map_near(size_t len)
         }
     }
     return NULL;
+}
+
+/* Module regions come from one arena reserved near the firmware at the
+ * first load (address space only, PROT_NONE), as a device's come from its
+ * heap: a region costs one mprotect, instead of a search of mmap hints
+ * that grows with the regions already placed. Free ranges are kept sorted
+ * and merged. When the arena is full (or could not be reserved), regions
+ * are mapped one by one as before. */
+static struct {
+    pthread_mutex_t lock;
+    int tried;
+    uintptr_t base;
+    size_t n;
+    struct range {
+        uintptr_t at;
+        size_t len;
+    } free[ARENA_RANGES];
+} arena = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static uintptr_t arena_take(size_t len)
+{
+    if (!arena.tried) {
+        arena.tried = 1;
+        void *p = map_near(ARENA_SIZE, PROT_NONE);
+        if (p) {
+            arena.base = (uintptr_t)p;
+            arena.free[0] = (struct range){(uintptr_t)p, ARENA_SIZE};
+            arena.n = 1;
+        }
+    }
+    for (size_t i = 0; i < arena.n; i++) {
+        struct range *r = &arena.free[i];
+        if (r->len < len)
+            continue;
+        uintptr_t at = r->at;
+        r->at += len;
+        r->len -= len;
+        if (!r->len)
+            memmove(r, r + 1, (arena.n-- - i - 1) * sizeof *r);
+        return at;
+    }
+    return 0;
+}
+
+/* Give [at, at + len) back, merged with its neighbours; 0 when the list
+ * is full (the range stays reserved, unused: address space only). */
+static int arena_give(uintptr_t at, size_t len)
+{
+    size_t i = 0;
+    while (i < arena.n && arena.free[i].at < at)
+        i++;
+    struct range *prev = i ? &arena.free[i - 1] : NULL, *next = i < arena.n ? &arena.free[i] : NULL;
+    if (prev && prev->at + prev->len == at) {
+        prev->len += len;
+        if (next && at + len == next->at) {
+            prev->len += next->len;
+            memmove(next, next + 1, (arena.n-- - i - 1) * sizeof *next);
+        }
+        return 1;
+    }
+    if (next && at + len == next->at) {
+        next->at = at;
+        next->len += len;
+        return 1;
+    }
+    if (arena.n == ARENA_RANGES)
+        return 0;
+    memmove(&arena.free[i + 1], &arena.free[i], (arena.n - i) * sizeof arena.free[0]);
+    arena.free[i] = (struct range){at, len};
+    arena.n++;
+    return 1;
+}
+
+static int in_arena(const void *p)
+{
+    return arena.base && (uintptr_t)p - arena.base < ARENA_SIZE;
+}
+
+static void *region_map(size_t len)
+{
+    pthread_mutex_lock(&arena.lock);
+    uintptr_t at = arena_take(len);
+    pthread_mutex_unlock(&arena.lock);
+    if (at && mprotect((void *)at, len, PROT_READ | PROT_WRITE) == 0)
+        return (void *)at;
+    if (at) {
+        pthread_mutex_lock(&arena.lock);
+        arena_give(at, len);
+        pthread_mutex_unlock(&arena.lock);
+    }
+    return map_near(len, PROT_READ | PROT_WRITE);
 }
 
 static int px_region_alloc(void *ctx, enum hr_region_kind kind, size_t size, size_t align,
@@ -76,7 +171,7 @@ static int px_region_alloc(void *ctx, enum hr_region_kind kind, size_t size, siz
     if (align > page_size() || size > REGION_MAX)
         return -1;
     size_t len = (size + page_size() - 1) & ~(page_size() - 1);
-    void *p = map_near(len);
+    void *p = region_map(len ? len : page_size());
     if (!p)
         return -1;
     out->write = p;
@@ -90,7 +185,17 @@ static void px_region_free(void *ctx, enum hr_region_kind kind, const struct hr_
     (void)ctx;
     (void)kind;
     size_t len = (mem->size + page_size() - 1) & ~(page_size() - 1);
-    munmap(mem->write, len);
+    len = len ? len : page_size();
+    if (!in_arena(mem->write)) {
+        munmap(mem->write, len);
+        return;
+    }
+    /* Unreachable until used again (a stale call faults), its pages kept, as
+     * a device's heap keeps them: the next region there costs no page faults. */
+    mprotect(mem->write, len, PROT_NONE);
+    pthread_mutex_lock(&arena.lock);
+    arena_give((uintptr_t)mem->write, len);
+    pthread_mutex_unlock(&arena.lock);
 }
 
 static void px_sync_code(void *ctx, const struct hr_mem *mem)
