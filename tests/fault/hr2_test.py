@@ -90,9 +90,10 @@ def refusals(dev, v2, b):
     # Two wrong signatures in a row: checks pause for 1 s (doubling with each
     # further one), so a hostile client cannot keep the CPU verifying.
     b.attack("a 3rd wrong signature at once", bad, 429, "signature checks are paused")
-    t0 = time.time()
+    t0, mark = time.time(), dev.log_mark()
     code = dev.request(dev.signed("/reload?module=nosuch"))[0]
     check(code == 429, f"a good signature during the pause waits too: {code}")
+    check(dev.http_log(mark)[1] == 429, "the device logs the 429")
     time.sleep(max(0.0, 1.05 - (time.time() - t0)))
     reset(dev)
     b.attack("sig of 127 hex digits", good.replace(sig, sig[:-1]).encode("latin-1"), 401,
@@ -101,9 +102,12 @@ def refusals(dev, v2, b):
 
 def reset(dev):
     """A good signature (a signed reload of no module: 404) ends a run of
-    wrong ones, so the next attack is verified, not paused."""
+    wrong ones, so the next attack is verified, not paused. Its log line is
+    waited for: the next attack looks for its own after a mark."""
+    mark = dev.log_mark()
     code, _, doc = dev.request(dev.signed("/reload?module=nosuch"))
     check(code == 404, f"a good signature after wrong ones is checked: {code} {doc}")
+    check(dev.http_log(mark)[1] == 404, "the device logs the 404")
 
 
 def console(dev, line):
