@@ -4,10 +4,6 @@
 
 #include "fmt.h"
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-
 /* Does [off, off+len) lie inside the image? Written to be overflow-proof. */
 static bool in_image(const struct hr_elf *elf, uint64_t off, uint64_t len)
 {
@@ -30,24 +26,24 @@ static const char *machine_name(uint16_t m)
 void hr_elf_shdr(const struct hr_elf *elf, uint32_t idx, struct hr_shdr *s)
 {
     const uint8_t *p = elf->img + elf->shoff + (uint64_t)idx * (elf->is64 ? 64 : 40);
-    s->name = rd32(p);
-    s->type = rd32(p + 4);
+    s->name = hr_get32(p);
+    s->type = hr_get32(p + 4);
     if (elf->is64) {
-        s->flags = rd64(p + 8);
-        s->offset = rd64(p + 24);
-        s->size = rd64(p + 32);
-        s->link = rd32(p + 40);
-        s->info = rd32(p + 44);
-        s->addralign = rd64(p + 48);
-        s->entsize = rd64(p + 56);
+        s->flags = hr_get64(p + 8);
+        s->offset = hr_get64(p + 24);
+        s->size = hr_get64(p + 32);
+        s->link = hr_get32(p + 40);
+        s->info = hr_get32(p + 44);
+        s->addralign = hr_get64(p + 48);
+        s->entsize = hr_get64(p + 56);
     } else {
-        s->flags = rd32(p + 8);
-        s->offset = rd32(p + 16);
-        s->size = rd32(p + 20);
-        s->link = rd32(p + 24);
-        s->info = rd32(p + 28);
-        s->addralign = rd32(p + 32);
-        s->entsize = rd32(p + 36);
+        s->flags = hr_get32(p + 8);
+        s->offset = hr_get32(p + 16);
+        s->size = hr_get32(p + 20);
+        s->link = hr_get32(p + 24);
+        s->info = hr_get32(p + 28);
+        s->addralign = hr_get32(p + 32);
+        s->entsize = hr_get32(p + 36);
     }
 }
 
@@ -66,26 +62,27 @@ const char *hr_elf_str(const struct hr_elf *elf, uint32_t strsec, uint32_t off)
 
 const char *hr_elf_secname(const struct hr_elf *elf, uint32_t idx)
 {
-    uint32_t name = rd32(elf->img + elf->shoff + (uint64_t)idx * (elf->is64 ? 64 : 40));
+    uint32_t name = hr_get32(elf->img + elf->shoff + (uint64_t)idx * (elf->is64 ? 64 : 40));
     return name < elf->shstr_size ? (const char *)elf->img + elf->shstr_off + name
                                   : "<bad name>";
 }
 
-void hr_elf_sym(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
+/* Symbols of ELF64 images and of images hr_elf_sym cannot read word by word. */
+void hr_elf_sym_any(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
 {
-    const uint8_t *p = elf->img + elf->sym_off + (uint64_t)idx * (elf->is64 ? 24 : 16);
+    const uint8_t *p = elf->img + elf->sym_off + (size_t)idx * (elf->is64 ? 24 : 16);
     uint8_t info;
-    out->name = rd32(p);
+    out->name = hr_get32(p);
     if (elf->is64) {
         info = p[4];
-        out->shndx = rd16(p + 6);
-        out->value = rd64(p + 8);
-        out->size = rd64(p + 16);
+        out->shndx = hr_get16(p + 6);
+        out->value = (hr_addr_t)hr_get64(p + 8);
+        out->size = (hr_addr_t)hr_get64(p + 16);
     } else {
-        out->value = rd32(p + 4);
-        out->size = rd32(p + 8);
+        out->value = hr_get32(p + 4);
+        out->size = hr_get32(p + 8);
         info = p[12];
-        out->shndx = rd16(p + 14);
+        out->shndx = hr_get16(p + 14);
     }
     out->bind = info >> 4;
     out->type = info & 0xf;
@@ -99,27 +96,33 @@ const char *hr_elf_symname(const struct hr_elf *elf, const struct hr_sym *sym)
                                      : "<bad name>";
 }
 
-uint64_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh)
+const uint8_t *hr_elf_rela_table(const struct hr_elf *elf, const struct hr_shdr *sh)
 {
-    return sh->size / (elf->is64 ? 24 : 12);
+    return elf->img + (size_t)sh->offset;
 }
 
-void hr_elf_rela(const struct hr_elf *elf, const struct hr_shdr *sh, uint64_t i, struct hr_rela *r)
+size_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh)
 {
-    const uint8_t *p = elf->img + sh->offset + i * (elf->is64 ? 24 : 12);
+    return (size_t)sh->size / (elf->is64 ? 24 : 12);
+}
+
+void hr_elf_rela_any(const struct hr_elf *elf, const uint8_t *table, size_t i, struct hr_rela *r)
+{
     if (elf->is64) {
-        uint64_t info = rd64(p + 8);
-        r->offset = rd64(p);
+        const uint8_t *p = table + i * 24;
+        uint64_t info = hr_get64(p + 8);
+        r->offset = (hr_addr_t)hr_get64(p);
         r->type = (uint32_t)info;
         r->sym = (uint32_t)(info >> 32);
-        r->addend = (int64_t)rd64(p + 16);
-    } else {
-        uint32_t info = rd32(p + 4);
-        r->offset = rd32(p);
-        r->type = info & 0xff;
-        r->sym = info >> 8;
-        r->addend = (int32_t)rd32(p + 8);
+        r->addend = (hr_addend_t)hr_get64(p + 16);
+        return;
     }
+    const uint8_t *p = table + i * 12;
+    uint32_t info = hr_get32(p + 4);
+    r->offset = hr_get32(p);
+    r->type = info & 0xff;
+    r->sym = info >> 8;
+    r->addend = (int32_t)hr_get32(p + 8);
 }
 
 enum hr_status hr_elf_open_any(struct hr_elf *elf, const void *img, size_t size,
@@ -127,7 +130,7 @@ enum hr_status hr_elf_open_any(struct hr_elf *elf, const void *img, size_t size,
 {
     const uint8_t *p = img;
     bool is64 = p && size > 4 && p[4] == 2;
-    uint16_t machine = p && size >= 20 ? rd16(p + 18) : 0;
+    uint16_t machine = p && size >= 20 ? hr_get16(p + 18) : 0;
     if (machine != HR_EM_X86_64 && machine != HR_EM_RISCV && machine != HR_EM_XTENSA)
         machine = HR_EM_X86_64; /* let hr_elf_open name the mismatch */
     return hr_elf_open(elf, img, size, is64, machine, err);
@@ -149,6 +152,8 @@ static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
         if (sh.addralign & (sh.addralign - 1))
             return hr_fail(err, HR_E_FORMAT, "section %u: alignment %llu is not a power of two",
                            i, (unsigned long long)sh.addralign);
+        if ((sh.type == HR_SHT_SYMTAB || sh.type == HR_SHT_RELA) && sh.offset % 4)
+            elf->aligned = false;
         switch (sh.type) {
         case HR_SHT_SYMTAB:
             if (elf->symtab)
@@ -195,14 +200,14 @@ static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
     if (str.type != HR_SHT_STRTAB)
         return hr_fail(err, HR_E_FORMAT, "symbol table: section %u is not a string table",
                        st.link);
-    elf->sym_off = st.offset;
-    elf->str_off = str.offset;
-    elf->str_size = str.size;
+    elf->sym_off = (size_t)st.offset; /* inside the image: checked above */
+    elf->str_off = (size_t)str.offset;
+    elf->str_size = (size_t)str.size;
     struct hr_shdr names;
     hr_elf_shdr(elf, elf->shstrndx, &names);
     if (names.type == HR_SHT_STRTAB) {
-        elf->shstr_off = names.offset;
-        elf->shstr_size = names.size;
+        elf->shstr_off = (size_t)names.offset;
+        elf->shstr_size = (size_t)names.size;
     }
     /* Relocation sections must use this symbol table; checked here so that
      * the relocation pass can trust sh_link. */
@@ -234,8 +239,8 @@ enum hr_status hr_elf_open(struct hr_elf *elf, const void *img, size_t size, boo
     size_t ehsize = elf->is64 ? 64 : 52;
     if (size < ehsize)
         return hr_fail(err, HR_E_FORMAT, "truncated ELF header: %zu of %zu bytes", size, ehsize);
-    uint16_t type = rd16(p + 16);
-    elf->machine = rd16(p + 18);
+    uint16_t type = hr_get16(p + 16);
+    elf->machine = hr_get16(p + 18);
     if (type != 1)
         return hr_fail(err, HR_E_FORMAT, "ELF type %u is not a relocatable object (ET_REL): "
                        "build the module with -c or ld -r", type);
@@ -248,15 +253,15 @@ enum hr_status hr_elf_open(struct hr_elf *elf, const void *img, size_t size, boo
                        elf->is64 ? 64 : 32, want64 ? 64 : 32);
     uint16_t shentsize, shnum, shstrndx;
     if (elf->is64) {
-        elf->shoff = rd64(p + 40);
-        shentsize = rd16(p + 58);
-        shnum = rd16(p + 60);
-        shstrndx = rd16(p + 62);
+        elf->shoff = hr_get64(p + 40);
+        shentsize = hr_get16(p + 58);
+        shnum = hr_get16(p + 60);
+        shstrndx = hr_get16(p + 62);
     } else {
-        elf->shoff = rd32(p + 32);
-        shentsize = rd16(p + 46);
-        shnum = rd16(p + 48);
-        shstrndx = rd16(p + 50);
+        elf->shoff = hr_get32(p + 32);
+        shentsize = hr_get16(p + 46);
+        shnum = hr_get16(p + 48);
+        shstrndx = hr_get16(p + 50);
     }
     if (shentsize != (elf->is64 ? 64 : 40))
         return hr_fail(err, HR_E_FORMAT, "section header size %u, expected %u", shentsize,
@@ -272,5 +277,6 @@ enum hr_status hr_elf_open(struct hr_elf *elf, const void *img, size_t size, boo
         return hr_fail(err, HR_E_FORMAT, "section name table index %u is out of range (%u "
                        "sections)", shstrndx, shnum);
     elf->shstrndx = shstrndx;
+    elf->aligned = HR_LE_LOADS && !elf->is64 && (uintptr_t)p % 4 == 0;
     return check_sections(elf, err);
 }

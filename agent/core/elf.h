@@ -10,6 +10,55 @@
 
 #include "hotreload/loader.h"
 
+/* Little-endian fields, byte by byte: any alignment, any host. */
+static inline uint16_t hr_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t hr_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t hr_get64(const uint8_t *p)
+{
+    return (uint64_t)hr_get32(p) | (uint64_t)hr_get32(p + 4) << 32;
+}
+static inline void hr_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline void hr_put32(uint8_t *p, uint32_t v)
+{
+    hr_put16(p, (uint16_t)v);
+    hr_put16(p + 2, (uint16_t)(v >> 16));
+}
+static inline void hr_put64(uint8_t *p, uint64_t v)
+{
+    hr_put32(p, (uint32_t)v);
+    hr_put32(p + 4, (uint32_t)(v >> 32));
+}
+/* Readers the relocation pass calls for every relocation: inlined even
+ * where the build optimises for size. */
+#if defined(__GNUC__)
+#define HR_HOT static inline __attribute__((always_inline))
+#else
+#define HR_HOT static inline
+#endif
+
+/* An image's little-endian 32-bit word at a 4-aligned `p`, in one load on a
+ * little-endian machine (HR_LE_LOADS). The builtin: device builds compile
+ * with -fno-builtin, where memcpy would stay a call. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HR_LE_LOADS 1
+HR_HOT uint32_t hr_load32(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, __builtin_assume_aligned(p, 4), 4);
+    return v;
+}
+#else
+#define HR_LE_LOADS 0
+#define hr_load32 hr_get32
+#endif
+
 #define HR_SHT_PROGBITS 1
 #define HR_SHT_SYMTAB 2
 #define HR_SHT_STRTAB 3
@@ -65,15 +114,22 @@ struct hr_sym {
     uint8_t bind;
     uint8_t type;
     uint16_t shndx;
-    uint64_t value;
-    uint64_t size;
+    hr_addr_t value;
+    hr_addr_t size;
 };
 
+/* An addend: signed, as wide as an address (hr_addr_t). */
+#if UINTPTR_MAX > 0xffffffffu
+typedef int64_t hr_addend_t;
+#else
+typedef int32_t hr_addend_t;
+#endif
+
 struct hr_rela {
-    uint64_t offset;
+    hr_addr_t offset;
     uint32_t type;
     uint32_t sym;
-    int64_t addend;
+    hr_addend_t addend;
 };
 
 struct hr_elf {
@@ -89,7 +145,12 @@ struct hr_elf {
     /* Checked once at open, read for every relocation: the symbol table's
      * contents and its string table's (NUL-terminated), the section name
      * table's (size 0 when shstrndx is not a string table). */
-    uint64_t sym_off, str_off, str_size, shstr_off, shstr_size;
+    size_t sym_off, str_off, str_size, shstr_off, shstr_size;
+    /* An ELF32 image that starts on a 4-byte boundary, with its symbol
+     * table and every relocation section on one too, on a little-endian
+     * machine: their fields are read with one load each instead of byte by
+     * byte (the relocation pass reads little else). */
+    bool aligned;
 };
 
 /* Check the header and every section header; find the symbol table. */
@@ -102,12 +163,43 @@ void hr_elf_shdr(const struct hr_elf *elf, uint32_t idx, struct hr_shdr *out);
 /* A NUL-terminated string inside string section `strsec`, or NULL. */
 const char *hr_elf_str(const struct hr_elf *elf, uint32_t strsec, uint32_t off);
 const char *hr_elf_secname(const struct hr_elf *elf, uint32_t idx);
-void hr_elf_sym(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out);
+void hr_elf_sym_any(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out);
+/* Symbol idx (below nsyms). Inline: every relocation reads one. */
+HR_HOT void hr_elf_sym(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
+{
+    if (!elf->aligned) {
+        hr_elf_sym_any(elf, idx, out);
+        return;
+    }
+    const uint8_t *p = elf->img + elf->sym_off + (size_t)idx * 16;
+    uint32_t w = hr_load32(p + 12); /* info, other, shndx */
+    out->name = hr_load32(p);
+    out->value = hr_load32(p + 4);
+    out->size = hr_load32(p + 8);
+    out->bind = (uint8_t)(w >> 4 & 0xf);
+    out->type = (uint8_t)(w & 0xf);
+    out->shndx = (uint16_t)(w >> 16);
+}
 const char *hr_elf_symname(const struct hr_elf *elf, const struct hr_sym *sym);
-/* Number of entries in a checked SHT_RELA section, and one entry. */
-uint64_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh);
-void hr_elf_rela(const struct hr_elf *elf, const struct hr_shdr *sh, uint64_t i,
-                 struct hr_rela *out);
+/* A checked SHT_RELA section: its entries, their number, and entry i. */
+const uint8_t *hr_elf_rela_table(const struct hr_elf *elf, const struct hr_shdr *sh);
+size_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh);
+void hr_elf_rela_any(const struct hr_elf *elf, const uint8_t *table, size_t i,
+                     struct hr_rela *out);
+HR_HOT void hr_elf_rela(const struct hr_elf *elf, const uint8_t *table, size_t i,
+                        struct hr_rela *out)
+{
+    if (!elf->aligned) {
+        hr_elf_rela_any(elf, table, i, out);
+        return;
+    }
+    const uint8_t *p = table + i * 12;
+    uint32_t info = hr_load32(p + 4);
+    out->offset = hr_load32(p);
+    out->type = info & 0xff;
+    out->sym = info >> 8;
+    out->addend = (int32_t)hr_load32(p + 8);
+}
 
 /* The firmware build-id and GNU build-id the module carries (core/ident.c). */
 void hr_elf_ident(const struct hr_elf *elf, struct hr_module_ident *id);

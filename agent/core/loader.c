@@ -95,6 +95,45 @@ struct counts {
     size_t placed, imports, exports, persist, names;
 };
 
+/* Names are looked up only for the symbols that keep one and for
+ * messages: this runs over every symbol of the module. */
+static enum hr_status survey_symbols(struct hr_ld *ld, struct counts *c, struct hr_error *err)
+{
+    for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
+        struct hr_sym sym;
+        hr_elf_sym(&ld->elf, i, &sym);
+        if (sym.name >= ld->elf.str_size)
+            return hr_fail(err, HR_E_FORMAT, "symbol %u: name offset %#x lies outside the "
+                           "string table", i, sym.name);
+        if (sym.shndx == HR_SHN_COMMON)
+            return hr_fail(err, HR_E_FORMAT, "symbol '%s' is a common symbol: build the module "
+                           "with -fno-common (the default since GCC 10)", hr_sym_name(ld, i));
+        if (sym.type == HR_STT_TLS)
+            return hr_fail(err, HR_E_FORMAT, "symbol '%s' is thread-local, which modules cannot "
+                           "have", hr_sym_name(ld, i));
+        if (sym.shndx < HR_SHN_LORESERVE && sym.shndx >= ld->elf.shnum)
+            return hr_fail(err, HR_E_FORMAT, "symbol '%s': section index %u is out of range "
+                           "(%u sections)", hr_sym_name(ld, i), sym.shndx, ld->elf.shnum);
+        if (!sym.name || sym.shndx >= HR_SHN_LORESERVE)
+            continue;
+        size_t len = strlen(hr_elf_symname(&ld->elf, &sym)) + 1;
+        if (sym.shndx == HR_SHN_UNDEF) {
+            c->imports++;
+            c->names += len;
+            continue;
+        }
+        if (sym.bind != HR_STB_LOCAL) {
+            c->exports++;
+            c->names += len;
+        }
+        if (hr_is_persist(ld, &sym)) {
+            c->persist++;
+            c->names += len;
+        }
+    }
+    return HR_OK;
+}
+
 static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error *err)
 {
     memset(c, 0, sizeof *c);
@@ -106,6 +145,8 @@ static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error
         if (!hr_elf_str(&ld->elf, ld->elf.shstrndx, sh.name))
             return hr_fail(err, HR_E_FORMAT, "section %u: name offset %#x lies outside the "
                            "section name table", i, sh.name);
+        if (starts_with(name, ".hotreload.persist"))
+            ld->secflags[i] |= HR_SEC_PERSIST;
         if (sh.type == HR_SHT_REL && sh.info < ld->elf.shnum) {
             struct hr_shdr target;
             hr_elf_shdr(&ld->elf, sh.info, &target);
@@ -127,41 +168,7 @@ static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error
         c->placed++;
         c->names += strlen(name) + 1;
     }
-    struct hr_shdr symtab;
-    hr_elf_shdr(&ld->elf, ld->elf.symtab, &symtab);
-    for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
-        struct hr_sym sym;
-        hr_elf_sym(&ld->elf, i, &sym);
-        const char *name = hr_elf_symname(&ld->elf, &sym);
-        if (sym.name && !hr_elf_str(&ld->elf, symtab.link, sym.name))
-            return hr_fail(err, HR_E_FORMAT, "symbol %u: name offset %#x lies outside the "
-                           "string table", i, sym.name);
-        if (sym.shndx == HR_SHN_COMMON)
-            return hr_fail(err, HR_E_FORMAT, "symbol '%s' is a common symbol: build the module "
-                           "with -fno-common (the default since GCC 10)", name);
-        if (sym.type == HR_STT_TLS)
-            return hr_fail(err, HR_E_FORMAT, "symbol '%s' is thread-local, which modules cannot "
-                           "have", name);
-        if (sym.shndx == HR_SHN_UNDEF) {
-            if (sym.name) {
-                c->imports++;
-                c->names += strlen(name) + 1;
-            }
-        } else if (sym.shndx < HR_SHN_LORESERVE && sym.shndx >= ld->elf.shnum) {
-            return hr_fail(err, HR_E_FORMAT, "symbol '%s': section index %u is out of range "
-                           "(%u sections)", name, sym.shndx, ld->elf.shnum);
-        } else if (sym.shndx < HR_SHN_LORESERVE && sym.name) {
-            if (sym.bind != HR_STB_LOCAL) {
-                c->exports++;
-                c->names += strlen(name) + 1;
-            }
-            if (hr_is_persist(&ld->elf, &sym)) {
-                c->persist++;
-                c->names += strlen(name) + 1;
-            }
-        }
-    }
-    return HR_OK;
+    return survey_symbols(ld, c, err);
 }
 
 /* Give every loaded section a slot, then an offset inside its region. */
@@ -288,8 +295,7 @@ static enum hr_status fill_loader_built(struct hr_ld *ld, struct hr_error *err)
     struct hr_module *mod = ld->mod;
     for (size_t i = 0; i < ld->ngot; i++) {
         hr_addr_t S;
-        const char *name;
-        enum hr_status st = hr_sym_addr(ld, ld->got_sym[i], &S, &name, err);
+        enum hr_status st = hr_sym_addr(ld, ld->got_sym[i], &S, err);
         if (st != HR_OK)
             return st;
         uint8_t *w = ld->got.write + i * ld->got_entsize;
@@ -300,8 +306,7 @@ static enum hr_status fill_loader_built(struct hr_ld *ld, struct hr_error *err)
     }
     for (size_t i = 0; i < ld->nven; i++) {
         hr_addr_t S;
-        const char *name;
-        enum hr_status st = hr_sym_addr(ld, ld->ven_sym[i], &S, &name, err);
+        enum hr_status st = hr_sym_addr(ld, ld->ven_sym[i], &S, err);
         if (st != HR_OK)
             return st;
         size_t off = i * ld->ops->veneer_size;
@@ -324,7 +329,7 @@ static void free_work(struct hr_ld *ld)
 {
     const struct hr_port *port = ld->cfg->port;
     release(port, ld->map);
-    release(port, ld->sorted);
+    release(port, ld->secflags);
     release(port, ld->offset);
     release(port, ld->imp_sym);
     release(port, ld->got_sym);
@@ -341,13 +346,16 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
         hr_elf_ident(&ld->elf, &id);
         st = ld->cfg->accept(ld->cfg->accept_ctx, &id, err);
     }
-    if (st == HR_OK)
-        st = survey(ld, &c, err);
     if (st != HR_OK)
         return st;
-    struct hr_module *mod = ld->mod;
     ld->map = zalloc(port, ld->elf.shnum * sizeof *ld->map);
-    ld->sorted = zalloc(port, ld->elf.shnum);
+    ld->secflags = zalloc(port, ld->elf.shnum);
+    if (!ld->map || !ld->secflags)
+        return hr_fail(err, HR_E_NOMEM, "out of memory for the loader's tables (%u sections)",
+                       ld->elf.shnum);
+    if ((st = survey(ld, &c, err)) != HR_OK)
+        return st;
+    struct hr_module *mod = ld->mod;
     ld->offset = zalloc(port, c.placed * sizeof *ld->offset);
     ld->imp_sym = zalloc(port, c.imports * sizeof *ld->imp_sym);
     mod->secs = zalloc(port, (c.placed + 2) * sizeof *mod->secs);
@@ -355,8 +363,8 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     mod->exports = zalloc(port, c.exports * sizeof *mod->exports);
     mod->persist = zalloc(port, c.persist * sizeof *mod->persist);
     mod->names = zalloc(port, c.names);
-    if (!ld->map || !ld->sorted || !ld->offset || !ld->imp_sym || !mod->secs || !mod->imports ||
-        !mod->exports || !mod->persist || !mod->names)
+    if (!ld->offset || !ld->imp_sym || !mod->secs || !mod->imports || !mod->exports ||
+        !mod->persist || !mod->names)
         return hr_fail(err, HR_E_NOMEM, "out of memory for the loader's tables (%zu sections, "
                        "%zu imports, %zu exports)", c.placed, c.imports, c.exports);
     ld->name_next = mod->names;

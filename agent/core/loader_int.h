@@ -13,14 +13,11 @@ struct hr_site {
     struct hr_ld *ld;
     struct hr_rela r;
     uint8_t *loc;          /* where the field is written */
-    uint64_t room;         /* bytes from loc to the end of the section */
+    hr_addr_t room;        /* bytes from loc to the end of the section */
     hr_addr_t P;           /* address of the place as the module's code sees it */
     hr_addr_t S;           /* address of the symbol (0 for symbol index 0) */
-    int64_t A;             /* addend */
-    const char *secname;   /* section being relocated, for messages */
-    const char *symname;
-    uint32_t relsec;       /* the SHT_RELA section, for pairing look-ups */
-    uint64_t index;        /* index of this relocation in relsec */
+    hr_addend_t A;         /* addend */
+    uint32_t relsec;       /* the SHT_RELA section: pairing look-ups, messages */
 };
 
 /* What a relocation type needs the loader to build. */
@@ -45,7 +42,7 @@ extern const struct hr_arch_ops hr_ops_xtensa;
 const struct hr_arch_ops *hr_arch_ops(enum hr_arch arch);
 
 /* Services for relocators. */
-enum hr_status hr_site_room(const struct hr_site *s, uint64_t bytes, struct hr_error *err);
+enum hr_status hr_site_room(const struct hr_site *s, hr_addr_t bytes, struct hr_error *err);
 /* Address of the loader-built GOT slot holding the site's symbol. */
 enum hr_status hr_got_slot(const struct hr_site *s, hr_addr_t *slot, struct hr_error *err);
 /* Address of the veneer that jumps to the site's symbol. */
@@ -61,30 +58,6 @@ enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
 enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err,
                             enum hr_status status, const char *fmt, ...);
 
-static inline uint16_t hr_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static inline uint32_t hr_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t hr_get64(const uint8_t *p)
-{
-    return (uint64_t)hr_get32(p) | (uint64_t)hr_get32(p + 4) << 32;
-}
-static inline void hr_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline void hr_put32(uint8_t *p, uint32_t v)
-{
-    hr_put16(p, (uint16_t)v);
-    hr_put16(p + 2, (uint16_t)(v >> 16));
-}
-static inline void hr_put64(uint8_t *p, uint64_t v)
-{
-    hr_put32(p, (uint32_t)v);
-    hr_put32(p + 4, (uint32_t)(v >> 32));
-}
 /* Does v fit a signed field of `bits` bits? */
 static inline bool hr_fits_signed(int64_t v, unsigned bits)
 {

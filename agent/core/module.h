@@ -22,13 +22,20 @@ struct hr_module {
     size_t nstats, stats_cap;
 };
 
+/* What the loader learns of a section once and looks up often. */
+enum {
+    HR_SEC_SORTED = 1,   /* relocation section, sorted by offset */
+    HR_SEC_UNSORTED = 2, /* relocation section, not sorted (neither bit: not looked at yet) */
+    HR_SEC_PERSIST = 4,  /* named .hotreload.persist*: HOTRELOAD_PERSIST variables */
+};
+
 struct hr_ld {
     struct hr_elf elf;
     const struct hr_load_config *cfg;
     const struct hr_arch_ops *ops;
     struct hr_module *mod;
     int32_t *map;          /* ELF section index -> index in mod->secs, or -1 */
-    uint8_t *sorted;       /* per relocation section: 0 unknown, 1 by offset, 2 not */
+    uint8_t *secflags;     /* per section: HR_SEC_* */
     uint64_t *offset;      /* per placed section: offset inside its region */
     uint32_t *imp_sym;     /* symbol index of each import, ascending */
     uint32_t *got_sym;     /* symbols with a GOT slot, ascending */
@@ -43,12 +50,13 @@ struct hr_ld {
 
 bool hr_find_u32(const uint32_t *v, size_t n, uint32_t key, size_t *at);
 const char *hr_keep_name(struct hr_ld *ld, const char *s);
-enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, const char **name,
-                           struct hr_error *err);
+/* S of symbol `idx` for a relocation; its name only for messages. */
+enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, struct hr_error *err);
+const char *hr_sym_name(const struct hr_ld *ld, uint32_t idx);
 enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err);
 void hr_collect_exports(struct hr_ld *ld);
 /* Is `sym` a variable kept across reloads (HOTRELOAD_PERSIST)? */
-bool hr_is_persist(const struct hr_elf *elf, const struct hr_sym *sym);
+bool hr_is_persist(const struct hr_ld *ld, const struct hr_sym *sym);
 /* Check every relocation's type and symbol, and list the symbols that need a
  * GOT slot or a veneer. With `fill` false it only counts (and counts the
  * distinct relocation types into mod->stats_cap). */

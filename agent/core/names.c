@@ -27,15 +27,22 @@ int hr_arch_from_name(const char *name, enum hr_arch *out)
  * oracle), or with HR_NATIVE_RELOCATOR (a firmware's loader, set by the
  * build) only the one of the architecture it is compiled for, so a device
  * carries no code for the others. */
-#if !defined(HR_NATIVE_RELOCATOR) || defined(__x86_64__)
-#define HAS_X86_64 &hr_ops_x86_64
-#else
-#define HAS_X86_64 NULL
-#endif
 #if !defined(HR_NATIVE_RELOCATOR) || defined(__riscv)
 #define HAS_RISCV(ops) &ops
 #else
 #define HAS_RISCV(ops) NULL
+#endif
+/* 64-bit targets need 64-bit addresses (hr_addr_t), which a 32-bit build
+ * does not have. */
+#if UINTPTR_MAX > 0xffffffffu && (!defined(HR_NATIVE_RELOCATOR) || defined(__x86_64__))
+#define HAS_X86_64 &hr_ops_x86_64
+#else
+#define HAS_X86_64 NULL
+#endif
+#if UINTPTR_MAX > 0xffffffffu
+#define HAS_RISCV64 HAS_RISCV(hr_ops_rv64)
+#else
+#define HAS_RISCV64 NULL
 #endif
 #if !defined(HR_NATIVE_RELOCATOR) || defined(__XTENSA__)
 #define HAS_XTENSA &hr_ops_xtensa
@@ -46,7 +53,7 @@ int hr_arch_from_name(const char *name, enum hr_arch *out)
 const struct hr_arch_ops *hr_arch_ops(enum hr_arch arch)
 {
     static const struct hr_arch_ops *const ops[HR_ARCH_COUNT] = {
-        HAS_X86_64, HAS_RISCV(hr_ops_rv32), HAS_RISCV(hr_ops_rv64), HAS_XTENSA};
+        HAS_X86_64, HAS_RISCV(hr_ops_rv32), HAS_RISCV64, HAS_XTENSA};
     return (unsigned)arch < HR_ARCH_COUNT ? ops[arch] : NULL;
 }
 

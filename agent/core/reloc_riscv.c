@@ -49,30 +49,31 @@ static enum hr_need rv_need(uint32_t t)
 static uint32_t get_insn(const uint8_t *p) { return hr_get32(p); }
 static void put_insn(uint8_t *p, uint32_t v) { hr_put32(p, v); }
 
-static uint32_t bits(uint64_t v, unsigned hi, unsigned lo)
+/* Fields hold the low 32 bits of a value at most: encoders work in one word. */
+static uint32_t bits(uint32_t v, unsigned hi, unsigned lo)
 {
-    return (uint32_t)((v >> lo) & ((1ull << (hi - lo + 1)) - 1));
+    return (v >> lo) & ((2u << (hi - lo)) - 1);
 }
 
-static uint32_t enc_i(uint64_t v) { return bits(v, 11, 0) << 20; }
-static uint32_t enc_s(uint64_t v) { return bits(v, 11, 5) << 25 | bits(v, 4, 0) << 7; }
-static uint32_t enc_u(uint64_t v) { return bits(v + 0x800, 31, 12) << 12; }
-static uint32_t enc_b(uint64_t v)
+static uint32_t enc_i(uint32_t v) { return bits(v, 11, 0) << 20; }
+static uint32_t enc_s(uint32_t v) { return bits(v, 11, 5) << 25 | bits(v, 4, 0) << 7; }
+static uint32_t enc_u(uint32_t v) { return bits(v + 0x800, 31, 12) << 12; }
+static uint32_t enc_b(uint32_t v)
 {
     return bits(v, 12, 12) << 31 | bits(v, 10, 5) << 25 | bits(v, 4, 1) << 8 |
            bits(v, 11, 11) << 7;
 }
-static uint32_t enc_j(uint64_t v)
+static uint32_t enc_j(uint32_t v)
 {
     return bits(v, 20, 20) << 31 | bits(v, 10, 1) << 21 | bits(v, 11, 11) << 20 |
            bits(v, 19, 12) << 12;
 }
-static uint16_t enc_cb(uint64_t v)
+static uint16_t enc_cb(uint32_t v)
 {
     return (uint16_t)(bits(v, 8, 8) << 12 | bits(v, 4, 3) << 10 | bits(v, 7, 6) << 5 |
                       bits(v, 2, 1) << 3 | bits(v, 5, 5) << 2);
 }
-static uint16_t enc_cj(uint64_t v)
+static uint16_t enc_cj(uint32_t v)
 {
     return (uint16_t)(bits(v, 11, 11) << 12 | bits(v, 4, 4) << 11 | bits(v, 9, 8) << 9 |
                       bits(v, 10, 10) << 8 | bits(v, 6, 6) << 7 | bits(v, 7, 7) << 6 |
@@ -106,29 +107,37 @@ static enum hr_status patch16(struct hr_site *s, uint16_t keep, uint16_t field,
 }
 
 /* On rv32 addresses wrap at 2^32, so a value is reduced to 32 bits and
- * sign-extended before its range is checked; on rv64 it is used as is. */
-static int64_t xval(bool rv64, uint64_t v)
+ * sign-extended before its range is checked; on rv64 it is used as is.
+ * hr_addend_t is as wide as an address: one word on a 32-bit device. */
+static hr_addend_t xval(bool rv64, hr_addr_t v)
 {
-    return rv64 ? (int64_t)v : (int64_t)(int32_t)(uint32_t)v;
+    return rv64 ? (hr_addend_t)v : (hr_addend_t)(int32_t)(uint32_t)v;
 }
 
-static enum hr_status range(struct hr_site *s, int64_t v, unsigned bits_, unsigned align,
+/* Branch and jump offsets: fields of `bits_` < 32 bits. */
+static enum hr_status range(struct hr_site *s, hr_addend_t v, unsigned bits_, unsigned align,
                             struct hr_error *err)
 {
-    if (!hr_fits_signed(v, bits_))
+    hr_addend_t lim = (hr_addend_t)1 << (bits_ - 1);
+    if (v < -lim || v >= lim)
         return hr_site_fail(s, err, HR_E_RANGE, "offset %lld is out of the %u-bit range "
                             "(±%llu bytes)", (long long)v, bits_,
                             (unsigned long long)1 << (bits_ - 1));
-    if (v & (int64_t)(align - 1))
+    if (v & (hr_addend_t)(align - 1))
         return hr_site_fail(s, err, HR_E_RANGE, "offset %lld is not %u-byte aligned",
                             (long long)v, align);
     return HR_OK;
 }
 
 /* The 32-bit value a lui/auipc + addi pair can build: [-2^31-2^11, 2^31-2^11). */
-static enum hr_status range_hi20(struct hr_site *s, int64_t v, struct hr_error *err)
+static enum hr_status range_hi20(struct hr_site *s, hr_addend_t v, struct hr_error *err)
 {
-    if (v < -(INT64_C(1) << 31) - 0x800 || v >= (INT64_C(1) << 31) - 0x800)
+#if UINTPTR_MAX > 0xffffffffu
+    bool out = v < -(INT64_C(1) << 31) - 0x800 || v >= (INT64_C(1) << 31) - 0x800;
+#else
+    bool out = v >= INT32_MAX - 0x7ff; /* a 32-bit v is never below the lower end */
+#endif
+    if (out)
         return hr_site_fail(s, err, HR_E_RANGE, "value %#llx is out of the ±2 GiB reach of a "
                             "20-bit upper immediate", (unsigned long long)v);
     return HR_OK;
@@ -137,23 +146,23 @@ static enum hr_status range_hi20(struct hr_site *s, int64_t v, struct hr_error *
 static bool is_pcrel_hi(uint32_t t) { return t == R_PCREL_HI20 || t == R_GOT_HI20; }
 
 /* The value a PCREL_HI20/GOT_HI20 computed: what its LO12 partner completes. */
-static enum hr_status hi_value(struct hr_site *hi, int64_t *v, struct hr_error *err)
+static enum hr_status hi_value(struct hr_site *hi, hr_addend_t *v, struct hr_error *err)
 {
-    hr_addr_t target = hi->S + (uint64_t)hi->A;
+    hr_addr_t target = hi->S + (hr_addr_t)hi->A;
     if (hi->r.type == R_GOT_HI20) {
         enum hr_status st = hr_got_slot(hi, &target, err);
         if (st != HR_OK)
             return st;
-        target += (uint64_t)hi->A;
+        target += (hr_addr_t)hi->A;
     }
-    *v = (int64_t)(target - hi->P);
+    *v = (hr_addend_t)(target - hi->P);
     return HR_OK;
 }
 
 static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
 {
-    uint64_t SA = s->S + (uint64_t)s->A;
-    int64_t pc = xval(rv64, SA - s->P);
+    hr_addr_t SA = s->S + (hr_addr_t)s->A;
+    hr_addend_t pc = xval(rv64, SA - s->P);
     enum hr_status st;
     switch (s->r.type) {
     case R_NONE:
@@ -171,33 +180,34 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
     case R_PLT32:
         if ((st = hr_site_room(s, 4, err)) != HR_OK)
             return st;
-        if (!hr_fits_signed((int64_t)(SA - s->P), 32) && rv64)
-            return range(s, (int64_t)(SA - s->P), 32, 1, err);
+        if (rv64 && !hr_fits_signed((int64_t)(SA - s->P), 32))
+            return hr_site_fail(s, err, HR_E_RANGE, "offset %lld is out of the 32-bit range "
+                                "(±2147483648 bytes)", (long long)(int64_t)(SA - s->P));
         hr_put32(s->loc, (uint32_t)(SA - s->P));
         return HR_OK;
     case R_HI20:
         if ((st = range_hi20(s, xval(rv64, SA), err)) != HR_OK)
             return st;
-        return patch32(s, MASK_U, enc_u(SA), err);
+        return patch32(s, MASK_U, enc_u((uint32_t)SA), err);
     case R_LO12_I:
-        return patch32(s, MASK_I, enc_i(SA), err);
+        return patch32(s, MASK_I, enc_i((uint32_t)SA), err);
     case R_LO12_S:
-        return patch32(s, MASK_S, enc_s(SA), err);
+        return patch32(s, MASK_S, enc_s((uint32_t)SA), err);
     case R_PCREL_HI20:
         if ((st = range_hi20(s, pc, err)) != HR_OK)
             return st;
-        return patch32(s, MASK_U, enc_u((uint64_t)pc), err);
+        return patch32(s, MASK_U, enc_u((uint32_t)pc), err);
     case R_GOT_HI20: {
-        int64_t v;
+        hr_addend_t v;
         if ((st = hi_value(s, &v, err)) != HR_OK || (st = range_hi20(s, v, err)) != HR_OK)
             return st;
-        return patch32(s, MASK_U, enc_u((uint64_t)v), err);
+        return patch32(s, MASK_U, enc_u((uint32_t)v), err);
     }
     case R_PCREL_LO12_I:
     case R_PCREL_LO12_S: {
         /* S is the label of the auipc; the offset comes from its relocation. */
         struct hr_site hi;
-        int64_t v;
+        hr_addend_t v;
         if ((st = hr_find_partner(s, s->S, is_pcrel_hi, &hi, err)) == HR_E_FORMAT)
             return st; /* the section cannot be searched: said */
         if (st != HR_OK)
@@ -206,44 +216,44 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
                                 (unsigned long long)s->S);
         if ((st = hi_value(&hi, &v, err)) != HR_OK)
             return st;
-        v = xval(rv64, (uint64_t)v);
+        v = xval(rv64, (hr_addr_t)v);
         if (s->r.type == R_PCREL_LO12_I)
-            return patch32(s, MASK_I, enc_i((uint64_t)v), err);
-        return patch32(s, MASK_S, enc_s((uint64_t)v), err);
+            return patch32(s, MASK_I, enc_i((uint32_t)v), err);
+        return patch32(s, MASK_S, enc_s((uint32_t)v), err);
     }
     case R_CALL:
     case R_CALL_PLT:
         /* auipc ra, hi ; jalr ra, lo(ra) */
         if ((st = hr_site_room(s, 8, err)) != HR_OK || (st = range_hi20(s, pc, err)) != HR_OK)
             return st;
-        put_insn(s->loc, (get_insn(s->loc) & MASK_U) | enc_u((uint64_t)pc));
-        put_insn(s->loc + 4, (get_insn(s->loc + 4) & MASK_I) | enc_i((uint64_t)pc));
+        put_insn(s->loc, (get_insn(s->loc) & MASK_U) | enc_u((uint32_t)pc));
+        put_insn(s->loc + 4, (get_insn(s->loc + 4) & MASK_I) | enc_i((uint32_t)pc));
         return HR_OK;
     case R_BRANCH:
         if ((st = range(s, pc, 13, 2, err)) != HR_OK)
             return st;
-        return patch32(s, MASK_B, enc_b((uint64_t)pc), err);
+        return patch32(s, MASK_B, enc_b((uint32_t)pc), err);
     case R_JAL:
         if ((st = range(s, pc, 21, 2, err)) != HR_OK)
             return st;
-        return patch32(s, MASK_J, enc_j((uint64_t)pc), err);
+        return patch32(s, MASK_J, enc_j((uint32_t)pc), err);
     case R_RVC_BRANCH:
         if ((st = range(s, pc, 9, 2, err)) != HR_OK)
             return st;
-        return patch16(s, MASK_CB, enc_cb((uint64_t)pc), err);
+        return patch16(s, MASK_CB, enc_cb((uint32_t)pc), err);
     case R_RVC_JUMP:
         if ((st = range(s, pc, 12, 2, err)) != HR_OK)
             return st;
-        return patch16(s, MASK_CJ, enc_cj((uint64_t)pc), err);
+        return patch16(s, MASK_CJ, enc_cj((uint32_t)pc), err);
     case R_RVC_LUI: {
         /* c.lui: nzimm[17] at bit 12, nzimm[16:12] at bits 6:2 */
-        int64_t hi = xval(rv64, SA + 0x800) >> 12;
+        hr_addend_t hi = xval(rv64, SA + 0x800) >> 12;
         if (hi == 0 || !hr_fits_signed(hi, 6))
             return hr_site_fail(s, err, HR_E_RANGE, "value %#llx does not fit c.lui; link "
                                 "with the address in reach or build with -mno-relax",
                                 (unsigned long long)SA);
-        return patch16(s, 0xef83u, (uint16_t)(bits((uint64_t)hi, 5, 5) << 12 |
-                                              bits((uint64_t)hi, 4, 0) << 2), err);
+        return patch16(s, 0xef83u, (uint16_t)(bits((uint32_t)hi, 5, 5) << 12 |
+                                              bits((uint32_t)hi, 4, 0) << 2), err);
     }
     case R_ADD8: case R_ADD16: case R_ADD32: case R_ADD64:
     case R_SUB8: case R_SUB16: case R_SUB32: case R_SUB64:
@@ -283,9 +293,9 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
         if (s->A < 0 || s->A >= 4096)
             return hr_site_fail(s, err, HR_E_RELOC, "alignment padding of %lld bytes: more "
                                 "than any alignment the loader accepts (4096)", (long long)s->A);
-        while (align <= (uint64_t)s->A)
+        while (align <= (hr_addr_t)s->A)
             align <<= 1;
-        if (((s->P + (uint64_t)s->A) & (align - 1)) == 0)
+        if (((s->P + (hr_addr_t)s->A) & (align - 1)) == 0)
             return HR_OK;
         return hr_site_fail(s, err, HR_E_RELOC, "code alignment to %llu bytes needs linker "
                             "relaxation, which the loader does not do: build the module with "

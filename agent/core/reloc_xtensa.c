@@ -81,7 +81,7 @@ static enum hr_status check_signed(struct hr_site *s, const char *what, int32_t 
     if (!hr_fits_signed(d, bits))
         return hr_site_fail(s, err, HR_E_RANGE, "%s target %#x is %d bytes from the "
                             "instruction's end; the limit is %d..%d", what,
-                            (unsigned)(s->S + (uint64_t)s->A), (int)d, -(1 << (bits - 1)),
+                            (unsigned)(s->S + (hr_addr_t)s->A), (int)d, -(1 << (bits - 1)),
                             (1 << (bits - 1)) - 1);
     return HR_OK;
 }
@@ -92,7 +92,7 @@ static enum hr_status check_unsigned(struct hr_site *s, const char *what, int32_
     if (d < 0 || d > (int32_t)max)
         return hr_site_fail(s, err, HR_E_RANGE, "%s target %#x is %d bytes from the "
                             "instruction's end; the limit is 0..%u (forward only)", what,
-                            (unsigned)(s->S + (uint64_t)s->A), (int)d, max);
+                            (unsigned)(s->S + (hr_addr_t)s->A), (int)d, max);
     return HR_OK;
 }
 
@@ -131,7 +131,7 @@ static enum hr_status refuse_insn(struct hr_site *s, unsigned len, struct hr_err
 static enum hr_status slot0(struct hr_site *s, struct hr_error *err)
 {
     uint8_t *b = s->loc;
-    uint32_t P = (uint32_t)s->P, T = (uint32_t)(s->S + (uint64_t)s->A);
+    uint32_t P = (uint32_t)s->P, T = (uint32_t)(s->S + (hr_addr_t)s->A);
     /* Distances wrap at 32 bits as they do in ld; d is target - (P + 4). */
     int32_t d = (int32_t)(T - P - 4);
     enum hr_status st = hr_site_room(s, 2, err);
@@ -228,7 +228,7 @@ static enum hr_status slot0(struct hr_site *s, struct hr_error *err)
 static enum hr_status check_expand(struct hr_site *s, struct hr_error *err)
 {
     const uint8_t *b = s->loc;
-    uint32_t T = (uint32_t)(s->S + (uint64_t)s->A);
+    uint32_t T = (uint32_t)(s->S + (hr_addr_t)s->A);
     /* CALLX4/8/12 (CALLX format): b0 = 0xc0 | n << 4 with n = 1..3, b1[7:4] = 0, b2 = 0. */
     if (s->room < 6 || (b[0] & 15u) != 1 || (b[3] & 0xcf) != 0xc0 || !(b[3] & 0x30) ||
         (b[4] & 0xf0) || b[5] || s->S == 0)
@@ -242,7 +242,7 @@ static enum hr_status check_expand(struct hr_site *s, struct hr_error *err)
 
 static enum hr_status xt_apply(struct hr_site *s, struct hr_error *err)
 {
-    uint32_t t = s->r.type, SA = (uint32_t)(s->S + (uint64_t)s->A);
+    uint32_t t = s->r.type, SA = (uint32_t)(s->S + (hr_addr_t)s->A);
     enum hr_status st;
     if (t == R_XTENSA_SLOT0_OP)
         return slot0(s, err);

@@ -5,17 +5,34 @@
 
 #include "module.h"
 
-/* `rsh` is relocation section `relsec`'s header, decoded once by the caller. */
-static enum hr_status make_site(struct hr_ld *ld, uint32_t relsec, const struct hr_shdr *rsh,
-                                uint64_t i, struct hr_site *s, struct hr_error *err)
+/* A relocation section with what every one of its relocations shares,
+ * looked up once: its header and the placed section it applies to. */
+struct relsec {
+    uint32_t idx;
+    struct hr_shdr sh;
+    const uint8_t *table;
+    size_t n;
+    const struct hr_section_info *target;
+};
+
+static void relsec_at(struct hr_ld *ld, uint32_t idx, struct relsec *rs)
 {
-    const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh->info]];
-    memset(s, 0, sizeof *s);
+    rs->idx = idx;
+    hr_elf_shdr(&ld->elf, idx, &rs->sh);
+    rs->table = hr_elf_rela_table(&ld->elf, &rs->sh);
+    rs->n = hr_elf_rela_count(&ld->elf, &rs->sh);
+    rs->target = &ld->mod->secs[ld->map[rs->sh.info]];
+}
+
+/* Every field is set here, none zeroed in bulk: this runs once per
+ * relocation, and names are looked up only when a message needs them. */
+static enum hr_status make_site(struct hr_ld *ld, const struct relsec *rs, size_t i,
+                                struct hr_site *s, struct hr_error *err)
+{
+    const struct hr_section_info *si = rs->target;
     s->ld = ld;
-    s->relsec = relsec;
-    s->index = i;
-    s->secname = si->name;
-    hr_elf_rela(&ld->elf, rsh, i, &s->r);
+    s->relsec = rs->idx;
+    hr_elf_rela(&ld->elf, rs->table, i, &s->r);
     s->A = s->r.addend;
     if (s->r.offset > si->size)
         return hr_fail(err, HR_E_FORMAT, "relocation %llu of %s: offset %#llx is outside the "
@@ -27,7 +44,7 @@ static enum hr_status make_site(struct hr_ld *ld, uint32_t relsec, const struct 
     s->loc = (uint8_t *)si->bytes + s->r.offset;
     s->room = si->size - s->r.offset;
     s->P = si->addr + s->r.offset;
-    return hr_sym_addr(ld, s->r.sym, &s->S, &s->symname, err);
+    return hr_sym_addr(ld, s->r.sym, &s->S, err);
 }
 
 enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err, enum hr_status status,
@@ -35,16 +52,20 @@ enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err, enum 
 {
     if (!err)
         return status;
-    const char *tname = s->ld->ops->name(s->r.type);
+    struct hr_ld *ld = s->ld;
+    struct hr_shdr rsh;
+    hr_elf_shdr(&ld->elf, s->relsec, &rsh);
+    const char *tname = ld->ops->name(s->r.type);
+    const char *symname = s->r.sym ? hr_sym_name(ld, s->r.sym) : "";
     size_t n;
     if (tname)
         n = hr_fmt(err->msg, sizeof err->msg, "%s", tname);
     else
         n = hr_fmt(err->msg, sizeof err->msg, "relocation type %u", s->r.type);
-    n += hr_fmt(err->msg + n, sizeof err->msg - n, " at %s+%#llx", s->secname,
-                (unsigned long long)s->r.offset);
-    if (s->symname && *s->symname)
-        n += hr_fmt(err->msg + n, sizeof err->msg - n, " against '%s'", s->symname);
+    n += hr_fmt(err->msg + n, sizeof err->msg - n, " at %s+%#llx",
+                ld->mod->secs[ld->map[rsh.info]].name, (unsigned long long)s->r.offset);
+    if (*symname)
+        n += hr_fmt(err->msg + n, sizeof err->msg - n, " against '%s'", symname);
     n += hr_fmt(err->msg + n, sizeof err->msg - n, ": ");
     va_list ap;
     va_start(ap, fmt);
@@ -54,7 +75,7 @@ enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err, enum 
     return status;
 }
 
-enum hr_status hr_site_room(const struct hr_site *s, uint64_t bytes, struct hr_error *err)
+enum hr_status hr_site_room(const struct hr_site *s, hr_addr_t bytes, struct hr_error *err)
 {
     if (bytes <= s->room)
         return HR_OK;
@@ -81,24 +102,25 @@ enum hr_status hr_veneer(const struct hr_site *s, hr_addr_t *at, struct hr_error
     return HR_OK;
 }
 
-/* Is relocation section `relsec` sorted by offset (as assemblers write them)?
- * Computed once per section: 1 sorted, 2 not. */
-static bool rels_sorted(struct hr_ld *ld, uint32_t relsec, const struct hr_shdr *rsh)
+/* Is relocation section rs sorted by offset (as assemblers write them)?
+ * Computed once per section. */
+static bool rels_sorted(struct hr_ld *ld, const struct relsec *rs)
 {
-    if (!ld->sorted[relsec]) {
-        uint64_t n = hr_elf_rela_count(&ld->elf, rsh), prev = 0;
-        ld->sorted[relsec] = 1;
-        for (uint64_t i = 0; i < n; i++) {
+    uint8_t *flags = &ld->secflags[rs->idx];
+    if (!(*flags & (HR_SEC_SORTED | HR_SEC_UNSORTED))) {
+        hr_addr_t prev = 0;
+        *flags |= HR_SEC_SORTED;
+        for (size_t i = 0; i < rs->n; i++) {
             struct hr_rela r;
-            hr_elf_rela(&ld->elf, rsh, i, &r);
+            hr_elf_rela(&ld->elf, rs->table, i, &r);
             if (r.offset < prev) {
-                ld->sorted[relsec] = 2;
+                *flags ^= HR_SEC_SORTED | HR_SEC_UNSORTED;
                 break;
             }
             prev = r.offset;
         }
     }
-    return ld->sorted[relsec] == 1;
+    return *flags & HR_SEC_SORTED;
 }
 
 enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
@@ -106,22 +128,22 @@ enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
                                struct hr_error *err)
 {
     struct hr_ld *ld = s->ld;
-    struct hr_shdr rsh;
-    hr_elf_shdr(&ld->elf, s->relsec, &rsh);
-    const struct hr_section_info *si = &ld->mod->secs[ld->map[rsh.info]];
-    uint64_t n = hr_elf_rela_count(&ld->elf, &rsh), lo = 0, hi = n;
+    struct relsec rs;
+    relsec_at(ld, s->relsec, &rs);
+    const struct hr_section_info *si = rs.target;
+    size_t n = rs.n, lo = 0, hi = n;
     struct hr_rela r;
-    if (!rels_sorted(ld, s->relsec, &rsh))
+    if (!rels_sorted(ld, &rs))
         /* Pairing searches by offset; a linear search instead would let a
          * hostile module cost O(n^2). GNU as and ld -r write them sorted. */
         return hr_site_fail(s, err, HR_E_FORMAT, "its relocation section is not sorted by "
                             "offset, which pairing a low part with its high part needs (as "
                             "GNU as and ld -r write them)");
     if (place >= si->addr && place - si->addr <= si->size) {
-        uint64_t off = place - si->addr;
+        hr_addr_t off = place - si->addr;
         while (lo < hi) { /* the first relocation at `off` */
-            uint64_t mid = lo + (hi - lo) / 2;
-            hr_elf_rela(&ld->elf, &rsh, mid, &r);
+            size_t mid = lo + (hi - lo) / 2;
+            hr_elf_rela(&ld->elf, rs.table, mid, &r);
             if (r.offset < off)
                 lo = mid + 1;
             else
@@ -129,27 +151,29 @@ enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
         }
         /* A high part shares its offset with a RELAX hint at most: a few
          * looks, never a walk through thousands stacked at one offset. */
-        for (uint64_t i = lo; i < n && i < lo + 4; i++) {
-            hr_elf_rela(&ld->elf, &rsh, i, &r);
+        for (size_t i = lo; i < n && i < lo + 4; i++) {
+            hr_elf_rela(&ld->elf, rs.table, i, &r);
             if (r.offset != off)
                 break;
             if (match(r.type))
-                return make_site(ld, s->relsec, &rsh, i, out, err);
+                return make_site(ld, &rs, i, out, err);
         }
     }
     return hr_site_fail(s, err, HR_E_RELOC, "no matching high-part relocation at %#llx",
                         (unsigned long long)place);
 }
 
-static void count_type(struct hr_module *mod, uint32_t type)
+/* The statistics entry of `type`, added if there is room. */
+static struct hr_reloc_count *count_of(struct hr_module *mod, uint32_t type)
 {
     for (size_t i = 0; i < mod->nstats; i++)
-        if (mod->stats[i].type == type) {
-            mod->stats[i].count++;
-            return;
-        }
-    if (mod->nstats < mod->stats_cap)
-        mod->stats[mod->nstats++] = (struct hr_reloc_count){type, 1};
+        if (mod->stats[i].type == type)
+            return &mod->stats[i];
+    if (mod->nstats < mod->stats_cap) {
+        mod->stats[mod->nstats] = (struct hr_reloc_count){type, 0};
+        return &mod->stats[mod->nstats++];
+    }
+    return NULL;
 }
 
 /* Each placed section's relocation sections, in file order. */
@@ -169,10 +193,11 @@ enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
     uint32_t seen[256 / 32] = {0}; /* relocation types used; every known type is below 256 */
     struct hr_shdr rsh;
     for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
-        uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
-        for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *table = hr_elf_rela_table(&ld->elf, &rsh);
+        size_t n = hr_elf_rela_count(&ld->elf, &rsh);
+        for (size_t i = 0; i < n; i++) {
             struct hr_rela r;
-            hr_elf_rela(&ld->elf, &rsh, i, &r);
+            hr_elf_rela(&ld->elf, table, i, &r);
             const char *sec = ld->mod->secs[ld->map[rsh.info]].name;
             if (!ld->ops->name(r.type))
                 return hr_fail(err, HR_E_RELOC, "unknown %s relocation type %u at %s+%#llx: the "
@@ -211,16 +236,21 @@ enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
 enum hr_status hr_apply_relocs(struct hr_ld *ld, struct hr_error *err)
 {
     struct hr_shdr rsh;
-    for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
-        uint64_t n = hr_elf_rela_count(&ld->elf, &rsh);
-        for (uint64_t i = 0; i < n; i++) {
+    struct hr_reloc_count *count = NULL;
+    for (uint32_t idx = 0; next_relsec(ld, &idx, &rsh);) {
+        struct relsec rs;
+        relsec_at(ld, idx, &rs);
+        for (size_t i = 0; i < rs.n; i++) {
             struct hr_site s;
-            enum hr_status st = make_site(ld, rs, &rsh, i, &s, err);
+            enum hr_status st = make_site(ld, &rs, i, &s, err);
             if (st == HR_OK)
                 st = ld->ops->apply(&s, err);
             if (st != HR_OK)
                 return st;
-            count_type(ld->mod, s.r.type);
+            if (!count || count->type != s.r.type)
+                count = count_of(ld->mod, s.r.type);
+            if (count)
+                count->count++;
         }
     }
     return HR_OK;

@@ -30,11 +30,18 @@ const char *hr_keep_name(struct hr_ld *ld, const char *s)
     return d;
 }
 
-enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, const char **name,
-                               struct hr_error *err)
+const char *hr_sym_name(const struct hr_ld *ld, uint32_t idx)
+{
+    struct hr_sym sym;
+    if (idx >= ld->elf.nsyms)
+        return "<bad symbol>";
+    hr_elf_sym(&ld->elf, idx, &sym);
+    return hr_elf_symname(&ld->elf, &sym);
+}
+
+enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, struct hr_error *err)
 {
     *S = 0;
-    *name = "";
     if (idx == 0)
         return HR_OK;
     if (idx >= ld->elf.nsyms)
@@ -42,22 +49,21 @@ enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, const c
                        ld->elf.nsyms);
     struct hr_sym sym;
     hr_elf_sym(&ld->elf, idx, &sym);
-    *name = hr_elf_symname(&ld->elf, &sym);
     if (sym.shndx == HR_SHN_UNDEF) {
         size_t at;
         if (!hr_find_u32(ld->imp_sym, ld->mod->nimports, idx, &at))
             return hr_fail(err, HR_E_FORMAT, "symbol %u ('%s') is undefined but has no name",
-                           idx, *name);
+                           idx, hr_sym_name(ld, idx));
         *S = ld->mod->imports[at].addr;
         return HR_OK;
     }
     if (sym.shndx == HR_SHN_ABS) {
-        *S = sym.value;
+        *S = (hr_addr_t)sym.value;
         return HR_OK;
     }
     if (sym.shndx >= ld->elf.shnum || ld->map[sym.shndx] < 0)
         return hr_fail(err, HR_E_FORMAT, "symbol '%s' is defined in section %u, which is not "
-                       "loaded", *name, sym.shndx);
+                       "loaded", hr_sym_name(ld, idx), sym.shndx);
     const struct hr_section_info *si = &ld->mod->secs[ld->map[sym.shndx]];
     /* A local symbol may lie past its section's end: GCC's section anchors
      * (.LANCHORn, every 4 KiB of a large .data) do. Its value is only
@@ -65,9 +71,9 @@ enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, const c
      * global one can be an export whose bytes are read, so it must lie inside. */
     if (sym.value > si->size && sym.bind != HR_STB_LOCAL)
         return hr_fail(err, HR_E_FORMAT, "symbol '%s' (value %#llx) lies outside section %s "
-                       "(size %#llx)", *name, (unsigned long long)sym.value, si->name,
-                       (unsigned long long)si->size);
-    *S = si->addr + sym.value;
+                       "(size %#llx)", hr_sym_name(ld, idx), (unsigned long long)sym.value,
+                       si->name, (unsigned long long)si->size);
+    *S = si->addr + (hr_addr_t)sym.value;
     return HR_OK;
 }
 
@@ -111,11 +117,10 @@ enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err)
     return HR_OK;
 }
 
-bool hr_is_persist(const struct hr_elf *elf, const struct hr_sym *sym)
+bool hr_is_persist(const struct hr_ld *ld, const struct hr_sym *sym)
 {
     return sym->type == HR_STT_OBJECT && sym->shndx != HR_SHN_UNDEF &&
-           sym->shndx < elf->shnum &&
-           strncmp(hr_elf_secname(elf, sym->shndx), ".hotreload.persist", 18) == 0;
+           sym->shndx < ld->elf.shnum && (ld->secflags[sym->shndx] & HR_SEC_PERSIST);
 }
 
 void hr_collect_exports(struct hr_ld *ld)
@@ -124,7 +129,7 @@ void hr_collect_exports(struct hr_ld *ld)
     for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
         struct hr_sym sym;
         hr_elf_sym(&ld->elf, i, &sym);
-        if (sym.name && hr_is_persist(&ld->elf, &sym) && ld->map[sym.shndx] >= 0) {
+        if (sym.name && hr_is_persist(ld, &sym) && ld->map[sym.shndx] >= 0) {
             const struct hr_section_info *ps = &mod->secs[ld->map[sym.shndx]];
             if (sym.value <= ps->size && sym.size <= ps->size - sym.value) {
                 struct hr_export_info *p = &mod->persist[mod->npersist++];

@@ -81,7 +81,7 @@ void hr_module_free(struct hr_module *mod);
 /* Widest members first: one per placed section stays for the module's life. */
 struct hr_section_info {
     hr_addr_t addr;        /* address the module uses */
-    uint64_t size;
+    hr_addr_t size;
     const char *name;
     const uint8_t *bytes;  /* relocated bytes; NULL for NOBITS */
     enum hr_region_kind kind;
@@ -105,7 +105,7 @@ enum hr_export_kind { HR_EXPORT_FUNC, HR_EXPORT_DATA };
 struct hr_export_info {
     const char *name;
     hr_addr_t addr;
-    uint64_t size;
+    hr_addr_t size;
     enum hr_export_kind kind;
 };
 

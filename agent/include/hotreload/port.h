@@ -8,9 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A target address. 64 bits wide so that the host can dry-run 64-bit
- * targets; on a 32-bit device only the low half is ever used. */
+/* A target address, as wide as the machine's own pointers: one word on a
+ * 32-bit device, so that relocating computes in single registers there; 64
+ * bits on the host, which dry-runs 64-bit targets as well as 32-bit ones. */
+#if UINTPTR_MAX > 0xffffffffu
 typedef uint64_t hr_addr_t;
+#else
+typedef uint32_t hr_addr_t;
+#endif
 
 /* Sections are grouped by kind; each kind is one region from the port, so a
  * port can put code in executable memory and the rest in plain RAM. */

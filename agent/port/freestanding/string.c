@@ -1,16 +1,28 @@
 /* The few <string.h> functions the loader core and the runtime use, for
  * targets built without a C library (bare-metal RISC-V, the Xtensa test
- * firmware). Simple byte loops: module loading is not bound by them, and
- * gcc may turn a loop back into a call to the function being defined
- * unless told not to (-fno-builtin / -fno-tree-loop-distribute-patterns,
- * which the ports compiling this file pass). */
+ * firmware). memcpy and memset move words where both sides allow it: a load
+ * copies and clears every section of the module, four times fewer
+ * instructions than a byte loop. gcc may turn a loop back into a call to the
+ * function being defined unless told not to (-fno-builtin /
+ * -fno-tree-loop-distribute-patterns, which the ports compiling this file
+ * pass). */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+
+/* A word that may alias any object, as a C library's own copy loops do. */
+typedef uint32_t __attribute__((may_alias)) word;
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
+    if ((((uintptr_t)d ^ (uintptr_t)s) & 3) == 0) {
+        for (; n && ((uintptr_t)d & 3); n--)
+            *d++ = *s++;
+        for (; n >= 4; n -= 4, d += 4, s += 4)
+            *(word *)d = *(const word *)s;
+    }
     while (n--)
         *d++ = *s++;
     return dst;
@@ -33,6 +45,11 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = dst;
+    for (; n && ((uintptr_t)d & 3); n--)
+        *d++ = (unsigned char)c;
+    word w = (unsigned char)c * 0x01010101u;
+    for (; n >= 4; n -= 4, d += 4)
+        *(word *)d = w;
     while (n--)
         *d++ = (unsigned char)c;
     return dst;
