@@ -67,26 +67,18 @@ const char *hr_elf_secname(const struct hr_elf *elf, uint32_t idx)
                                   : "<bad name>";
 }
 
-/* Symbols of ELF64 images and of images hr_elf_sym cannot read word by word. */
-void hr_elf_sym_any(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
+#if HR_ELF64
+void hr_elf_sym64(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
 {
-    const uint8_t *p = elf->img + elf->sym_off + (size_t)idx * (elf->is64 ? 24 : 16);
-    uint8_t info;
+    const uint8_t *p = elf->img + elf->sym_off + (size_t)idx * 24;
     out->name = hr_get32(p);
-    if (elf->is64) {
-        info = p[4];
-        out->shndx = hr_get16(p + 6);
-        out->value = (hr_addr_t)hr_get64(p + 8);
-        out->size = (hr_addr_t)hr_get64(p + 16);
-    } else {
-        out->value = hr_get32(p + 4);
-        out->size = hr_get32(p + 8);
-        info = p[12];
-        out->shndx = hr_get16(p + 14);
-    }
-    out->bind = info >> 4;
-    out->type = info & 0xf;
+    out->bind = p[4] >> 4;
+    out->type = p[4] & 0xf;
+    out->shndx = hr_get16(p + 6);
+    out->value = (hr_addr_t)hr_get64(p + 8);
+    out->size = (hr_addr_t)hr_get64(p + 16);
 }
+#endif
 
 const char *hr_elf_symname(const struct hr_elf *elf, const struct hr_sym *sym)
 {
@@ -106,24 +98,18 @@ size_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh)
     return (size_t)sh->size / (elf->is64 ? 24 : 12);
 }
 
-void hr_elf_rela_any(const struct hr_elf *elf, const uint8_t *table, size_t i, struct hr_rela *r)
+#if HR_ELF64
+void hr_elf_rela64(const struct hr_elf *elf, const uint8_t *table, size_t i, struct hr_rela *r)
 {
-    if (elf->is64) {
-        const uint8_t *p = table + i * 24;
-        uint64_t info = hr_get64(p + 8);
-        r->offset = (hr_addr_t)hr_get64(p);
-        r->type = (uint32_t)info;
-        r->sym = (uint32_t)(info >> 32);
-        r->addend = (hr_addend_t)hr_get64(p + 16);
-        return;
-    }
-    const uint8_t *p = table + i * 12;
-    uint32_t info = hr_get32(p + 4);
-    r->offset = hr_get32(p);
-    r->type = info & 0xff;
-    r->sym = info >> 8;
-    r->addend = (int32_t)hr_get32(p + 8);
+    (void)elf;
+    const uint8_t *p = table + i * 24;
+    uint64_t info = hr_get64(p + 8);
+    r->offset = (hr_addr_t)hr_get64(p);
+    r->type = (uint32_t)info;
+    r->sym = (uint32_t)(info >> 32);
+    r->addend = (hr_addend_t)hr_get64(p + 16);
 }
+#endif
 
 enum hr_status hr_elf_open_any(struct hr_elf *elf, const void *img, size_t size,
                                struct hr_error *err)

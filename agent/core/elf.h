@@ -163,19 +163,37 @@ void hr_elf_shdr(const struct hr_elf *elf, uint32_t idx, struct hr_shdr *out);
 /* A NUL-terminated string inside string section `strsec`, or NULL. */
 const char *hr_elf_str(const struct hr_elf *elf, uint32_t strsec, uint32_t off);
 const char *hr_elf_secname(const struct hr_elf *elf, uint32_t idx);
-void hr_elf_sym_any(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out);
-/* Symbol idx (below nsyms). Inline: every relocation reads one. */
+/* Only a 64-bit build reads ELF64 modules: its relocators alone are 64-bit
+ * (core/names.c). */
+#if UINTPTR_MAX > 0xffffffffu
+#define HR_ELF64 1
+#else
+#define HR_ELF64 0
+#endif
+
+void hr_elf_sym64(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out);
+/* Symbol idx (below nsyms). Inline, with nothing but loads on the ELF32
+ * path, so that callers keep the fields in registers: every relocation
+ * reads one. */
 HR_HOT void hr_elf_sym(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
 {
-    if (!elf->aligned) {
-        hr_elf_sym_any(elf, idx, out);
+    if (HR_ELF64 && elf->is64) {
+        hr_elf_sym64(elf, idx, out);
         return;
     }
     const uint8_t *p = elf->img + elf->sym_off + (size_t)idx * 16;
-    uint32_t w = hr_load32(p + 12); /* info, other, shndx */
-    out->name = hr_load32(p);
-    out->value = hr_load32(p + 4);
-    out->size = hr_load32(p + 8);
+    uint32_t w; /* info, other, shndx */
+    if (elf->aligned) {
+        w = hr_load32(p + 12);
+        out->name = hr_load32(p);
+        out->value = hr_load32(p + 4);
+        out->size = hr_load32(p + 8);
+    } else {
+        w = hr_get32(p + 12);
+        out->name = hr_get32(p);
+        out->value = hr_get32(p + 4);
+        out->size = hr_get32(p + 8);
+    }
     out->bind = (uint8_t)(w >> 4 & 0xf);
     out->type = (uint8_t)(w & 0xf);
     out->shndx = (uint16_t)(w >> 16);
@@ -184,21 +202,21 @@ const char *hr_elf_symname(const struct hr_elf *elf, const struct hr_sym *sym);
 /* A checked SHT_RELA section: its entries, their number, and entry i. */
 const uint8_t *hr_elf_rela_table(const struct hr_elf *elf, const struct hr_shdr *sh);
 size_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh);
-void hr_elf_rela_any(const struct hr_elf *elf, const uint8_t *table, size_t i,
-                     struct hr_rela *out);
+void hr_elf_rela64(const struct hr_elf *elf, const uint8_t *table, size_t i,
+                   struct hr_rela *out);
 HR_HOT void hr_elf_rela(const struct hr_elf *elf, const uint8_t *table, size_t i,
                         struct hr_rela *out)
 {
-    if (!elf->aligned) {
-        hr_elf_rela_any(elf, table, i, out);
+    if (HR_ELF64 && elf->is64) {
+        hr_elf_rela64(elf, table, i, out);
         return;
     }
     const uint8_t *p = table + i * 12;
-    uint32_t info = hr_load32(p + 4);
-    out->offset = hr_load32(p);
+    uint32_t info = elf->aligned ? hr_load32(p + 4) : hr_get32(p + 4);
+    out->offset = elf->aligned ? hr_load32(p) : hr_get32(p);
     out->type = info & 0xff;
     out->sym = info >> 8;
-    out->addend = (int32_t)hr_load32(p + 8);
+    out->addend = (int32_t)(elf->aligned ? hr_load32(p + 8) : hr_get32(p + 8));
 }
 
 /* The firmware build-id and GNU build-id the module carries (core/ident.c). */

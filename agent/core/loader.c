@@ -116,20 +116,16 @@ static enum hr_status survey_symbols(struct hr_ld *ld, struct counts *c, struct 
                            "(%u sections)", hr_sym_name(ld, i), sym.shndx, ld->elf.shnum);
         if (!sym.name || sym.shndx >= HR_SHN_LORESERVE)
             continue;
+        bool import = sym.shndx == HR_SHN_UNDEF;
+        bool export = !import && sym.bind != HR_STB_LOCAL;
+        bool persist = !import && hr_is_persist(ld, &sym);
+        if (!import && !export && !persist)
+            continue; /* most symbols: local labels and objects */
         size_t len = strlen(hr_elf_symname(&ld->elf, &sym)) + 1;
-        if (sym.shndx == HR_SHN_UNDEF) {
-            c->imports++;
-            c->names += len;
-            continue;
-        }
-        if (sym.bind != HR_STB_LOCAL) {
-            c->exports++;
-            c->names += len;
-        }
-        if (hr_is_persist(ld, &sym)) {
-            c->persist++;
-            c->names += len;
-        }
+        c->imports += import;
+        c->exports += export;
+        c->persist += persist;
+        c->names += len * ((size_t)import + export + persist);
     }
     return HR_OK;
 }

@@ -42,7 +42,13 @@ extern const struct hr_arch_ops hr_ops_xtensa;
 const struct hr_arch_ops *hr_arch_ops(enum hr_arch arch);
 
 /* Services for relocators. */
-enum hr_status hr_site_room(const struct hr_site *s, hr_addr_t bytes, struct hr_error *err);
+enum hr_status hr_site_room_fail(const struct hr_site *s, hr_addr_t bytes, struct hr_error *err);
+/* Does the site's section hold `bytes` from the place on? (Every write checks.) */
+HR_HOT enum hr_status hr_site_room(const struct hr_site *s, hr_addr_t bytes,
+                                   struct hr_error *err)
+{
+    return bytes <= s->room ? HR_OK : hr_site_room_fail(s, bytes, err);
+}
 /* Address of the loader-built GOT slot holding the site's symbol. */
 enum hr_status hr_got_slot(const struct hr_site *s, hr_addr_t *slot, struct hr_error *err);
 /* Address of the veneer that jumps to the site's symbol. */

@@ -50,13 +50,53 @@ struct hr_ld {
 
 bool hr_find_u32(const uint32_t *v, size_t n, uint32_t key, size_t *at);
 const char *hr_keep_name(struct hr_ld *ld, const char *s);
-/* S of symbol `idx` for a relocation; its name only for messages. */
-enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, struct hr_error *err);
 const char *hr_sym_name(const struct hr_ld *ld, uint32_t idx);
+/* Why hr_sym_addr found no address for symbol idx (cold: the message). */
+enum hr_status hr_sym_fail(const struct hr_ld *ld, uint32_t idx, struct hr_error *err);
+
+/* S of symbol idx for a relocation. Inline, its failures out of line:
+ * every relocation asks. */
+HR_HOT enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S,
+                                  struct hr_error *err)
+{
+    struct hr_sym sym;
+    size_t at;
+    *S = 0;
+    if (idx == 0)
+        return HR_OK;
+    if (idx >= ld->elf.nsyms)
+        return hr_sym_fail(ld, idx, err);
+    hr_elf_sym(&ld->elf, idx, &sym);
+    if (sym.shndx == HR_SHN_UNDEF) {
+        if (!hr_find_u32(ld->imp_sym, ld->mod->nimports, idx, &at))
+            return hr_sym_fail(ld, idx, err);
+        *S = ld->mod->imports[at].addr;
+        return HR_OK;
+    }
+    if (sym.shndx == HR_SHN_ABS) {
+        *S = sym.value;
+        return HR_OK;
+    }
+    if (sym.shndx >= ld->elf.shnum || ld->map[sym.shndx] < 0)
+        return hr_sym_fail(ld, idx, err);
+    const struct hr_section_info *si = &ld->mod->secs[ld->map[sym.shndx]];
+    /* A local symbol may lie past its section's end: GCC's section anchors
+     * (.LANCHORn, every 4 KiB of a large .data) do. Its value is only
+     * arithmetic for relocations, whose sites are checked on their own; a
+     * global one can be an export whose bytes are read, so it must lie inside. */
+    if (sym.value > si->size && sym.bind != HR_STB_LOCAL)
+        return hr_sym_fail(ld, idx, err);
+    *S = si->addr + sym.value;
+    return HR_OK;
+}
 enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err);
 void hr_collect_exports(struct hr_ld *ld);
 /* Is `sym` a variable kept across reloads (HOTRELOAD_PERSIST)? */
-bool hr_is_persist(const struct hr_ld *ld, const struct hr_sym *sym);
+static inline bool hr_is_persist(const struct hr_ld *ld, const struct hr_sym *sym)
+{
+    return sym->type == HR_STT_OBJECT && sym->shndx != HR_SHN_UNDEF &&
+           sym->shndx < ld->elf.shnum && (ld->secflags[sym->shndx] & HR_SEC_PERSIST);
+}
 /* Check every relocation's type and symbol, and list the symbols that need a
  * GOT slot or a veneer. With `fill` false it only counts (and counts the
  * distinct relocation types into mod->stats_cap). */

@@ -46,8 +46,22 @@ static enum hr_need rv_need(uint32_t t)
 
 /* ---- instruction fields ---- */
 
-static uint32_t get_insn(const uint8_t *p) { return hr_get32(p); }
-static void put_insn(uint8_t *p, uint32_t v) { hr_put32(p, v); }
+/* An instruction is 4-byte aligned unless compressed ones precede it: then
+ * two 16-bit parcels. */
+static uint32_t get_insn(const uint8_t *p)
+{
+    return (uintptr_t)p % 4 ? hr_get32(p) : hr_load32(p);
+}
+static void put_insn(uint8_t *p, uint32_t v)
+{
+#if HR_LE_LOADS
+    if ((uintptr_t)p % 4 == 0) {
+        __builtin_memcpy(__builtin_assume_aligned(p, 4), &v, 4);
+        return;
+    }
+#endif
+    hr_put32(p, v);
+}
 
 /* Fields hold the low 32 bits of a value at most: encoders work in one word. */
 static uint32_t bits(uint32_t v, unsigned hi, unsigned lo)

@@ -24,9 +24,23 @@ static void relsec_at(struct hr_ld *ld, uint32_t idx, struct relsec *rs)
     rs->target = &ld->mod->secs[ld->map[rs->sh.info]];
 }
 
+/* Why relocation i of rs has no site (cold: out of line, so that the hot
+ * path keeps its registers). */
+static enum hr_status site_fail(const struct relsec *rs, size_t i, hr_addr_t off,
+                                struct hr_error *err)
+{
+    const struct hr_section_info *si = rs->target;
+    if (off > si->size)
+        return hr_fail(err, HR_E_FORMAT, "relocation %llu of %s: offset %#llx is outside the "
+                       "section (size %#llx)", (unsigned long long)i, si->name,
+                       (unsigned long long)off, (unsigned long long)si->size);
+    return hr_fail(err, HR_E_FORMAT, "relocation %llu applies to %s, which has no contents "
+                   "(NOBITS)", (unsigned long long)i, si->name);
+}
+
 /* Every field is set here, none zeroed in bulk: this runs once per
  * relocation, and names are looked up only when a message needs them. */
-static enum hr_status make_site(struct hr_ld *ld, const struct relsec *rs, size_t i,
+HR_HOT enum hr_status make_site(struct hr_ld *ld, const struct relsec *rs, size_t i,
                                 struct hr_site *s, struct hr_error *err)
 {
     const struct hr_section_info *si = rs->target;
@@ -34,13 +48,8 @@ static enum hr_status make_site(struct hr_ld *ld, const struct relsec *rs, size_
     s->relsec = rs->idx;
     hr_elf_rela(&ld->elf, rs->table, i, &s->r);
     s->A = s->r.addend;
-    if (s->r.offset > si->size)
-        return hr_fail(err, HR_E_FORMAT, "relocation %llu of %s: offset %#llx is outside the "
-                       "section (size %#llx)", (unsigned long long)i, si->name,
-                       (unsigned long long)s->r.offset, (unsigned long long)si->size);
-    if (!si->bytes)
-        return hr_fail(err, HR_E_FORMAT, "relocation %llu applies to %s, which has no contents "
-                       "(NOBITS)", (unsigned long long)i, si->name);
+    if (s->r.offset > si->size || !si->bytes)
+        return site_fail(rs, i, s->r.offset, err);
     s->loc = (uint8_t *)si->bytes + s->r.offset;
     s->room = si->size - s->r.offset;
     s->P = si->addr + s->r.offset;
@@ -75,10 +84,8 @@ enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err, enum 
     return status;
 }
 
-enum hr_status hr_site_room(const struct hr_site *s, hr_addr_t bytes, struct hr_error *err)
+enum hr_status hr_site_room_fail(const struct hr_site *s, hr_addr_t bytes, struct hr_error *err)
 {
-    if (bytes <= s->room)
-        return HR_OK;
     return hr_site_fail(s, err, HR_E_FORMAT, "the %llu-byte field runs past the end of the "
                         "section", (unsigned long long)bytes);
 }
@@ -187,10 +194,47 @@ static bool next_relsec(struct hr_ld *ld, uint32_t *i, struct hr_shdr *rsh)
     return false;
 }
 
+/* A relocation the scan refuses (cold: the message). */
+static enum hr_status scan_fail(struct hr_ld *ld, const struct hr_shdr *rsh,
+                                const struct hr_rela *r, struct hr_error *err)
+{
+    const char *sec = ld->mod->secs[ld->map[rsh->info]].name;
+    if (r->type >= 256 || !ld->ops->name(r->type))
+        return hr_fail(err, HR_E_RELOC, "unknown %s relocation type %u at %s+%#llx: the "
+                       "loader does not implement it", hr_arch_name(ld->cfg->arch),
+                       r->type, sec, (unsigned long long)r->offset);
+    return hr_fail(err, HR_E_FORMAT, "%s at %s+%#llx: symbol index %u is out of "
+                   "range (%u symbols)", ld->ops->name(r->type), sec,
+                   (unsigned long long)r->offset, r->sym, ld->elf.nsyms);
+}
+
+/* Collect the symbol of a relocation that needs a GOT slot or a veneer. */
+static void scan_need(struct hr_ld *ld, const struct hr_rela *r, bool fill, size_t *ngot,
+                      size_t *nven)
+{
+    enum hr_need need = ld->ops->need(r->type);
+    if (need == HR_NEED_GOT) {
+        if (fill)
+            ld->got_sym[*ngot] = r->sym;
+        ++*ngot;
+    } else if (need == HR_NEED_VENEER && ld->ops->veneer_size && r->sym) {
+        struct hr_sym sym;
+        hr_elf_sym(&ld->elf, r->sym, &sym);
+        if (sym.shndx != HR_SHN_UNDEF)
+            return;
+        if (fill)
+            ld->ven_sym[*nven] = r->sym;
+        ++*nven;
+    }
+}
+
 enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
 {
     size_t ngot = 0, nven = 0;
-    uint32_t seen[256 / 32] = {0}; /* relocation types used; every known type is below 256 */
+    /* Per relocation type (every known one is below 256; the others are
+     * refused): seen, and needs something built. The relocator is asked once
+     * per type, not per relocation. */
+    uint32_t seen[256 / 32] = {0}, needy[256 / 32] = {0};
     struct hr_shdr rsh;
     for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
         const uint8_t *table = hr_elf_rela_table(&ld->elf, &rsh);
@@ -198,34 +242,20 @@ enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
         for (size_t i = 0; i < n; i++) {
             struct hr_rela r;
             hr_elf_rela(&ld->elf, table, i, &r);
-            const char *sec = ld->mod->secs[ld->map[rsh.info]].name;
-            if (!ld->ops->name(r.type))
-                return hr_fail(err, HR_E_RELOC, "unknown %s relocation type %u at %s+%#llx: the "
-                               "loader does not implement it", hr_arch_name(ld->cfg->arch),
-                               r.type, sec, (unsigned long long)r.offset);
-            if (r.sym >= ld->elf.nsyms)
-                return hr_fail(err, HR_E_FORMAT, "%s at %s+%#llx: symbol index %u is out of "
-                               "range (%u symbols)", ld->ops->name(r.type), sec,
-                               (unsigned long long)r.offset, r.sym, ld->elf.nsyms);
-            if (r.type < 256 && !(seen[r.type / 32] & 1u << r.type % 32)) {
-                seen[r.type / 32] |= 1u << r.type % 32;
+            uint32_t bit = 1u << r.type % 32, w = r.type / 32 % 8;
+            if (r.type >= 256 || !(seen[w] & bit)) {
+                if (r.type >= 256 || !ld->ops->name(r.type))
+                    return scan_fail(ld, &rsh, &r, err);
+                seen[w] |= bit;
+                if (ld->ops->need(r.type) != HR_NEED_NONE)
+                    needy[w] |= bit;
                 if (!fill)
                     ld->mod->stats_cap++;
             }
-            enum hr_need need = ld->ops->need(r.type);
-            if (need == HR_NEED_GOT) {
-                if (fill)
-                    ld->got_sym[ngot] = r.sym;
-                ngot++;
-            } else if (need == HR_NEED_VENEER && ld->ops->veneer_size) {
-                struct hr_sym sym;
-                hr_elf_sym(&ld->elf, r.sym, &sym);
-                if (r.sym == 0 || sym.shndx != HR_SHN_UNDEF)
-                    continue;
-                if (fill)
-                    ld->ven_sym[nven] = r.sym;
-                nven++;
-            }
+            if (r.sym >= ld->elf.nsyms)
+                return scan_fail(ld, &rsh, &r, err);
+            if (needy[w] & bit)
+                scan_need(ld, &r, fill, &ngot, &nven);
         }
     }
     ld->ngot = ngot;

@@ -39,42 +39,24 @@ const char *hr_sym_name(const struct hr_ld *ld, uint32_t idx)
     return hr_elf_symname(&ld->elf, &sym);
 }
 
-enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S, struct hr_error *err)
+enum hr_status hr_sym_fail(const struct hr_ld *ld, uint32_t idx, struct hr_error *err)
 {
-    *S = 0;
-    if (idx == 0)
-        return HR_OK;
     if (idx >= ld->elf.nsyms)
         return hr_fail(err, HR_E_FORMAT, "symbol index %u is out of range (%u symbols)", idx,
                        ld->elf.nsyms);
     struct hr_sym sym;
     hr_elf_sym(&ld->elf, idx, &sym);
-    if (sym.shndx == HR_SHN_UNDEF) {
-        size_t at;
-        if (!hr_find_u32(ld->imp_sym, ld->mod->nimports, idx, &at))
-            return hr_fail(err, HR_E_FORMAT, "symbol %u ('%s') is undefined but has no name",
-                           idx, hr_sym_name(ld, idx));
-        *S = ld->mod->imports[at].addr;
-        return HR_OK;
-    }
-    if (sym.shndx == HR_SHN_ABS) {
-        *S = (hr_addr_t)sym.value;
-        return HR_OK;
-    }
+    const char *name = hr_sym_name(ld, idx);
+    if (sym.shndx == HR_SHN_UNDEF)
+        return hr_fail(err, HR_E_FORMAT, "symbol %u ('%s') is undefined but has no name",
+                       idx, name);
     if (sym.shndx >= ld->elf.shnum || ld->map[sym.shndx] < 0)
         return hr_fail(err, HR_E_FORMAT, "symbol '%s' is defined in section %u, which is not "
-                       "loaded", hr_sym_name(ld, idx), sym.shndx);
+                       "loaded", name, sym.shndx);
     const struct hr_section_info *si = &ld->mod->secs[ld->map[sym.shndx]];
-    /* A local symbol may lie past its section's end: GCC's section anchors
-     * (.LANCHORn, every 4 KiB of a large .data) do. Its value is only
-     * arithmetic for relocations, whose sites are checked on their own; a
-     * global one can be an export whose bytes are read, so it must lie inside. */
-    if (sym.value > si->size && sym.bind != HR_STB_LOCAL)
-        return hr_fail(err, HR_E_FORMAT, "symbol '%s' (value %#llx) lies outside section %s "
-                       "(size %#llx)", hr_sym_name(ld, idx), (unsigned long long)sym.value,
-                       si->name, (unsigned long long)si->size);
-    *S = si->addr + (hr_addr_t)sym.value;
-    return HR_OK;
+    return hr_fail(err, HR_E_FORMAT, "symbol '%s' (value %#llx) lies outside section %s "
+                   "(size %#llx)", name, (unsigned long long)sym.value, si->name,
+                   (unsigned long long)si->size);
 }
 
 /* Imports: every named undefined symbol, resolved through the firmware. */
@@ -115,12 +97,6 @@ enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err)
         return hr_fail(err, HR_E_UNRESOLVED, "unresolved import '%s' and %zu more: the firmware "
                        "does not provide them", first, missing - 1);
     return HR_OK;
-}
-
-bool hr_is_persist(const struct hr_ld *ld, const struct hr_sym *sym)
-{
-    return sym->type == HR_STT_OBJECT && sym->shndx != HR_SHN_UNDEF &&
-           sym->shndx < ld->elf.shnum && (ld->secflags[sym->shndx] & HR_SEC_PERSIST);
 }
 
 void hr_collect_exports(struct hr_ld *ld)

@@ -20,6 +20,11 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
     if ((((uintptr_t)d ^ (uintptr_t)s) & 3) == 0) {
         for (; n && ((uintptr_t)d & 3); n--)
             *d++ = *s++;
+        for (; n >= 16; n -= 16, d += 16, s += 16) { /* four words a turn */
+            word a = ((const word *)s)[0], b = ((const word *)s)[1];
+            word c = ((const word *)s)[2], e = ((const word *)s)[3];
+            ((word *)d)[0] = a, ((word *)d)[1] = b, ((word *)d)[2] = c, ((word *)d)[3] = e;
+        }
         for (; n >= 4; n -= 4, d += 4, s += 4)
             *(word *)d = *(const word *)s;
     }
@@ -48,6 +53,8 @@ void *memset(void *dst, int c, size_t n)
     for (; n && ((uintptr_t)d & 3); n--)
         *d++ = (unsigned char)c;
     word w = (unsigned char)c * 0x01010101u;
+    for (; n >= 16; n -= 16, d += 16)
+        ((word *)d)[0] = w, ((word *)d)[1] = w, ((word *)d)[2] = w, ((word *)d)[3] = w;
     for (; n >= 4; n -= 4, d += 4)
         *(word *)d = w;
     while (n--)
