@@ -41,6 +41,7 @@ GOALS = [
     (r"serial_pty_raw$", []),
     (r"rv32_code_size_loader$", [("<= 12 KiB", lambda v, b, r: v <= 12 * 1024)]),
     (r"rv32_code_size_agent$", [("<= 40 KiB", lambda v, b, r: v <= 40 * 1024)]),
+    (r"rv32_reloc_marginal$", [("<= 150 insn", lambda v, b, r: v <= 150)]),
     (r"rv32_", []),
     (r"qemu_http_push_90k$", [("<= 500 ms", lambda v, b, r: v <= 500)]),
 ]
