@@ -279,8 +279,6 @@ static enum hr_status alloc_regions(struct hr_ld *ld, const uint64_t size[HR_REG
         ld->got.write = m->write + off;
         ld->got.addr = m->addr + off;
     }
-    if (ld->got_import)
-        ld->got_import->addr = ld->got.addr;
     return HR_OK;
 }
 
@@ -393,15 +391,14 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     ld->name_next = mod->names;
     if ((st = place(ld, rsize, ralign, err)) != HR_OK)
         return st;
-    if ((st = hr_resolve_imports(ld, err)) != HR_OK)
-        return st;
     if ((st = alloc_regions(ld, rsize, ralign, err)) != HR_OK)
+        return st;
+    if ((st = hr_bind_symbols(ld, err)) != HR_OK)
         return st;
     if ((st = fill_loader_built(ld, err)) != HR_OK)
         return st;
     if ((st = hr_apply_relocs(ld, err)) != HR_OK)
         return st;
-    hr_collect_exports(ld);
     if (port->sync_code && mod->regions[HR_REGION_TEXT].size)
         port->sync_code(port->ctx, &mod->regions[HR_REGION_TEXT]);
     return HR_OK;

@@ -44,7 +44,6 @@ struct hr_ld {
     size_t nven;
     unsigned got_entsize;
     struct hr_mem got, ven;
-    struct hr_import_info *got_import; /* _GLOBAL_OFFSET_TABLE_, if named */
     char *name_next;
 };
 
@@ -89,8 +88,7 @@ HR_HOT enum hr_status hr_sym_addr(struct hr_ld *ld, uint32_t idx, hr_addr_t *S,
     *S = si->addr + sym.value;
     return HR_OK;
 }
-enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err);
-void hr_collect_exports(struct hr_ld *ld);
+enum hr_status hr_bind_symbols(struct hr_ld *ld, struct hr_error *err);
 /* Is `sym` a variable kept across reloads (HOTRELOAD_PERSIST)? */
 static inline bool hr_is_persist(const struct hr_ld *ld, const struct hr_sym *sym)
 {

@@ -47,11 +47,23 @@ static enum hr_need rv_need(uint32_t t)
 /* ---- instruction fields ---- */
 
 /* An instruction is 4-byte aligned unless compressed ones precede it: then
- * two 16-bit parcels. */
+ * it is two 16-bit parcels, each aligned. One or two accesses on a
+ * little-endian machine; byte by byte otherwise, or where data is odd. */
 static uint32_t get_insn(const uint8_t *p)
 {
-    return (uintptr_t)p % 4 ? hr_get32(p) : hr_load32(p);
+#if HR_LE_LOADS
+    if ((uintptr_t)p % 4 == 0)
+        return hr_load32(p);
+    if ((uintptr_t)p % 2 == 0) {
+        uint16_t lo, hi;
+        __builtin_memcpy(&lo, __builtin_assume_aligned(p, 2), 2);
+        __builtin_memcpy(&hi, __builtin_assume_aligned(p + 2, 2), 2);
+        return (uint32_t)lo | (uint32_t)hi << 16;
+    }
+#endif
+    return hr_get32(p);
 }
+
 static void put_insn(uint8_t *p, uint32_t v)
 {
 #if HR_LE_LOADS
@@ -59,11 +71,16 @@ static void put_insn(uint8_t *p, uint32_t v)
         __builtin_memcpy(__builtin_assume_aligned(p, 4), &v, 4);
         return;
     }
+    if ((uintptr_t)p % 2 == 0) {
+        uint16_t lo = (uint16_t)v, hi = (uint16_t)(v >> 16);
+        __builtin_memcpy(__builtin_assume_aligned(p, 2), &lo, 2);
+        __builtin_memcpy(__builtin_assume_aligned(p + 2, 2), &hi, 2);
+        return;
+    }
 #endif
     hr_put32(p, v);
 }
 
-/* Fields hold the low 32 bits of a value at most: encoders work in one word. */
 static uint32_t bits(uint32_t v, unsigned hi, unsigned lo)
 {
     return (v >> lo) & ((2u << (hi - lo)) - 1);
@@ -184,7 +201,7 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
         return HR_OK;
     case R_32:
         if ((st = hr_site_room(s, 4, err)) == HR_OK)
-            hr_put32(s->loc, (uint32_t)SA);
+            put_insn(s->loc, (uint32_t)SA);
         return st;
     case R_64:
         if ((st = hr_site_room(s, 8, err)) == HR_OK)
@@ -197,7 +214,7 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
         if (rv64 && !hr_fits_signed((int64_t)(SA - s->P), 32))
             return hr_site_fail(s, err, HR_E_RANGE, "offset %lld is out of the 32-bit range "
                                 "(±2147483648 bytes)", (long long)(int64_t)(SA - s->P));
-        hr_put32(s->loc, (uint32_t)(SA - s->P));
+        put_insn(s->loc, (uint32_t)(SA - s->P));
         return HR_OK;
     case R_HI20:
         if ((st = range_hi20(s, xval(rv64, SA), err)) != HR_OK)
@@ -327,14 +344,19 @@ static enum hr_status rv32_apply(struct hr_site *s, struct hr_error *err)
     return apply(s, false, err);
 }
 
+const struct hr_arch_ops hr_ops_rv32 = {
+    .machine = HR_EM_RISCV, .is64 = false, .name = rv_name, .need = rv_need, .apply = rv32_apply,
+};
+
+/* rv64 in 64-bit builds only (core/names.c); a device's rv32 relocator is
+ * then apply()'s one caller, which it inlines. */
+#if HR_ELF64
 static enum hr_status rv64_apply(struct hr_site *s, struct hr_error *err)
 {
     return apply(s, true, err);
 }
 
-const struct hr_arch_ops hr_ops_rv32 = {
-    .machine = HR_EM_RISCV, .is64 = false, .name = rv_name, .need = rv_need, .apply = rv32_apply,
-};
 const struct hr_arch_ops hr_ops_rv64 = {
     .machine = HR_EM_RISCV, .is64 = true, .name = rv_name, .need = rv_need, .apply = rv64_apply,
 };
+#endif

@@ -59,36 +59,67 @@ enum hr_status hr_sym_fail(const struct hr_ld *ld, uint32_t idx, struct hr_error
                    (unsigned long long)si->size);
 }
 
-/* Imports: every named undefined symbol, resolved through the firmware. */
-enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err)
+/* Import n, symbol i: resolved through the firmware. False when the
+ * firmware lacks it and it is not weak. */
+static bool bind_import(struct hr_ld *ld, uint32_t i, const struct hr_sym *sym, size_t n)
+{
+    struct hr_import_info *imp = &ld->mod->imports[n];
+    ld->imp_sym[n] = i;
+    imp->name = hr_keep_name(ld, hr_elf_symname(&ld->elf, sym));
+    /* Assemblers name the GOT when code uses it; it is the loader's own. */
+    if (strcmp(imp->name, "_GLOBAL_OFFSET_TABLE_") == 0) {
+        imp->addr = ld->got.addr;
+        return true;
+    }
+    if (ld->cfg->resolve && ld->cfg->resolve(ld->cfg->resolve_ctx, imp->name, &imp->addr) == 0)
+        return true;
+    imp->addr = 0;
+    imp->weak_missing = sym->bind == HR_STB_WEAK;
+    return imp->weak_missing;
+}
+
+/* The export (a global symbol) and the persistent variable that symbol
+ * might be, in a loaded section `si`. */
+static void bind_export(struct hr_ld *ld, const struct hr_sym *sym,
+                        const struct hr_section_info *si)
 {
     struct hr_module *mod = ld->mod;
+    if (hr_is_persist(ld, sym) && sym->value <= si->size && sym->size <= si->size - sym->value) {
+        struct hr_export_info *p = &mod->persist[mod->npersist++];
+        p->name = hr_keep_name(ld, hr_elf_symname(&ld->elf, sym));
+        p->addr = si->addr + sym->value;
+        p->size = sym->size;
+        p->kind = HR_EXPORT_DATA;
+    }
+    if (sym->bind == HR_STB_LOCAL || sym->value > si->size)
+        return;
+    struct hr_export_info *e = &mod->exports[mod->nexports++];
+    e->name = hr_keep_name(ld, hr_elf_symname(&ld->elf, sym));
+    e->addr = si->addr + sym->value;
+    e->size = sym->size;
+    e->kind = sym->type == HR_STT_FUNC || (sym->type == HR_STT_NOTYPE &&
+                                           si->kind == HR_REGION_TEXT)
+                  ? HR_EXPORT_FUNC : HR_EXPORT_DATA;
+}
+
+/* One pass over the symbols, once the regions are placed: imports
+ * resolved, exports and persistent variables recorded. */
+enum hr_status hr_bind_symbols(struct hr_ld *ld, struct hr_error *err)
+{
     size_t n = 0, missing = 0;
     const char *first = NULL;
     for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
         struct hr_sym sym;
         hr_elf_sym(&ld->elf, i, &sym);
-        if (sym.shndx != HR_SHN_UNDEF || sym.name == 0)
+        if (!sym.name)
             continue;
-        const char *name = hr_keep_name(ld, hr_elf_symname(&ld->elf, &sym));
-        struct hr_import_info *imp = &mod->imports[n];
-        ld->imp_sym[n++] = i;
-        imp->name = name;
-        /* Assemblers name the GOT when code uses it; it is the loader's own. */
-        if (strcmp(name, "_GLOBAL_OFFSET_TABLE_") == 0) {
-            ld->got_import = &mod->imports[n - 1];
-            continue;
+        if (sym.shndx == HR_SHN_UNDEF) {
+            if (!bind_import(ld, i, &sym, n) && !missing++)
+                first = ld->mod->imports[n].name;
+            n++;
+        } else if (sym.shndx < ld->elf.shnum && ld->map[sym.shndx] >= 0) {
+            bind_export(ld, &sym, &ld->mod->secs[ld->map[sym.shndx]]);
         }
-        if (ld->cfg->resolve && ld->cfg->resolve(ld->cfg->resolve_ctx, name, &imp->addr) == 0)
-            continue;
-        imp->addr = 0;
-        if (sym.bind == HR_STB_WEAK) {
-            imp->weak_missing = true;
-            continue;
-        }
-        if (!first)
-            first = name;
-        missing++;
     }
     if (missing == 1)
         return hr_fail(err, HR_E_UNRESOLVED, "unresolved import '%s': the firmware does not "
@@ -97,36 +128,4 @@ enum hr_status hr_resolve_imports(struct hr_ld *ld, struct hr_error *err)
         return hr_fail(err, HR_E_UNRESOLVED, "unresolved import '%s' and %zu more: the firmware "
                        "does not provide them", first, missing - 1);
     return HR_OK;
-}
-
-void hr_collect_exports(struct hr_ld *ld)
-{
-    struct hr_module *mod = ld->mod;
-    for (uint32_t i = 1; i < ld->elf.nsyms; i++) {
-        struct hr_sym sym;
-        hr_elf_sym(&ld->elf, i, &sym);
-        if (sym.name && hr_is_persist(ld, &sym) && ld->map[sym.shndx] >= 0) {
-            const struct hr_section_info *ps = &mod->secs[ld->map[sym.shndx]];
-            if (sym.value <= ps->size && sym.size <= ps->size - sym.value) {
-                struct hr_export_info *p = &mod->persist[mod->npersist++];
-                p->name = hr_keep_name(ld, hr_elf_symname(&ld->elf, &sym));
-                p->addr = ps->addr + sym.value;
-                p->size = sym.size;
-                p->kind = HR_EXPORT_DATA;
-            }
-        }
-        if (sym.bind == HR_STB_LOCAL || !sym.name || sym.shndx == HR_SHN_UNDEF ||
-            sym.shndx >= ld->elf.shnum || ld->map[sym.shndx] < 0)
-            continue;
-        const struct hr_section_info *si = &mod->secs[ld->map[sym.shndx]];
-        if (sym.value > si->size)
-            continue;
-        struct hr_export_info *e = &mod->exports[mod->nexports++];
-        e->name = hr_keep_name(ld, hr_elf_symname(&ld->elf, &sym));
-        e->addr = si->addr + sym.value;
-        e->size = sym.size;
-        e->kind = sym.type == HR_STT_FUNC || (sym.type == HR_STT_NOTYPE &&
-                                              si->kind == HR_REGION_TEXT)
-                      ? HR_EXPORT_FUNC : HR_EXPORT_DATA;
-    }
 }
