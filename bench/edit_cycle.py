@@ -114,18 +114,19 @@ def write_if_changed(path, data):
 
 
 class Module:
-    """module/greet.c, rewritten whole at each edit, as an editor saves."""
+    """module/greet.c, rewritten whole at each edit, as an editor saves; the
+    edit replaces the string `greeting`."""
 
-    def __init__(self, path, original):
-        self.path = path
+    def __init__(self, path, original, greeting="Hello from the module"):
+        self.path, self.greeting = path, '"%s"' % greeting
         with open(original) as f:
             self.text = f.read()
-        if '"Hello from the module"' not in self.text:
+        if self.greeting not in self.text:
             raise SystemExit("edit_cycle: %s has no greeting to edit" % path)
 
     def edit(self, greeting):
         with open(self.path, "w") as f:
-            f.write(self.text.replace('"Hello from the module"', '"%s"' % greeting))
+            f.write(self.text.replace(self.greeting, '"%s"' % greeting))
 
 
 def stats(values):

@@ -44,11 +44,12 @@ GOALS = [
     (r"rv32_reloc_marginal$", [("<= 150 insn", lambda v, b, r: v <= 150)]),
     (r"rv32_", []),
     (r"qemu_http_push_90k$", [("<= 500 ms", lambda v, b, r: v <= 500)]),
+    (r"qemu_edit_cycle$", [("ratio <= 0.1", lambda v, b, r: r <= 0.1)]),
 ]
 HEADER = ["measurement", "value", "unit", "spread_pct", "baseline", "ratio", "goal", "met",
           "notes"]
 GROUPS = ["load", "stub_call", "peak_ram", "safe_point", "edit_cycle", "gdb_rearm", "serial",
-          "rv32", "qemu_http"]
+          "rv32", "qemu_http", "qemu_edit_cycle"]
 
 
 def goal_for(ident):
@@ -177,6 +178,8 @@ def measurements(a):
                         os.path.join(work, "rv32")] + q),
         ("qemu_http", [py, os.path.join(bench, "qemu_http.py"), "--root", a.root, "--hotd", hotd,
                        "--work", os.path.join(work, "qemu_http")] + q),
+        ("qemu_edit_cycle", [py, os.path.join(bench, "qemu_edit_cycle.py"), "--root", a.root,
+                             "--hotd", hotd, "--work", os.path.join(work, "qemu_edit")] + q),
     ]
     return out
 
