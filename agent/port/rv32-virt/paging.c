@@ -20,7 +20,7 @@
 #define PTE_A 0x040u
 #define PTE_D 0x080u
 #define MEGA 0x400000u
-#define PAGE 0x1000u
+#define PAGE VIRT_PAGE
 
 static uint32_t root[1024] __attribute__((aligned(PAGE)));
 static uint32_t low[1024] __attribute__((aligned(PAGE)));   /* 0x00000000: test device, RTC */

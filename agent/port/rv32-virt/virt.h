@@ -19,6 +19,7 @@
 #define VIRT_FLASH0 0x20000000u     /* first CFI pflash: module storage (pflash.c) */
 #define VIRT_FLASH_SIZE 0x02000000u
 #define VIRT_FLASH_SECTOR 0x40000u  /* QEMU virt's pflash erase block */
+#define VIRT_PAGE 0x1000u /* the MMU's page, and QEMU's unit of translated code */
 
 /* Module code runs at its data address minus this: the instruction-bus
  * alias the page tables give the heap pool (paging.c), as ESP32-C3 IRAM
