@@ -55,10 +55,11 @@ _sibling("hotreload_symbols")
 # Names scripts reach through hotreload_gdb stay here: the breakpoint's
 # commands call apply_pending, tests call read_all and elf_build_id.
 from hotreload_descriptor import (ACTION_ADD, ACTION_DELETE, NOTIFY,  # noqa: E402
-                                  elf_build_id, read_all, read_header, read_object)
+                                  elf_build_id, forget_addresses, read_all, read_header,
+                                  read_object)
 from hotreload_symbols import (apply_new_command_files, apply_command_file,  # noqa: E402
-                               apply_pending, disable_stub_locations, remove_key, say,
-                               state, stub_ranges, sync)
+                               apply_pending, disable_stub_locations, is_snapshot,
+                               remove_key, say, state, stub_ranges, sync)
 
 
 # ---------------------------------------------------------------- the notify breakpoint
@@ -133,6 +134,7 @@ def on_exited(event):
     # The process is gone, and so are its module copies.
     state.pending = []
     state.stubs = None
+    forget_addresses()
     state.synced = None
     for key in list(state.loaded):
         remove_key(key)
@@ -150,7 +152,12 @@ def on_breakpoint_created(bp):
 
 
 def on_new_objfile(event):
-    state.stubs = None
+    # A module copy the helper added holds neither stubs nor the descriptor:
+    # what was read of the firmware stays. Anything else may move them.
+    objfile = getattr(event, "new_objfile", None)
+    if not is_snapshot(getattr(objfile, "filename", None)):
+        state.stubs = None
+        forget_addresses()
     if state.bp is not None or state.files_only:
         return
     try:

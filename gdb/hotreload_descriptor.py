@@ -126,8 +126,25 @@ class Layout:
 # ---------------------------------------------------------------- the descriptor
 
 
+# Firmware symbols' addresses. Evaluating one costs gdb a search of every
+# symbol table (milliseconds, more with each module copy loaded: that was most
+# of a re-arm), and they change only when the firmware's objfiles do, or the
+# process: the helper calls forget_addresses() then.
+_addresses = {}
+
+
+def firmware_address(name):
+    if name not in _addresses:
+        _addresses[name] = int(gdb.parse_and_eval("(unsigned long long)&" + name))
+    return _addresses[name]
+
+
+def forget_addresses():
+    _addresses.clear()
+
+
 def descriptor_address():
-    return int(gdb.parse_and_eval("(unsigned long long)&" + DESCRIPTOR))
+    return firmware_address(DESCRIPTOR)
 
 
 def read_header():

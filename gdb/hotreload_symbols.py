@@ -16,7 +16,7 @@ import tempfile
 import gdb
 
 from hotreload_descriptor import (ACTION_ADD, ACTION_DELETE, NOTIFY, elf_build_id,
-                                  read_all, read_stub_ranges, text_addr)
+                                  firmware_address, read_all, read_stub_ranges, text_addr)
 
 
 def say(text):
@@ -93,6 +93,11 @@ def _run(cmd):
 
 
 # ---------------------------------------------------------------- symbol work
+
+
+def is_snapshot(path):
+    """Is path one of the private copies snapshot() made (a module copy's symbols)?"""
+    return bool(state.snapshots and path and path.startswith(state.snapshots + os.sep))
 
 
 def snapshot(path, build_id):
@@ -215,7 +220,7 @@ def stub_ranges():
     kept while hotreload_debug_notify stays where it was when they were read."""
     try:
         # Firmware relocated (a PIE started): other addresses.
-        where = int(gdb.parse_and_eval("(unsigned long long)&" + NOTIFY))
+        where = firmware_address(NOTIFY)
     except gdb.error:
         where = None
     if state.stubs is not None and where is not None and state.stubs[0] == where:
