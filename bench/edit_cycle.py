@@ -182,18 +182,27 @@ def hot_path(a, src, build, env):
             try:
                 times.append((dev.wait(r"greeting: Hello, edit %d " % i) - t0) * 1e3)
             except SystemExit as e:
-                with open(watch_log.name) as f:
-                    last = (f.read().strip().splitlines() or ["(nothing)"])[-1]
-                raise SystemExit("%s; hotd watch said: %s" % (e, last))
+                raise SystemExit("%s; hotd watch said: %s" % (e, last_line(watch_log.name)))
     finally:
-        watch.send_signal(signal.SIGINT)
-        try:
-            watch.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            watch.kill()
+        stop_watch(watch)
         watch_log.close()
         dev.stop()
     return times
+
+
+def last_line(path):
+    """The last line hotd watch wrote to its log, for a failure's message."""
+    with open(path) as f:
+        return (f.read().strip().splitlines() or ["(nothing)"])[-1]
+
+
+def stop_watch(watch):
+    """hotd watch ends on SIGINT, as at a terminal; killed if it does not."""
+    watch.send_signal(signal.SIGINT)
+    try:
+        watch.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        watch.kill()
 
 
 def restart_path(a, src, build, env):

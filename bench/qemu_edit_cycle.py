@@ -25,12 +25,12 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
-from edit_cycle import Module, stats, sync_tree, watch_breakdown, write_if_changed
+from edit_cycle import (Module, last_line, stats, stop_watch, sync_tree, watch_breakdown,
+                        write_if_changed)
 
 ID = "qemu_edit_cycle"
 GREETING = "Hello from the rv32 module"
@@ -99,16 +99,11 @@ def hot_path(a, src, build):
             dev.wait(r"greeting: Hello, edit %d " % i, timeout=60, after=mark)
             times.append((time.monotonic() - t0) * 1e3)
     except AssertionError as e:
-        with open(watch_log.name) as f:
-            last = (f.read().strip().splitlines() or ["(nothing)"])[-1]
-        missing("the hot path failed: %s; hotd watch said: %s" % (str(e)[:200], last))
+        missing("the hot path failed: %s; hotd watch said: %s"
+                % (str(e)[:200], last_line(watch_log.name)))
     finally:
         if watch:
-            watch.send_signal(signal.SIGINT)
-            try:
-                watch.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                watch.kill()
+            stop_watch(watch)
         watch_log.close()
         dev.stop()
         module.edit(GREETING)
