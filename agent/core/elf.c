@@ -68,15 +68,29 @@ const char *hr_elf_secname(const struct hr_elf *elf, uint32_t idx)
 }
 
 #if HR_ELF64
+/* A field of a table elf->aligned vouches for: one load, else byte by byte. */
+static uint64_t field64(const struct hr_elf *elf, const uint8_t *p)
+{
+#if HR_LE_LOADS
+    if (elf->aligned) {
+        uint64_t v;
+        __builtin_memcpy(&v, __builtin_assume_aligned(p, 8), 8);
+        return v;
+    }
+#endif
+    return hr_get64(p);
+}
+
 void hr_elf_sym64(const struct hr_elf *elf, uint32_t idx, struct hr_sym *out)
 {
     const uint8_t *p = elf->img + elf->sym_off + (size_t)idx * 24;
-    out->name = hr_get32(p);
-    out->bind = p[4] >> 4;
-    out->type = p[4] & 0xf;
-    out->shndx = hr_get16(p + 6);
-    out->value = (hr_addr_t)hr_get64(p + 8);
-    out->size = (hr_addr_t)hr_get64(p + 16);
+    uint32_t w = elf->aligned ? hr_load32(p + 4) : hr_get32(p + 4); /* info, other, shndx */
+    out->name = elf->aligned ? hr_load32(p) : hr_get32(p);
+    out->bind = (uint8_t)(w >> 4 & 0xf);
+    out->type = (uint8_t)(w & 0xf);
+    out->shndx = (uint16_t)(w >> 16);
+    out->value = (hr_addr_t)field64(elf, p + 8);
+    out->size = (hr_addr_t)field64(elf, p + 16);
 }
 #endif
 
@@ -101,13 +115,12 @@ size_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh)
 #if HR_ELF64
 void hr_elf_rela64(const struct hr_elf *elf, const uint8_t *table, size_t i, struct hr_rela *r)
 {
-    (void)elf;
     const uint8_t *p = table + i * 24;
-    uint64_t info = hr_get64(p + 8);
-    r->offset = (hr_addr_t)hr_get64(p);
+    uint64_t info = field64(elf, p + 8);
+    r->offset = (hr_addr_t)field64(elf, p);
     r->type = (uint32_t)info;
     r->sym = (uint32_t)(info >> 32);
-    r->addend = (hr_addend_t)hr_get64(p + 16);
+    r->addend = (hr_addend_t)field64(elf, p + 16);
 }
 #endif
 
@@ -138,7 +151,7 @@ static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
         if (sh.addralign & (sh.addralign - 1))
             return hr_fail(err, HR_E_FORMAT, "section %u: alignment %llu is not a power of two",
                            i, (unsigned long long)sh.addralign);
-        if ((sh.type == HR_SHT_SYMTAB || sh.type == HR_SHT_RELA) && sh.offset % 4)
+        if ((sh.type == HR_SHT_SYMTAB || sh.type == HR_SHT_RELA) && sh.offset % (elf->is64 ? 8 : 4))
             elf->aligned = false;
         switch (sh.type) {
         case HR_SHT_SYMTAB:
@@ -263,6 +276,6 @@ enum hr_status hr_elf_open(struct hr_elf *elf, const void *img, size_t size, boo
         return hr_fail(err, HR_E_FORMAT, "section name table index %u is out of range (%u "
                        "sections)", shstrndx, shnum);
     elf->shstrndx = shstrndx;
-    elf->aligned = HR_LE_LOADS && !elf->is64 && (uintptr_t)p % 4 == 0;
+    elf->aligned = HR_LE_LOADS && (uintptr_t)p % (elf->is64 ? 8 : 4) == 0;
     return check_sections(elf, err);
 }

@@ -146,10 +146,11 @@ struct hr_elf {
      * contents and its string table's (NUL-terminated), the section name
      * table's (size 0 when shstrndx is not a string table). */
     size_t sym_off, str_off, str_size, shstr_off, shstr_size;
-    /* An ELF32 image that starts on a 4-byte boundary, with its symbol
-     * table and every relocation section on one too, on a little-endian
-     * machine: their fields are read with one load each instead of byte by
-     * byte (the relocation pass reads little else). */
+    /* An image that starts on a boundary of its words (4 bytes for ELF32,
+     * 8 for ELF64), with its symbol table and every relocation section on
+     * one too, on a little-endian machine: their fields are read with one
+     * load each instead of byte by byte (the relocation pass reads little
+     * else). */
     bool aligned;
 };
 
