@@ -135,6 +135,38 @@ enum hr_status hr_elf_open_any(struct hr_elf *elf, const void *img, size_t size,
     return hr_elf_open(elf, img, size, is64, machine, err);
 }
 
+/* The symbol table's strings and the section names, read at every
+ * relocation and name; relocation sections tied to that symbol table. */
+static enum hr_status find_tables(struct hr_elf *elf, struct hr_error *err)
+{
+    struct hr_shdr st;
+    hr_elf_shdr(elf, elf->symtab, &st);
+    struct hr_shdr str;
+    hr_elf_shdr(elf, st.link, &str);
+    if (str.type != HR_SHT_STRTAB)
+        return hr_fail(err, HR_E_FORMAT, "symbol table: section %u is not a string table",
+                       st.link);
+    elf->sym_off = (size_t)st.offset; /* inside the image: checked above */
+    elf->str_off = (size_t)str.offset;
+    elf->str_size = (size_t)str.size;
+    struct hr_shdr names;
+    hr_elf_shdr(elf, elf->shstrndx, &names);
+    if (names.type == HR_SHT_STRTAB) {
+        elf->shstr_off = (size_t)names.offset;
+        elf->shstr_size = (size_t)names.size;
+    }
+    /* Relocation sections must use this symbol table; checked here so that
+     * the relocation pass can trust sh_link. */
+    for (uint32_t i = 1; i < elf->shnum; i++) {
+        struct hr_shdr sh;
+        hr_elf_shdr(elf, i, &sh);
+        if (sh.type == HR_SHT_RELA && sh.link != elf->symtab)
+            return hr_fail(err, HR_E_FORMAT, "section %u: relocations refer to section %u, not "
+                           "the symbol table", i, sh.link);
+    }
+    return HR_OK;
+}
+
 static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
 {
     uint32_t ent = elf->is64 ? 24 : 16;
@@ -189,36 +221,11 @@ static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
             break;
         }
     }
-    if (!elf->symtab)
-        return hr_fail(err, HR_E_FORMAT, "no symbol table: the module was stripped of symbols "
-                       "(keep them; strip only debug info)");
-    struct hr_shdr st;
-    hr_elf_shdr(elf, elf->symtab, &st);
-    struct hr_shdr str;
-    hr_elf_shdr(elf, st.link, &str);
-    if (str.type != HR_SHT_STRTAB)
-        return hr_fail(err, HR_E_FORMAT, "symbol table: section %u is not a string table",
-                       st.link);
-    elf->sym_off = (size_t)st.offset; /* inside the image: checked above */
-    elf->str_off = (size_t)str.offset;
-    elf->str_size = (size_t)str.size;
-    struct hr_shdr names;
-    hr_elf_shdr(elf, elf->shstrndx, &names);
-    if (names.type == HR_SHT_STRTAB) {
-        elf->shstr_off = (size_t)names.offset;
-        elf->shstr_size = (size_t)names.size;
-    }
-    /* Relocation sections must use this symbol table; checked here so that
-     * the relocation pass can trust sh_link. */
-    for (uint32_t i = 1; i < elf->shnum; i++) {
-        struct hr_shdr sh;
-        hr_elf_shdr(elf, i, &sh);
-        if (sh.type == HR_SHT_RELA && sh.link != elf->symtab)
-            return hr_fail(err, HR_E_FORMAT, "section %u: relocations refer to section %u, not "
-                           "the symbol table", i, sh.link);
-    }
-    return HR_OK;
+    return elf->symtab ? find_tables(elf, err)
+                       : hr_fail(err, HR_E_FORMAT, "no symbol table: the module was stripped "
+                                 "of symbols (keep them; strip only debug info)");
 }
+
 
 enum hr_status hr_elf_open(struct hr_elf *elf, const void *img, size_t size, bool want64,
                            uint16_t want_machine, struct hr_error *err)
