@@ -190,6 +190,99 @@ static enum hr_status hi_value(struct hr_site *hi, hr_addend_t *v, struct hr_err
     return HR_OK;
 }
 
+/* 32_PCREL, PLT32: a 32-bit word, S+A-P. */
+static enum hr_status pcrel32(struct hr_site *s, hr_addr_t SA, bool rv64, struct hr_error *err)
+{
+    enum hr_status st = hr_site_room(s, 4, err);
+    if (st != HR_OK)
+        return st;
+    if (rv64 && !hr_fits_signed((int64_t)(SA - s->P), 32))
+        return hr_site_fail(s, err, HR_E_RANGE, "offset %lld is out of the 32-bit range "
+                            "(±2147483648 bytes)", (long long)(int64_t)(SA - s->P));
+    put_insn(s->loc, (uint32_t)(SA - s->P));
+    return HR_OK;
+}
+
+/* PCREL_LO12_I/S: S is the label of the auipc; the offset comes from its
+ * relocation. */
+static enum hr_status pcrel_lo(struct hr_site *s, bool rv64, struct hr_error *err)
+{
+    struct hr_site hi;
+    hr_addend_t v;
+    enum hr_status st = hr_find_partner(s, s->S, is_pcrel_hi, &hi, err);
+    if (st == HR_E_FORMAT)
+        return st; /* the section cannot be searched: said */
+    if (st != HR_OK)
+        return hr_site_fail(s, err, HR_E_RELOC, "no R_RISCV_PCREL_HI20 or R_RISCV_GOT_HI20 "
+                            "at the label (%#llx) it pairs with", (unsigned long long)s->S);
+    if ((st = hi_value(&hi, &v, err)) != HR_OK)
+        return st;
+    v = xval(rv64, (hr_addr_t)v);
+    if (s->r.type == R_PCREL_LO12_I)
+        return patch32(s, MASK_I, enc_i((uint32_t)v), err);
+    return patch32(s, MASK_S, enc_s((uint32_t)v), err);
+}
+
+/* c.lui: nzimm[17] at bit 12, nzimm[16:12] at bits 6:2 */
+static enum hr_status rvc_lui(struct hr_site *s, hr_addr_t SA, bool rv64, struct hr_error *err)
+{
+    hr_addend_t hi = xval(rv64, SA + 0x800) >> 12;
+    if (hi == 0 || !hr_fits_signed(hi, 6))
+        return hr_site_fail(s, err, HR_E_RANGE, "value %#llx does not fit c.lui; link "
+                            "with the address in reach or build with -mno-relax",
+                            (unsigned long long)SA);
+    return patch16(s, 0xef83u, (uint16_t)(bits((uint32_t)hi, 5, 5) << 12 |
+                                          bits((uint32_t)hi, 4, 0) << 2), err);
+}
+
+/* ADDn, SUBn, SETn (n = 8..64) and SUB6/SET6: data fields, as debug
+ * information and jump tables use them. */
+static enum hr_status data_field(struct hr_site *s, hr_addr_t SA, struct hr_error *err)
+{
+    static const uint8_t width[] = {1, 2, 4, 8, 1, 2, 4, 8};
+    uint32_t t = s->r.type;
+    bool six = t == R_SUB6 || t == R_SET6;
+    unsigned w = six ? 1 : t >= R_SET8 ? 1u << (t - R_SET8) : width[t - R_ADD8];
+    enum hr_status st = hr_site_room(s, w, err);
+    if (st != HR_OK)
+        return st;
+    uint64_t old = w == 1 ? s->loc[0] : w == 2 ? hr_get16(s->loc)
+                 : w == 4 ? hr_get32(s->loc) : hr_get64(s->loc);
+    bool set = t == R_SET6 || (!six && t >= R_SET8), sub = t == R_SUB6 || (t >= R_SUB8 && !set);
+    uint64_t v = set ? SA : sub ? old - SA : old + SA;
+    if (six)
+        s->loc[0] = (uint8_t)((old & 0xc0) | (v & 0x3f));
+    else if (w == 1)
+        s->loc[0] = (uint8_t)v;
+    else if (w == 2)
+        hr_put16(s->loc, (uint16_t)v);
+    else if (w == 4)
+        hr_put32(s->loc, (uint32_t)v);
+    else
+        hr_put64(s->loc, v);
+    return HR_OK;
+}
+
+/* ALIGN: a linker with relaxation deletes some of these A bytes of nops so
+ * that P+kept is aligned. The loader cannot move code: it accepts the
+ * padding only when it already lands on the boundary. */
+static enum hr_status align_padding(struct hr_site *s, struct hr_error *err)
+{
+    uint64_t align = 1;
+    /* Sections align to 4096 at most (loader.c): more padding than that
+     * is no assembler's, and doubling past 2^63 would never end. */
+    if (s->A < 0 || s->A >= 4096)
+        return hr_site_fail(s, err, HR_E_RELOC, "alignment padding of %lld bytes: more "
+                            "than any alignment the loader accepts (4096)", (long long)s->A);
+    while (align <= (hr_addr_t)s->A)
+        align <<= 1;
+    if (((s->P + (hr_addr_t)s->A) & (align - 1)) == 0)
+        return HR_OK;
+    return hr_site_fail(s, err, HR_E_RELOC, "code alignment to %llu bytes needs linker "
+                        "relaxation, which the loader does not do: build the module with "
+                        "-mno-relax", (unsigned long long)align);
+}
+
 static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
 {
     hr_addr_t SA = s->S + (hr_addr_t)s->A;
@@ -209,13 +302,7 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
         return st;
     case R_32_PCREL:
     case R_PLT32:
-        if ((st = hr_site_room(s, 4, err)) != HR_OK)
-            return st;
-        if (rv64 && !hr_fits_signed((int64_t)(SA - s->P), 32))
-            return hr_site_fail(s, err, HR_E_RANGE, "offset %lld is out of the 32-bit range "
-                                "(±2147483648 bytes)", (long long)(int64_t)(SA - s->P));
-        put_insn(s->loc, (uint32_t)(SA - s->P));
-        return HR_OK;
+        return pcrel32(s, SA, rv64, err);
     case R_HI20:
         if ((st = range_hi20(s, xval(rv64, SA), err)) != HR_OK)
             return st;
@@ -235,23 +322,8 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
         return patch32(s, MASK_U, enc_u((uint32_t)v), err);
     }
     case R_PCREL_LO12_I:
-    case R_PCREL_LO12_S: {
-        /* S is the label of the auipc; the offset comes from its relocation. */
-        struct hr_site hi;
-        hr_addend_t v;
-        if ((st = hr_find_partner(s, s->S, is_pcrel_hi, &hi, err)) == HR_E_FORMAT)
-            return st; /* the section cannot be searched: said */
-        if (st != HR_OK)
-            return hr_site_fail(s, err, HR_E_RELOC, "no R_RISCV_PCREL_HI20 or R_RISCV_GOT_HI20 "
-                                "at the label (%#llx) it pairs with",
-                                (unsigned long long)s->S);
-        if ((st = hi_value(&hi, &v, err)) != HR_OK)
-            return st;
-        v = xval(rv64, (hr_addr_t)v);
-        if (s->r.type == R_PCREL_LO12_I)
-            return patch32(s, MASK_I, enc_i((uint32_t)v), err);
-        return patch32(s, MASK_S, enc_s((uint32_t)v), err);
-    }
+    case R_PCREL_LO12_S:
+        return pcrel_lo(s, rv64, err);
     case R_CALL:
     case R_CALL_PLT:
         /* auipc ra, hi ; jalr ra, lo(ra) */
@@ -276,62 +348,15 @@ static enum hr_status apply(struct hr_site *s, bool rv64, struct hr_error *err)
         if ((st = range(s, pc, 12, 2, err)) != HR_OK)
             return st;
         return patch16(s, MASK_CJ, enc_cj((uint32_t)pc), err);
-    case R_RVC_LUI: {
-        /* c.lui: nzimm[17] at bit 12, nzimm[16:12] at bits 6:2 */
-        hr_addend_t hi = xval(rv64, SA + 0x800) >> 12;
-        if (hi == 0 || !hr_fits_signed(hi, 6))
-            return hr_site_fail(s, err, HR_E_RANGE, "value %#llx does not fit c.lui; link "
-                                "with the address in reach or build with -mno-relax",
-                                (unsigned long long)SA);
-        return patch16(s, 0xef83u, (uint16_t)(bits((uint32_t)hi, 5, 5) << 12 |
-                                              bits((uint32_t)hi, 4, 0) << 2), err);
-    }
+    case R_RVC_LUI:
+        return rvc_lui(s, SA, rv64, err);
     case R_ADD8: case R_ADD16: case R_ADD32: case R_ADD64:
     case R_SUB8: case R_SUB16: case R_SUB32: case R_SUB64:
-    case R_SET8: case R_SET16: case R_SET32: {
-        static const uint8_t width[] = {1, 2, 4, 8, 1, 2, 4, 8};
-        unsigned w = s->r.type >= R_SET8 ? 1u << (s->r.type - R_SET8)
-                                         : width[s->r.type - R_ADD8];
-        if ((st = hr_site_room(s, w, err)) != HR_OK)
-            return st;
-        uint64_t old = w == 1 ? s->loc[0] : w == 2 ? hr_get16(s->loc)
-                     : w == 4 ? hr_get32(s->loc) : hr_get64(s->loc);
-        uint64_t v = s->r.type >= R_SET8 ? SA : s->r.type >= R_SUB8 ? old - SA : old + SA;
-        if (w == 1)
-            s->loc[0] = (uint8_t)v;
-        else if (w == 2)
-            hr_put16(s->loc, (uint16_t)v);
-        else if (w == 4)
-            hr_put32(s->loc, (uint32_t)v);
-        else
-            hr_put64(s->loc, v);
-        return HR_OK;
-    }
-    case R_SUB6:
-    case R_SET6:
-        if ((st = hr_site_room(s, 1, err)) != HR_OK)
-            return st;
-        s->loc[0] = (uint8_t)((s->loc[0] & 0xc0) |
-                              ((s->r.type == R_SUB6 ? s->loc[0] - SA : SA) & 0x3f));
-        return HR_OK;
-    case R_ALIGN: {
-        /* A linker with relaxation deletes some of these A bytes of nops so
-         * that P+kept is aligned. The loader cannot move code: it accepts the
-         * padding only when it already lands on the boundary. */
-        uint64_t align = 1;
-        /* Sections align to 4096 at most (loader.c): more padding than that
-         * is no assembler's, and doubling past 2^63 would never end. */
-        if (s->A < 0 || s->A >= 4096)
-            return hr_site_fail(s, err, HR_E_RELOC, "alignment padding of %lld bytes: more "
-                                "than any alignment the loader accepts (4096)", (long long)s->A);
-        while (align <= (hr_addr_t)s->A)
-            align <<= 1;
-        if (((s->P + (hr_addr_t)s->A) & (align - 1)) == 0)
-            return HR_OK;
-        return hr_site_fail(s, err, HR_E_RELOC, "code alignment to %llu bytes needs linker "
-                            "relaxation, which the loader does not do: build the module with "
-                            "-mno-relax", (unsigned long long)align);
-    }
+    case R_SET8: case R_SET16: case R_SET32:
+    case R_SUB6: case R_SET6:
+        return data_field(s, SA, err);
+    case R_ALIGN:
+        return align_padding(s, err);
     default:
         return hr_site_fail(s, err, HR_E_RELOC, "not valid in a module (dynamic, TLS or "
                             "gp-relative relocation); build the module with -c and without "
