@@ -12,8 +12,8 @@ device must print at least 90 % of the heartbeats it printed without, and
 answer at least 90 % of the probes 200. An authenticated push during the
 attack must still switch the module. Then three clients send well-formed HR2
 requests with random signatures, two a second each, for SIG_WINDOW seconds: the device
-verifies at most 8 (it pauses its checks after two wrong ones, 429),
-probes hold the same 90 %, heartbeats 80 % (the verifies let through).
+verifies at most 8 (it pauses its checks after two wrong ones, 429), and
+heartbeats and probes hold the same 90 %.
 """
 import argparse
 import os
@@ -180,10 +180,12 @@ def signatures(dev, beats0):
     check(paused >= 100 and verified <= 8,
           f"after 2 wrong signatures the device pauses its checks: {verified} verified (403), "
           f"{paused} paused (429) in {SIG_WINDOW:.0f} s")
-    # The verifies the pause lets through (at most 8, ~0.1-0.5 s each on a
-    # loaded host) are the application's only loss: at least 80 % (without
-    # the pause, 6 verifies a second left well under half).
-    check(beats >= 0.8 * beats0,
+    # The verifies the pause lets through (at most 8, 30 M instructions each)
+    # are the application's only loss: at least 90 % (without the pause, 6
+    # verifies a second left well under half). It was 80 % while module code
+    # shared pages with the heap, which made QEMU run each verify 6-10 times
+    # slower (agent/port/rv32-virt/platform.c).
+    check(beats >= 0.9 * beats0,
           f"the application keeps its pace: {beats:.2f} heartbeats/s against {beats0:.2f}")
     check(ok >= 0.9 * sent, f"/status answers during the signature attack: {ok}/{sent}")
 
