@@ -29,8 +29,8 @@ import subprocess
 import sys
 import time
 
-from edit_cycle import (Module, last_line, stats, stop_watch, sync_tree, watch_breakdown,
-                        write_if_changed)
+from edit_cycle import Module, last_line, stats, stop_watch, watch_breakdown
+from qemu_http import build_example
 
 ID = "qemu_edit_cycle"
 GREETING = "Hello from the rv32 module"
@@ -51,26 +51,10 @@ def missing(why):
 
 
 def prepare(a):
-    """The example's copy with the bench's firmware, built: (src, build)."""
-    src, build = os.path.join(a.work, "src"), os.path.join(a.work, "build")
-    example = os.path.join(a.root, "examples", "qemu-riscv32")
-    sync_tree(example, src)
-    with open(os.path.join(a.root, "bench", "qemu_edit", "fw_main.c"), "rb") as f:
-        write_if_changed(os.path.join(src, "firmware", "main.c"), f.read())
-    with open(os.path.join(example, "CMakeLists.txt"), "rb") as f:
-        write_if_changed(os.path.join(src, "CMakeLists.txt"), f.read() + STATIC_CMAKE.encode())
-    toolchain = os.path.join(a.root, "agent", "port", "rv32-virt", "toolchain.cmake")
-    gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-    log = os.path.join(a.work, "build.log")
-    with open(log, "w") as out:
-        for cmd in (["cmake", "-S", src, "-B", build, "-DCMAKE_TOOLCHAIN_FILE=" + toolchain,
-                     "-DHOTRELOAD_DIR=" + a.root, "-DHOTRELOAD_HOTD=" + a.hotd,
-                     "-DCMAKE_BUILD_TYPE=MinSizeRel"] + gen,
-                    ["cmake", "--build", build, "-j%d" % (os.cpu_count() or 2)]):
-            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
-                with open(log) as f:
-                    missing("the build failed: " + f.read()[-400:].replace("\n", " "))
-    return src, build
+    """The example's copy with the bench's firmware, built: (src, build folder)."""
+    return build_example(a, STATIC_CMAKE, missing,
+                         main=os.path.join(a.root, "bench", "qemu_edit", "fw_main.c"),
+                         generator=["-G", "Ninja"] if shutil.which("ninja") else [])
 
 
 def boot(a, rv32, fw, n):

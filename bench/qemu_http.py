@@ -46,38 +46,54 @@ def missing(why):
     sys.exit(0)
 
 
-def build(a):
-    """The example firmware and the bound 90 KB module: (firmware, image)."""
-    ex, log = os.path.join(a.work, "example"), os.path.join(a.work, "build.log")
-    src, example = os.path.join(a.work, "src"), os.path.join(a.root, "examples", "qemu-riscv32")
+def run_logged(cmds, log, fail):
+    """Run cmds in turn, their output into log; fail() with its end at the first that fails."""
+    with open(log, "w") as out:
+        for cmd in cmds:
+            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                with open(log) as f:
+                    fail("the build failed: " + f.read()[-400:].replace("\n", " "))
+
+
+def build_example(a, extra_cmake, fail, main=None, generator=()):
+    """examples/qemu-riscv32 copied into a.work/src, extra_cmake appended to its
+    CMakeLists.txt and `main` (a path) over its firmware, cross-built with this
+    hotd in a.work/example: (src, build folder)."""
+    src, ex = os.path.join(a.work, "src"), os.path.join(a.work, "example")
+    example = os.path.join(a.root, "examples", "qemu-riscv32")
     sync_tree(example, src)
+    if main:
+        with open(main, "rb") as f:
+            write_if_changed(os.path.join(src, "firmware", "main.c"), f.read())
     with open(os.path.join(example, "CMakeLists.txt"), "rb") as f:
-        write_if_changed(os.path.join(src, "CMakeLists.txt"), f.read() + SINK_CMAKE.encode())
+        write_if_changed(os.path.join(src, "CMakeLists.txt"), f.read() + extra_cmake.encode())
     cache = os.path.join(ex, "CMakeCache.txt")
-    if os.path.exists(cache):  # configured from the example itself before the copy: again
+    if os.path.exists(cache):  # configured from elsewhere (the example itself): again
         with open(cache) as f:
             if "CMAKE_HOME_DIRECTORY:INTERNAL=%s\n" % src not in f.read():
                 shutil.rmtree(ex)
-    port = os.path.join(a.root, "agent", "port", "rv32-virt")
+    toolchain = os.path.join(a.root, "agent", "port", "rv32-virt", "toolchain.cmake")
+    run_logged([["cmake", "-S", src, "-B", ex, "-DCMAKE_TOOLCHAIN_FILE=" + toolchain,
+                 "-DHOTRELOAD_DIR=" + a.root, "-DHOTRELOAD_HOTD=" + a.hotd,
+                 "-DCMAKE_BUILD_TYPE=MinSizeRel", *generator],
+                ["cmake", "--build", ex, "-j%d" % (os.cpu_count() or 2)]],
+               os.path.join(a.work, "build.log"), fail)
+    return src, ex
+
+
+def build(a):
+    """The example firmware (with the sink) and the bound 90 KB module:
+    (build folder, image)."""
+    _, ex = build_example(a, SINK_CMAKE, missing)
     obj, img = os.path.join(a.work, "big.c.o"), os.path.join(a.work, "big.img")
     cc = "riscv64-unknown-elf-gcc"
     inc = ["-I", os.path.join(a.root, "examples", "qemu-riscv32", "include"),
            "-I", os.path.join(a.root, "agent", "include")]
-    with open(log, "w") as out:
-        for cmd in (["cmake", "-S", src, "-B", ex,
-                     "-DCMAKE_TOOLCHAIN_FILE=" + os.path.join(port, "toolchain.cmake"),
-                     "-DHOTRELOAD_DIR=" + a.root, "-DHOTRELOAD_HOTD=" + a.hotd,
-                     "-DCMAKE_BUILD_TYPE=MinSizeRel"],
-                    ["cmake", "--build", ex, "-j%d" % (os.cpu_count() or 2)],
-                    [cc, *FLAGS, *inc, "-c", os.path.join(a.root, "tests", "qemu", "mod",
-                                                          "big.c"), "-o", obj + ".raw"],
-                    [cc, *FLAGS, "-nostdlib", "-r", "-Wl,--build-id=sha1", obj + ".raw", "-o",
-                     obj],
-                    [a.hotd, "bind", obj, "--firmware", os.path.join(ex, "qemu_firmware"),
-                     "-o", img, "--absolute"]):
-            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
-                with open(log) as f:
-                    missing("the build failed: " + f.read()[-400:].replace("\n", " "))
+    run_logged([[cc, *FLAGS, *inc, "-c", os.path.join(a.root, "tests", "qemu", "mod", "big.c"),
+                 "-o", obj + ".raw"],
+                [cc, *FLAGS, "-nostdlib", "-r", "-Wl,--build-id=sha1", obj + ".raw", "-o", obj],
+                [a.hotd, "bind", obj, "--firmware", os.path.join(ex, "qemu_firmware"), "-o",
+                 img, "--absolute"]], os.path.join(a.work, "module.log"), missing)
     return ex, img
 
 
