@@ -34,6 +34,7 @@ class Line:
     (0: unlimited). self.device_fd is the device's end, self.host_path hotd's."""
 
     CHUNK = 64  # bytes handed on at a time: the delay follows the bytes closely
+    BACK_TO_BACK = 0.0003  # s: a read this soon after a write found its bytes waiting
 
     def __init__(self, rate):
         self.rate = rate
@@ -48,7 +49,7 @@ class Line:
             threading.Thread(target=self._copy, args=(src, dst), daemon=True).start()
 
     def _copy(self, src, dst):
-        busy_until = time.monotonic()
+        busy_until = written = time.monotonic()
         while not self.stopped:
             r, _, _ = select.select([src], [], [], 0.2)
             if not r:
@@ -59,7 +60,14 @@ class Line:
                 return
             if self.rate:
                 # The last byte arrives once every byte before it went over the wire.
-                busy_until = max(busy_until, time.monotonic()) + len(data) / self.rate
+                # Bytes that were already waiting when the previous chunk went out
+                # keep the line busy: they follow it on the schedule, so that this
+                # relay's own lateness (a sleep that overran, a read, a write) costs
+                # the line nothing, as a UART's FIFO would have gone on sending.
+                now = time.monotonic()
+                if now - written > self.BACK_TO_BACK:
+                    busy_until = max(busy_until, now)
+                busy_until += len(data) / self.rate
                 wait = busy_until - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
@@ -67,6 +75,7 @@ class Line:
                 os.write(dst, data)
             except OSError:
                 return
+            written = time.monotonic()
 
     def close(self):
         self.stopped = True

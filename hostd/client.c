@@ -2,7 +2,6 @@
  * at once (curl multi). */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +11,15 @@
 #include "../agent/runtime/auth.h"
 #include "../agent/runtime/sha256.h"
 #include "client.h"
+#include "curl_lib.h"
 #include "hotd.h"
 #include "json.h"
 #include "progress.h"
 
 #define ATTEMPTS 4 /* the first try, then retries after 200, 400, 800 ms */
+/* libcurl, opened by hotd_push (curl_lib.h). */
+static const struct hotd_curl *curl;
+
 static const unsigned backoff_ms[ATTEMPTS - 1] = {200, 400, 800};
 
 size_t hotd_on_body(char *p, size_t size, size_t n, void *userp)
@@ -80,7 +83,7 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
     (void)dltotal, (void)dlnow;
     d->sent = ulnow;
     if (ultotal > 0 && ulnow == ultotal && d->upload_done_s < 0)
-        curl_easy_getinfo(d->easy, CURLINFO_TOTAL_TIME, &d->upload_done_s);
+        curl->easy_getinfo(d->easy, CURLINFO_TOTAL_TIME, &d->upload_done_s);
     return 0;
 }
 
@@ -96,33 +99,33 @@ int hotd_url_len(const char *url)
 /* Start a transfer for the device's current phase. */
 static void start(struct push *p, struct dev *d, const char *target)
 {
-    d->easy = curl_easy_init();
+    d->easy = curl->easy_init();
     free(d->body.data);
     d->body.data = NULL;
     d->body.len = 0;
     d->errbuf[0] = '\0';
     snprintf(d->url, sizeof d->url, "%.*s%s", hotd_url_len(d->r->url), d->r->url, target);
-    curl_easy_setopt(d->easy, CURLOPT_URL, d->url);
-    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, hotd_on_body);
-    curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, &d->body);
-    curl_easy_setopt(d->easy, CURLOPT_ERRORBUFFER, d->errbuf);
-    curl_easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl->easy_setopt(d->easy, CURLOPT_URL, d->url);
+    curl->easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, hotd_on_body);
+    curl->easy_setopt(d->easy, CURLOPT_WRITEDATA, &d->body);
+    curl->easy_setopt(d->easy, CURLOPT_ERRORBUFFER, d->errbuf);
+    curl->easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
     /* The device waits up to 10 s for the application's safe point. */
-    curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, d->phase == SEND ? 30000L : 5000L);
-    curl_easy_setopt(d->easy, CURLOPT_PRIVATE, d);
+    curl->easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, d->phase == SEND ? 30000L : 5000L);
+    curl->easy_setopt(d->easy, CURLOPT_PRIVATE, d);
     if (d->phase == AFTER) /* signed: the addresses are not shown to anyone */
-        curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
+        curl->easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
     if (d->phase == SEND) {
-        curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, p->img);
-        curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
-        curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
-        curl_easy_setopt(d->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(d->easy, CURLOPT_XFERINFODATA, d);
-        curl_easy_setopt(d->easy, CURLOPT_NOPROGRESS, 0L);
+        curl->easy_setopt(d->easy, CURLOPT_POSTFIELDS, p->img);
+        curl->easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
+        curl->easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
+        curl->easy_setopt(d->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl->easy_setopt(d->easy, CURLOPT_XFERINFODATA, d);
+        curl->easy_setopt(d->easy, CURLOPT_NOPROGRESS, 0L);
         d->sent = 0;
         d->upload_done_s = -1;
     }
-    curl_multi_add_handle(p->multi, d->easy);
+    curl->multi_add_handle(p->multi, d->easy);
 }
 
 /* Printable text only: a message may quote names from a hostile ELF. */
@@ -233,9 +236,9 @@ static void fetch_after(struct push *p, struct dev *d)
         d->phase = DONE;
         return;
     }
-    curl_slist_free_all(d->headers);
+    curl->slist_free_all(d->headers);
     snprintf(line, sizeof line, "Authorization: %s", auth);
-    d->headers = curl_slist_append(NULL, line);
+    d->headers = curl->slist_append(NULL, line);
     d->phase = AFTER;
     start(p, d, "/status");
 }
@@ -282,12 +285,12 @@ static void sign_and_send(struct push *p, struct dev *d)
     d->first_status = d->body.data; /* kept for the signed status after the reload */
     d->body.data = NULL;
     d->body.len = 0;
-    curl_slist_free_all(d->headers);
+    curl->slist_free_all(d->headers);
     snprintf(line, sizeof line, "Authorization: %s", auth);
-    d->headers = curl_slist_append(NULL, line);
+    d->headers = curl->slist_append(NULL, line);
     snprintf(line, sizeof line, "X-Hotreload-Sha256: %s", p->body_sha);
-    d->headers = curl_slist_append(d->headers, line);
-    d->headers = curl_slist_append(d->headers, "Content-Type: application/octet-stream");
+    d->headers = curl->slist_append(d->headers, line);
+    d->headers = curl->slist_append(d->headers, "Content-Type: application/octet-stream");
     d->phase = SEND;
     start(p, d, target);
 }
@@ -296,7 +299,7 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
 {
     struct hotd_push_result *r = d->r;
     long status = 0;
-    curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl->easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &status);
     if (code != CURLE_OK && d->phase != AFTER) {
         /* Once the whole body is out the device may have acted on it (stored,
          * or crashed loading it): sending it again is not a harmless retry. */
@@ -306,7 +309,7 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
             d->phase = WAIT;
         } else {
             long os_errno = 0;
-            curl_easy_getinfo(d->easy, CURLINFO_OS_ERRNO, &os_errno);
+            curl->easy_getinfo(d->easy, CURLINFO_OS_ERRNO, &os_errno);
             /* "connection refused" says more than curl's "Couldn't connect". */
             if (code == CURLE_COULDNT_CONNECT && os_errno) {
                 snprintf(r->message, sizeof r->message, "%s (%u attempts)",
@@ -314,7 +317,7 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
                 r->message[0] = (char)tolower((unsigned char)r->message[0]);
             } else {
                 copy_clean(r->message, sizeof r->message,
-                           d->errbuf[0] ? d->errbuf : curl_easy_strerror(code));
+                           d->errbuf[0] ? d->errbuf : curl->easy_strerror(code));
             }
             if (is_connection_error(code))
                 snprintf(r->advice, sizeof r->advice,
@@ -337,10 +340,10 @@ static void finished(struct push *p, struct dev *d, CURLcode code)
         sign_and_send(p, d);
     } else if (d->phase == SEND) {
         double pre = 0, total = 0;
-        curl_easy_getinfo(d->easy, CURLINFO_PRETRANSFER_TIME, &pre);
-        curl_easy_getinfo(d->easy, CURLINFO_TOTAL_TIME, &total);
+        curl->easy_getinfo(d->easy, CURLINFO_PRETRANSFER_TIME, &pre);
+        curl->easy_getinfo(d->easy, CURLINFO_TOTAL_TIME, &total);
         if (d->upload_done_s < 0) /* no progress call after the last byte */
-            curl_easy_getinfo(d->easy, CURLINFO_STARTTRANSFER_TIME, &d->upload_done_s);
+            curl->easy_getinfo(d->easy, CURLINFO_STARTTRANSFER_TIME, &d->upload_done_s);
         /* curl's clocks are taken at different points: never report < 0. */
         r->upload_ms = d->upload_done_s > pre ? (d->upload_done_s - pre) * 1e3 : 0;
         r->device_ms = total > d->upload_done_s ? (total - d->upload_done_s) * 1e3 : 0;
@@ -393,9 +396,18 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
     double t0 = now_ms(CLOCK_MONOTONIC);
     if (!devs)
         return (int)n;
+    char why[300];
+    if (!(curl = hotd_curl(why, sizeof why))) {
+        for (size_t i = 0; i < n; i++) {
+            memset(&results[i], 0, sizeof results[i]);
+            results[i].url = urls[i];
+            snprintf(results[i].message, sizeof results[i].message, "%s", why);
+        }
+        free(devs);
+        return (int)n;
+    }
     hotd_progress_start(&bar, (double)len * (double)n, progress);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    p.multi = curl_multi_init();
+    p.multi = curl->multi_init();
     hr_sha256(img, len, p.sha);
     hr_hex(p.sha, 32, p.body_sha);
     hotd_image_fwid(img, len, p.fwid, sizeof p.fwid);
@@ -420,36 +432,35 @@ int hotd_push(const char *const *urls, size_t n, const struct hotd_key *key, con
             }
         }
         int running;
-        curl_multi_perform(p.multi, &running);
+        curl->multi_perform(p.multi, &running);
         CURLMsg *m;
         int queued;
-        while ((m = curl_multi_info_read(p.multi, &queued))) {
+        while ((m = curl->multi_info_read(p.multi, &queued))) {
             struct dev *d;
             if (m->msg != CURLMSG_DONE)
                 continue;
             CURL *easy = m->easy_handle;
             CURLcode code = m->data.result;
-            curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&d);
-            curl_multi_remove_handle(p.multi, easy);
+            curl->easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&d);
+            curl->multi_remove_handle(p.multi, easy);
             finished(&p, d, code);
-            curl_easy_cleanup(easy);
+            curl->easy_cleanup(easy);
             if (d->phase == DONE)
                 left--;
         }
         if (left)
             draw(devs, n, len, &bar);
         if (left)
-            curl_multi_poll(p.multi, NULL, 0, (int)wait + 1, NULL);
+            curl->multi_poll(p.multi, NULL, 0, (int)wait + 1, NULL);
     }
     hotd_progress_end(&bar);
     for (size_t i = 0; i < n; i++) {
         failed += !results[i].ok;
         free(devs[i].body.data);
         free(devs[i].first_status);
-        curl_slist_free_all(devs[i].headers);
+        curl->slist_free_all(devs[i].headers);
     }
-    curl_multi_cleanup(p.multi);
-    curl_global_cleanup();
+    curl->multi_cleanup(p.multi);
     free(devs);
     return failed;
 }

@@ -1,7 +1,6 @@
 /* hotd status: what a device runs (GET /status, docs/http.md), as a table
  * or as the device's JSON. */
 #define _POSIX_C_SOURCE 200809L
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "../agent/runtime/auth.h"
 #include "../agent/runtime/sha256.h"
 #include "client.h"
+#include "curl_lib.h"
 #include "hotd.h"
 #include "json.h"
 #include "options.h"
@@ -148,21 +148,22 @@ static int fetch(const char *url, const char *header, char **json, char *msg, si
     struct hotd_body body = {0};
     long status = 0;
     snprintf(full, sizeof full, "%.*s/status", hotd_url_len(url), url);
-    struct curl_slist *headers = header ? curl_slist_append(NULL, header) : NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    CURL *easy = curl_easy_init();
-    curl_easy_setopt(easy, CURLOPT_URL, full);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, hotd_on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 5000L);
-    CURLcode code = curl_easy_perform(easy);
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
-    curl_global_cleanup();
+    const struct hotd_curl *curl = hotd_curl(msg, msgsize);
+    if (!curl)
+        return -1;
+    struct curl_slist *headers = header ? curl->slist_append(NULL, header) : NULL;
+    CURL *easy = curl->easy_init();
+    curl->easy_setopt(easy, CURLOPT_URL, full);
+    curl->easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl->easy_setopt(easy, CURLOPT_WRITEFUNCTION, hotd_on_body);
+    curl->easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+    curl->easy_setopt(easy, CURLOPT_ERRORBUFFER, err);
+    curl->easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl->easy_setopt(easy, CURLOPT_TIMEOUT_MS, 5000L);
+    CURLcode code = curl->easy_perform(easy);
+    curl->easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl->easy_cleanup(easy);
+    curl->slist_free_all(headers);
     size_t len = body.len;
     char *text = body.data;
     if (code == CURLE_COULDNT_CONNECT)
@@ -172,7 +173,7 @@ static int fetch(const char *url, const char *header, char **json, char *msg, si
                  "device (their status is a few KB)", url, HOTD_ANSWER_MAX);
     else if (code != CURLE_OK)
         snprintf(msg, msgsize, "%s: %s — is the device running and reachable?", url,
-                 err[0] ? err : curl_easy_strerror(code));
+                 err[0] ? err : curl->easy_strerror(code));
     else if (status == 403 && header)
         snprintf(msg, msgsize, "%s: the signed GET /status was refused (HTTP 403): is the key "
                  "that of the build that made the firmware? (--build DIR)", url);
