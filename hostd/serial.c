@@ -19,7 +19,8 @@
 #include "progress.h"
 #include "serial.h"
 
-#define FRAME_MAX 256
+#define FRAME_MAX 4096 /* the longest frame payload hotd sends, whatever is offered */
+#define FRAME_DEFAULT 256 /* a device that offers no size takes this (docs/serial.md) */
 #define LINE_MAX_DEV 320        /* HR_CONSOLE_LINE_MAX: the device's longest line */
 #define FRAME_TIMEOUT_MS 1000   /* no ack/nak: the frame or its answer was lost */
 #define FRAME_TRIES 5
@@ -33,6 +34,7 @@
 struct line {
     int fd;
     bool sock; /* send() without SIGPIPE when the peer went away */
+    unsigned baud; /* the UART's rate, 8N1; 0 when unknown (a socket) */
     char buf[20000];
     size_t len;
     bool skipping; /* inside a line too long to be a reply: drop up to its end */
@@ -207,10 +209,16 @@ static void advise(struct hotd_push_result *r)
     snprintf(r->advice, sizeof r->advice, "%s", a);
 }
 
-static void send_frame(struct line *l, size_t k, const uint8_t *img, size_t len)
+/* What the device offered in "ack 0 window N frame F". */
+struct frames {
+    unsigned window, size;
+    double line_ms; /* how long a window of frames takes on the wire (0: unknown) */
+};
+
+static void send_frame(struct line *l, size_t k, const uint8_t *img, size_t len, size_t fsize)
 {
     uint8_t f[1 + 4 + FRAME_MAX + 4];
-    size_t off = (k - 1) * FRAME_MAX, n = len - off < FRAME_MAX ? len - off : FRAME_MAX;
+    size_t off = (k - 1) * fsize, n = len - off < fsize ? len - off : fsize;
     uint16_t seq = (uint16_t)k;
     f[0] = 0x7e;
     f[1] = (uint8_t)seq, f[2] = (uint8_t)(seq >> 8);
@@ -267,18 +275,21 @@ static long settle(struct line *l, size_t base, size_t next, size_t nframes, cha
  * `window` frames in flight (the device says how many it can take), going
  * back to the frame the device asks for after a nak or a time-out. 0, or -1
  * with r->message. */
-static int send_frames(struct line *l, const uint8_t *img, size_t len, unsigned window,
+static int send_frames(struct line *l, const uint8_t *img, size_t len, const struct frames *fr,
                        struct hotd_progress *bar, struct hotd_push_result *r)
 {
-    size_t nframes = (len + FRAME_MAX - 1) / FRAME_MAX;
+    size_t fsize = fr->size, nframes = (len + fsize - 1) / fsize;
+    unsigned window = fr->window;
+    /* An answer is late once the frames ahead of it had time to go out. */
+    double timeout = FRAME_TIMEOUT_MS + fr->line_ms;
     size_t base = 1, next = 1; /* the oldest frame not acknowledged; the next to send */
     unsigned tries = 0;
     char reply[REPLY_MAX] = "";
     double deadline = 0;
     while (base <= nframes) {
         while (next <= nframes && next < base + window) {
-            send_frame(l, next++, img, len);
-            deadline = now_ms() + FRAME_TIMEOUT_MS;
+            send_frame(l, next++, img, len, fsize);
+            deadline = now_ms() + timeout;
         }
         unsigned seq;
         int rc = next_reply(l, deadline, reply, sizeof reply);
@@ -291,8 +302,8 @@ static int send_frames(struct line *l, const uint8_t *img, size_t len, unsigned 
             if (k < next) { /* frames up to k are stored */
                 base = k + 1;
                 tries = 0;
-                deadline = now_ms() + FRAME_TIMEOUT_MS;
-                size_t acked = (base - 1) * FRAME_MAX;
+                deadline = now_ms() + timeout;
+                size_t acked = (base - 1) * fsize;
                 hotd_progress_draw(bar, (double)(acked < len ? acked : len), NULL);
             }
             continue; /* otherwise an ack repeated for a frame sent twice */
@@ -330,6 +341,20 @@ static int send_frames(struct line *l, const uint8_t *img, size_t len, unsigned 
         next = base;
     }
     return 0;
+}
+
+/* "ack 0 window N frame F": the slot is erased and frames may come, N at a
+ * time, of up to F bytes. An older device says "ack 0 window N" (frames of
+ * 256 bytes), the oldest "ack 0" (one at a time). */
+static bool ack0(const char *answer, struct frames *fr)
+{
+    unsigned window = 1, size = FRAME_DEFAULT;
+    if (strcmp(answer, "ack 0") != 0 &&
+        sscanf(answer, "ack 0 window %u frame %u", &window, &size) < 1)
+        return false;
+    fr->window = window < 1 ? 1 : window > WINDOW_MAX ? WINDOW_MAX : window;
+    fr->size = size < 1 ? 1 : size > FRAME_MAX ? FRAME_MAX : size;
+    return true;
 }
 
 /* nonce, then a signed upload: 0 stored, -1 not (r->message). */
@@ -380,18 +405,17 @@ static int upload(struct line *l, const struct hotd_key *key, const char *module
     if (write_all(l, cmd, strlen(cmd)) != 0)
         return set_message(r, "write: %s", l->err), -1;
     double start = now_ms(), deadline = start + STORE_TIMEOUT_MS;
-    unsigned window = 1;
-    while ((rc = next_reply(l, deadline, answer, sizeof answer)) == 1 &&
-           strcmp(answer, "ack 0") != 0 && sscanf(answer, "ack 0 window %u", &window) != 1) {
+    struct frames fr = {1, FRAME_DEFAULT, 0};
+    while ((rc = next_reply(l, deadline, answer, sizeof answer)) == 1 && !ack0(answer, &fr)) {
         if (starts_word(answer, "error"))
             return set_message(r, "%s", rest(answer, 5)), -1;
     }
     if (rc <= 0)
         return set_message(r, "%s", rc ? l->err : "no answer to 'upload'"), -1;
-    /* "ack 0" alone: a device that takes one frame at a time. */
-    window = window < 1 ? 1 : window > WINDOW_MAX ? WINDOW_MAX : window;
+    if (l->baud) /* 8N1: ten bits a byte */
+        fr.line_ms = fr.window * (fr.size + 9) * 10000.0 / l->baud;
     start = now_ms();
-    if (send_frames(l, img, len, window, bar, r) != 0) {
+    if (send_frames(l, img, len, &fr, bar, r) != 0) {
         write_all(l, "abort\n", 6); /* leave the device out of its upload */
         return -1;
     }
@@ -426,6 +450,7 @@ int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key
     /* The console holding the line relays our bytes as they are. */
     l->fd = hotd_console_connect(spec);
     l->sock = l->fd >= 0 || !strncmp(spec, "tcp:", 4);
+    l->baud = strncmp(spec, "tcp:", 4) ? baud : 0;
     if (l->fd < 0)
         l->fd = hotd_serial_open(spec, baud, r->message, sizeof r->message);
     if (l->fd < 0) {

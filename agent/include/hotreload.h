@@ -164,6 +164,9 @@ typedef struct {
     uint32_t reload_timeout_ms;  /* upload-and-reload waits this long for a safe point */
     bool console_trusted;        /* the serial line is trusted: its reload, unload and
                                     confirm need no credential (said on the line at start) */
+    uint16_t console_frame;      /* longest upload frame the console offers, in payload
+                                    bytes (up to 1024; docs/serial.md): 0 is the port's
+                                    choice, 256 where its receive buffer is small */
 } hotreload_server_config_t;
 
 /* Set `config`'s credentials to the build's key (hotreload_link_firmware

@@ -160,6 +160,14 @@ static bool parse_u32(const char *s, uint32_t *out)
     return true;
 }
 
+/* The longest frame payload this console takes (its configuration, within
+ * its buffer; 256 when unset). */
+static unsigned frame_max(const struct hr_console *c)
+{
+    unsigned f = c->cfg.frame ? c->cfg.frame : HR_CONSOLE_FRAME_DEFAULT;
+    return f < HR_CONSOLE_FRAME_MAX ? f : HR_CONSOLE_FRAME_MAX;
+}
+
 /* upload <module> <length> <sha256> [HR2 counter=<n>, sig=<hex>]: the
  * upload session checks the credential against the announced SHA-256
  * before erasing anything, and holds the body to it. */
@@ -194,7 +202,10 @@ static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, 
     c->next_seq = 1;
     c->frame_need = 0;
     c->rx_at = c->now;
-    reply(c, "ack 0 window %u", c->cfg.window ? c->cfg.window : 1u);
+    if (frame_max(c) > HR_CONSOLE_FRAME_DEFAULT)
+        reply(c, "ack 0 window %u frame %u", c->cfg.window ? c->cfg.window : 1u, frame_max(c));
+    else
+        reply(c, "ack 0 window %u", c->cfg.window ? c->cfg.window : 1u);
 }
 
 /* All bytes are in: the session's checks, then one answer line. */
@@ -254,7 +265,7 @@ static bool frame_byte(struct hr_console *c, uint8_t b)
     c->frame[c->frame_len++] = b;
     if (c->frame_len == 4) {
         uint32_t len = c->frame[2] | (uint32_t)c->frame[3] << 8;
-        if (len == 0 || len > HR_CONSOLE_FRAME_MAX) {
+        if (len == 0 || len > frame_max(c)) {
             c->frame_need = 0;
             if (!c->resyncing)
                 reply(c, "nak %u bad frame length %u", c->next_seq, len);
@@ -477,4 +488,6 @@ void hr_console_config_from(struct hr_console_config *cfg,
         cfg->max_module_size = server->max_module_size;
     if (server->reload_timeout_ms)
         cfg->reload_timeout_ms = server->reload_timeout_ms;
+    if (server->console_frame)
+        cfg->frame = server->console_frame;
 }

@@ -3,7 +3,7 @@
  * its safe point every tick and reports what the module answers.
  *
  *   fw --port N [--key FILE | --pubkey FILE | --no-auth] [--ticks N] [--confirm-ms N]
- *      [--console-port N]
+ *      [--console-port N] [--console-frame N]
  *
  * Prints "listening on PORT", then "value=V gen=G calls=C" whenever the
  * module's answer changes. --key: the raw HMAC key (HR1); --pubkey: the
@@ -86,6 +86,8 @@ int main(int argc, char **argv)
             confirm_ms = (uint32_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--console-port") && i + 1 < argc)
             console_port = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--console-frame") && i + 1 < argc)
+            sc.console_frame = (uint16_t)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--max-module-size") && i + 1 < argc)
             max_size = strtoul(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--module") && i + 1 < argc)
@@ -95,7 +97,8 @@ int main(int argc, char **argv)
         else {
             fprintf(stderr, "usage: fw --port N [--key FILE | --pubkey FILE | --no-auth] "
                     "[--ticks N] "
-                    "[--confirm-ms N] [--console-port N] [--max-module-size N] "
+                    "[--confirm-ms N] [--console-port N] [--console-frame N] "
+                    "[--max-module-size N] "
                     "[--server-max N] [--module NAME]\n");
             return 2;
         }

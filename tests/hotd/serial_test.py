@@ -9,7 +9,9 @@ stdout lines (the firmware prints "value=N" there, beside the replies). The
 bridge can damage one byte of one frame, or drop a whole frame, to drive the
 nak and the timeout resend paths end to end. A second device holds only a
 public key: the push is signed HR2 with the build's hotreload-sign.pem, and
-another build's key is refused.
+another build's key is refused. The main device offers frames of 256 bytes
+(--console-frame 256), so that its small test modules span many of them; the
+second offers the posix console's own 1 KiB frames, and one of those is damaged.
 """
 import argparse
 import hashlib
@@ -26,7 +28,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hrtest  # noqa: E402
 from hrtest import check, make_build  # noqa: E402
 
-FRAME = 1 + 4 + 256 + 4  # a full frame on the wire
+FRAME = 1 + 4 + 256 + 4  # a full frame on the wire (the main device offers 256)
+BIG_FRAME = 1 + 4 + 1024 + 4  # the posix console's own offer
 
 
 class SerialDevice(hrtest.ConsoleBridge):
@@ -95,8 +98,12 @@ def hr2(args, tmp, hotd, mod):
     check(rc == 0 and rc2 == 0, f"hotd key new/public: {err}{err2}")
     dev = SerialDevice(args.fw, os.path.join(tmp, "store-hr2"), None, ["--pubkey", point])
     try:
+        # Frames of 1 KiB (the module is 3 of them), the second damaged on the way.
+        dev.damage = ("flip", BIG_FRAME + 5 + 700, 1)
         rc, out, err = hotd("push", "--serial", dev.spec, "--build", build)
         check(rc == 0 and "generation 1" in out, f"HR2 push --serial: {out!r} {err!r}")
+        check(dev.saw(r"^ack 0 window 4 frame 1024$"), "the posix console offers 1 KiB frames")
+        check(dev.saw(r"^nak 2 crc mismatch"), "the damaged 1 KiB frame was nak'ed")
         dev.wait(r"^value=1 ")
         other = make_build(tmp, "hr2-other", os.urandom(32), mod("dev_v2.o"))
         os.remove(os.path.join(other, "hotreload.key"))
@@ -125,7 +132,8 @@ def main():
     try:
         key, rawkey = hrtest.raw_key(tmp)
         build = make_build(tmp, "build", key, mod("dev_v1.o"))
-        dev = SerialDevice(args.fw, os.path.join(tmp, "store"), rawkey)
+        dev = SerialDevice(args.fw, os.path.join(tmp, "store"), rawkey,
+                           ["--console-frame", "256"])
         check(os.path.getsize(mod("dev_v1.o")) > 4 * 256, "modules span several frames")
 
         # v1 over the serial line: the device runs it.

@@ -231,6 +231,8 @@ static int start(const hotreload_server_config_t *config, void *(*reader)(void *
 {
     struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
     cfg.write = out;
+    /* A pty or a socket buffers far more than 4 frames of 1 KiB. */
+    cfg.frame = 1024;
     hr_console_config_from(&cfg, config);
     hr_console_init(&console, &cfg);
     pthread_t t;

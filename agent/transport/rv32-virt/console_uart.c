@@ -25,9 +25,11 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config)
         return -1;
     struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
     cfg.write = out;
-    /* The default window of 4 frames loses nothing here: QEMU's UART takes
-     * bytes from its chardev only as the FIFO drains. A real 16550 without
-     * an interrupt-driven ring buffer would want cfg.window = 1. */
+    /* The default window of 4 frames, of 1 KiB each, loses nothing here:
+     * QEMU's UART takes bytes from its chardev only as the FIFO drains. A
+     * real 16550 without an interrupt-driven ring buffer would want
+     * cfg.window = 1 (and frames of 256 bytes). */
+    cfg.frame = 1024;
     hr_console_config_from(&cfg, config);
     hr_console_init(&console, &cfg);
     hr_console_tick(&console, hr_rv32_now_ms());
@@ -35,7 +37,7 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config)
     return 0;
 }
 
-/* Bytes come in bursts (a command line, an upload frame of up to 265
+/* Bytes come in bursts (a command line, an upload frame of up to 1,033
  * bytes) through a 16-byte FIFO that QEMU refills as it drains: once
  * something arrived, keep reading until the line has been quiet for a
  * moment, rather than returning for every 16 bytes. The waits in between
