@@ -53,8 +53,9 @@ int hotd_deliver(struct hotd_delivery *d)
         snprintf(d->error, sizeof d->error, "out of memory");
         return HOTD_NOT_SENT;
     }
-    int failed = d->serial ? hotd_serial_push(d->serial, d->baud, &key, d->name, d->img, d->len,
-                                              d->reload, d->progress, d->results)
+    int failed = d->serial ? hotd_serial_push(d->serial, d->baud, !d->no_compress, &key,
+                                              d->name, d->img, d->len, d->reload, d->progress,
+                                              d->results)
                            : hotd_push(d->urls, d->nurls, &key, d->name, d->img, d->len,
                                        d->reload, d->progress, d->results);
     write_gdb_command(d);

@@ -18,6 +18,7 @@ struct hotd_delivery {
     size_t nurls;
     const char *serial;            /* push over this serial line instead (NULL: HTTP) */
     unsigned baud;
+    bool no_compress;              /* serial: never compressed (docs/serial.md) */
     bool reload, progress;
     const char *running;           /* the image the devices run already, or NULL: */
     size_t running_len;            /* the same bytes are not sent again */

@@ -15,7 +15,7 @@
 #include "options.h"
 #include "serial.h"
 
-enum { BUILD, URL, SERIAL, BAUD, NAME, NO_RELOAD, NO_BUILD, QUIET, JSON };
+enum { BUILD, URL, SERIAL, BAUD, NAME, NO_RELOAD, NO_BUILD, NO_COMPRESS, QUIET, JSON };
 static const struct hotd_opt options[] = {
     [BUILD] = {"build", 0, "DIR", "the build directory (default: $HOTRELOAD_BUILD,\n"
                                   "else ./build)"},
@@ -35,6 +35,8 @@ static const struct hotd_opt options[] = {
                                          "start or reload"},
     [NO_BUILD] = {"no-build", 0, NULL, "push the image as it is, without building it first\n"
                                        "(it may be older than its sources)"},
+    [NO_COMPRESS] = {"no-compress", 0, NULL, "over --serial, send the module as it is even\n"
+                                             "when the device takes it compressed"},
     [QUIET] = {"quiet", 'q', NULL, "print nothing when every device succeeded"},
     [JSON] = {"json", 0, NULL, "one JSON object per device, in an array, on stdout"},
     {0},
@@ -46,7 +48,7 @@ static const struct hotd_cmd command = {
     .opts = options,
     .usage =
     "usage: hotd push [MODULE] [--build DIR] [--url URL]... [--name NAME]\n"
-    "                 [--no-reload] [--no-build] [--quiet] [--json]\n"
+    "                 [--no-reload] [--no-build] [--no-compress] [--quiet] [--json]\n"
     "       hotd push [MODULE] --serial DEV|tcp:HOST:PORT [--baud N] [...]\n"
     "\n"
     "Build a module (cmake --build DIR --target MODULE_image, as hotd watch does),\n"
@@ -64,7 +66,7 @@ struct push_args {
     const char *build, *module, *name, *serial, *urls[HOTD_MAX_URLS];
     size_t nurls;
     unsigned baud;
-    bool reload, build_first, quiet, json;
+    bool reload, build_first, no_compress, quiet, json;
 };
 
 /* argv into p, the devices completed from the environment: HOTD_ARGS_END,
@@ -86,6 +88,7 @@ static int parse(int argc, char **argv, struct push_args *p)
         case NAME: p->name = a.value; break;
         case NO_RELOAD: p->reload = false; break;
         case NO_BUILD: p->build_first = false; break;
+        case NO_COMPRESS: p->no_compress = true; break;
         case QUIET: p->quiet = true; break;
         case JSON: p->json = true; break;
         default: return o;
@@ -235,7 +238,8 @@ int cmd_push(int argc, char **argv)
     }
     struct hotd_delivery d = {
         .build = p.build, .name = p.name, .image = path, .urls = p.urls, .nurls = p.nurls,
-        .serial = p.serial, .baud = p.baud, .reload = p.reload, .progress = !p.quiet && !p.json,
+        .serial = p.serial, .baud = p.baud, .no_compress = p.no_compress, .reload = p.reload,
+        .progress = !p.quiet && !p.json,
     };
     int failed = hotd_deliver(&d);
     if (failed == HOTD_NOT_SENT)

@@ -2,26 +2,24 @@
  * (docs/serial.md). One device, one command at a time; the device's own
  * output shares the line and is skipped. */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../agent/runtime/auth.h"
 #include "../agent/runtime/sha256.h"
 #include "client.h"
+#include "hotreload/port.h"
 #include "progress.h"
 #include "serial.h"
+#include "serial_reply.h"
 
 #define FRAME_MAX 4096 /* the longest frame payload hotd sends, whatever is offered */
 #define FRAME_DEFAULT 256 /* a device that offers no size takes this (docs/serial.md) */
-#define LINE_MAX_DEV 320        /* HR_CONSOLE_LINE_MAX: the device's longest line */
 #define FRAME_TIMEOUT_MS 1000   /* no ack/nak: the frame or its answer was lost */
 #define FRAME_TRIES 5
 #define WINDOW_MAX 16           /* frames in flight, whatever the device offers */
@@ -29,161 +27,6 @@
 #define NONCE_TIMEOUT_MS 1000
 #define STORE_TIMEOUT_MS 15000  /* erase before "ack 0"; checks before "ok stored" */
 #define RELOAD_TIMEOUT_MS 15000 /* the device gives the application 10 s by default */
-#define REPLY_MAX 17000         /* "ok <status JSON>" is the longest reply */
-
-struct line {
-    int fd;
-    bool sock; /* send() without SIGPIPE when the peer went away */
-    unsigned baud; /* the UART's rate, 8N1; 0 when unknown (a socket) */
-    char buf[20000];
-    size_t len;
-    bool skipping; /* inside a line too long to be a reply: drop up to its end */
-    char err[128]; /* why the line ended, once it did */
-};
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static bool starts_word(const char *s, const char *word)
-{
-    size_t n = strlen(word);
-    return !strncmp(s, word, n) && (s[n] == ' ' || s[n] == '\0');
-}
-
-/* The text after a reply's first word ("error: x" -> "x"). */
-static const char *rest(const char *s, size_t word)
-{
-    return s[word] ? s + word + 1 : s + word;
-}
-
-static bool is_reply(const char *s)
-{
-    return starts_word(s, "ok") || starts_word(s, "error") || starts_word(s, "ack") ||
-           starts_word(s, "nak");
-}
-
-/* Take one complete line out of the buffer, if there is one. */
-static bool take_line(struct line *l, char *out, size_t size)
-{
-    char *nl = memchr(l->buf, '\n', l->len);
-    if (!nl) {
-        if (l->len == sizeof l->buf) { /* device output, not a reply: forget it */
-            l->len = 0;
-            l->skipping = true;
-        }
-        return false;
-    }
-    size_t n = (size_t)(nl - l->buf), rest = l->len - n - 1;
-    bool skip = l->skipping;
-    l->skipping = false;
-    if (n && l->buf[n - 1] == '\r')
-        n--;
-    if (!skip)
-        snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), l->buf);
-    memmove(l->buf, nl + 1, rest);
-    l->len = rest;
-    return !skip;
-}
-
-/* The next reply line (ok/error/ack/nak) before `deadline`: 1, 0 on timeout,
- * -1 when the line closed or failed (l->err says how). */
-static int next_reply(struct line *l, double deadline, char *out, size_t size)
-{
-    for (;;) {
-        while (take_line(l, out, size))
-            if (is_reply(out))
-                return 1;
-        double left = deadline - now_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd p = {l->fd, POLLIN, 0};
-        int rc = poll(&p, 1, (int)left + 1);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            continue; /* timeout: checked at the top */
-        ssize_t n = read(l->fd, l->buf + l->len, sizeof l->buf - l->len);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (n <= 0) {
-            snprintf(l->err, sizeof l->err, "%s", n ? strerror(errno) : "the line was closed");
-            return -1;
-        }
-        l->len += (size_t)n;
-    }
-}
-
-static int write_all(struct line *l, const void *data, size_t len)
-{
-    for (const char *p = data; len;) {
-        ssize_t n = l->sock ? send(l->fd, p, len, MSG_NOSIGNAL) : write(l->fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(l->err, sizeof l->err, "%s", strerror(errno));
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Printable text only: device messages may quote names from a hostile ELF. */
-__attribute__((format(printf, 2, 3))) static void set_message(struct hotd_push_result *r,
-                                                              const char *fmt, ...)
-{
-    /* Truncating a long answer to the result's size is intended. */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->message, sizeof r->message, fmt, ap);
-    va_end(ap);
-    for (char *c = r->message; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-}
-
-/* Send a command line, then wait for its ok/error: 1 ok, 0 error (in
- * r->message), -1 no answer (r->message says so). `answer` gets the text
- * after "ok ". */
-static int command(struct line *l, const char *cmd, double timeout_ms, char *answer,
-                   size_t size, struct hotd_push_result *r)
-{
-    char buf[LINE_MAX_DEV + 2], reply[REPLY_MAX];
-    snprintf(buf, sizeof buf, "%s\n", cmd);
-    if (write_all(l, buf, strlen(buf)) != 0)
-        return set_message(r, "write: %s", l->err), -1;
-    double deadline = now_ms() + timeout_ms;
-    int rc, resent = 0;
-    while ((rc = next_reply(l, deadline, reply, sizeof reply)) == 1) {
-        /* Our lines are short: this is about noise the device kept from
-         * before (a damaged frame's bytes), and it has dropped it now. */
-        if (!strncmp(reply, "error line longer than", 22) && !resent++) {
-            if (write_all(l, buf, strlen(buf)) != 0)
-                return set_message(r, "write: %s", l->err), -1;
-            continue;
-        }
-        if (starts_word(reply, "error")) {
-            set_message(r, "%s", rest(reply, 5));
-            return 0;
-        }
-        if (starts_word(reply, "ok")) {
-            if (answer)
-                snprintf(answer, size, "%s", rest(reply, 2));
-            return 1;
-        }
-        /* a late ack/nak of something earlier: not this command's answer */
-    }
-    char what[160];
-    snprintf(what, sizeof what, "no answer to '%.*s' in %.0f s", (int)strcspn(cmd, " "), cmd,
-             timeout_ms / 1e3);
-    set_message(r, "%s", rc < 0 ? l->err : what);
-    return -1;
-}
 
 static void advise(struct hotd_push_result *r)
 {
@@ -213,6 +56,7 @@ static void advise(struct hotd_push_result *r)
 struct frames {
     unsigned window, size;
     double line_ms; /* how long a window of frames takes on the wire (0: unknown) */
+    double scale;   /* module bytes a byte on the wire stands for (compressed: > 1) */
 };
 
 static void send_frame(struct line *l, size_t k, const uint8_t *img, size_t len, size_t fsize)
@@ -227,7 +71,7 @@ static void send_frame(struct line *l, size_t k, const uint8_t *img, size_t len,
     uint32_t crc = hotd_crc32(f + 1, 4 + n);
     for (int i = 0; i < 4; i++)
         f[5 + n + i] = (uint8_t)(crc >> (8 * i));
-    write_all(l, f, 5 + n + 4); /* a failed write shows as a missing ack */
+    sl_write_all(l, f, 5 + n + 4); /* a failed write shows as a missing ack */
 }
 
 /* The device's answers to the frames in flight, until the line has been
@@ -241,11 +85,11 @@ static long settle(struct line *l, size_t base, size_t next, size_t nframes, cha
 {
     long want = 0;
     int rc;
-    while ((rc = next_reply(l, now_ms() + QUIET_MS, reply, size)) == 1) {
+    while ((rc = sl_next_reply(l, sl_now_ms() + QUIET_MS, reply, size)) == 1) {
         unsigned seq;
-        if (starts_word(reply, "error"))
-            return set_message(r, "%s", rest(reply, 5)), -1;
-        if (starts_word(reply, "ok")) { /* all stored (its acks were lost): upload() reads it */
+        if (sl_starts_word(reply, "error"))
+            return sl_set_message(r, "%s", sl_rest(reply, 5)), -1;
+        if (sl_starts_word(reply, "ok")) { /* all stored (its acks were lost): upload() reads it */
             size_t n = strlen(reply);
             if (n + 1 + l->len <= sizeof l->buf) {
                 memmove(l->buf + n + 1, l->buf, l->len);
@@ -267,7 +111,7 @@ static long settle(struct line *l, size_t base, size_t next, size_t nframes, cha
         }
     }
     if (rc < 0)
-        return set_message(r, "%s", l->err), -1;
+        return sl_set_message(r, "%s", l->err), -1;
     return want;
 }
 
@@ -289,22 +133,22 @@ static int send_frames(struct line *l, const uint8_t *img, size_t len, const str
     while (base <= nframes) {
         while (next <= nframes && next < base + window) {
             send_frame(l, next++, img, len, fsize);
-            deadline = now_ms() + timeout;
+            deadline = sl_now_ms() + timeout;
         }
         unsigned seq;
-        int rc = next_reply(l, deadline, reply, sizeof reply);
+        int rc = sl_next_reply(l, deadline, reply, sizeof reply);
         if (rc < 0)
-            return set_message(r, "%s", l->err), -1;
-        if (rc == 1 && starts_word(reply, "error"))
-            return set_message(r, "%s", rest(reply, 5)), -1;
+            return sl_set_message(r, "%s", l->err), -1;
+        if (rc == 1 && sl_starts_word(reply, "error"))
+            return sl_set_message(r, "%s", sl_rest(reply, 5)), -1;
         if (rc == 1 && sscanf(reply, "ack %u", &seq) == 1) {
             size_t k = base + (uint16_t)(seq - (uint16_t)base);
             if (k < next) { /* frames up to k are stored */
                 base = k + 1;
                 tries = 0;
-                deadline = now_ms() + timeout;
+                deadline = sl_now_ms() + timeout;
                 size_t acked = (base - 1) * fsize;
-                hotd_progress_draw(bar, (double)(acked < len ? acked : len), NULL);
+                hotd_progress_draw(bar, (double)(acked < len ? acked : len) * fr->scale, NULL);
             }
             continue; /* otherwise an ack repeated for a frame sent twice */
         }
@@ -322,7 +166,7 @@ static int send_frames(struct line *l, const uint8_t *img, size_t len, const str
             want = k <= next ? (long)k : 0;
         }
         if (want && (size_t)want > nframes + 1) {
-            set_message(r, "the device asked for a frame never sent: %s", why);
+            sl_set_message(r, "the device asked for a frame never sent: %s", why);
             return -1;
         }
         if (want > (long)base) {
@@ -335,7 +179,7 @@ static int send_frames(struct line *l, const uint8_t *img, size_t len, const str
                      nframes, FRAME_TRIES);
             if (why[0])
                 snprintf(what + strlen(what), sizeof what - strlen(what), " (%.60s)", why);
-            set_message(r, "%s", what);
+            sl_set_message(r, "%s", what);
             return -1;
         }
         next = base;
@@ -357,85 +201,156 @@ static bool ack0(const char *answer, struct frames *fr)
     return true;
 }
 
-/* nonce, then a signed upload: 0 stored, -1 not (r->message). */
+/* `nonce`: this boot's nonce, the last counter the device accepted, and
+ * whether it takes compressed uploads. 0, or -1 with r->message. */
+static int ask_nonce(struct line *l, struct hotd_push_result *r, char nonce[128], uint64_t *last,
+                     bool *deflate)
+{
+    char answer[REPLY_MAX], word[16] = "";
+    /* A console answers `nonce` at once: a short first wait. */
+    int rc = sl_command(l, "nonce", NONCE_TIMEOUT_MS, answer, sizeof answer, r);
+    if (rc < 0) {
+        /* The device ignores commands while an upload (someone else's, or
+         * ours cut short) is in progress: end it, and ask again. */
+        sl_command(l, "abort", COMMAND_TIMEOUT_MS, NULL, 0, r);
+        rc = sl_command(l, "nonce", COMMAND_TIMEOUT_MS, answer, sizeof answer, r);
+    }
+    if (rc <= 0)
+        return -1;
+    int n = sscanf(answer, "%127s %" SCNu64 " %15s", nonce, last, word);
+    if (n < 2) {
+        sl_set_message(r, "not a nonce answer: %s (is this a hotreload console?)", answer);
+        return -1;
+    }
+    *deflate = n == 3 && !strcmp(word, "deflate");
+    return 0;
+}
+
+/* The module as raw deflate with the device's small window (docs/serial.md),
+ * in `*out` (malloc'ed); -1 when zlib fails (the module then goes as it is). */
+static int squeeze(const void *img, size_t len, uint8_t **out, size_t *outlen)
+{
+    z_stream z = {0};
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -HR_INFLATE_WINDOW_BITS, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    size_t room = deflateBound(&z, (uLong)len);
+    *out = malloc(room);
+    z.next_in = (Bytef *)img, z.avail_in = (uInt)len;
+    z.next_out = *out, z.avail_out = (uInt)room;
+    int rc = *out ? deflate(&z, Z_FINISH) : Z_MEM_ERROR;
+    *outlen = room - z.avail_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/* The signed upload command; the frames carry `wire` (the module, or it
+ * compressed). 0, or -1 with r->message. */
+static int upload_command(const struct hotd_key *key, const char *module, const void *img,
+                          size_t len, size_t wire, bool packed, const char *nonce,
+                          uint64_t counter, char *cmd, size_t size, struct hotd_push_result *r)
+{
+    char target[96], auth[HR_AUTH_VALUE_MAX], sha_hex[65], how[40] = "";
+    uint8_t sha[32];
+    hr_sha256(img, len, sha);
+    hr_hex(sha, 32, sha_hex);
+    snprintf(target, sizeof target, "upload %s", module);
+    if (hotd_sign(key, "SERIAL", target, nonce, counter, sha, auth) != 0) {
+        sl_set_message(r, "cannot sign for module '%s'", module);
+        return -1;
+    }
+    if (packed)
+        snprintf(how, sizeof how, " deflate %zu", wire);
+    snprintf(cmd, size, "upload %s %zu %s%s %s", module, len, sha_hex, how, auth);
+    if (strlen(cmd) > LINE_MAX_DEV) {
+        sl_set_message(r, "module name '%s' too long for the console", module);
+        return -1;
+    }
+    /* "ack 0" (the slot is erased) is not an ok: wait for it by hand. */
+    snprintf(cmd + strlen(cmd), size - strlen(cmd), "\n");
+    return 0;
+}
+
+/* The command, "ack 0", the frames of `wire`, then the device's verdict:
+ * 0 stored, -1 not (r->message). */
+static int send_upload(struct line *l, const char *cmd, const uint8_t *wire, size_t wlen,
+                       size_t len, struct hotd_progress *bar, struct hotd_push_result *r)
+{
+    char answer[REPLY_MAX];
+    int rc;
+    if (sl_write_all(l, cmd, strlen(cmd)) != 0)
+        return sl_set_message(r, "write: %s", l->err), -1;
+    double start = sl_now_ms(), deadline = start + STORE_TIMEOUT_MS;
+    struct frames fr = {1, FRAME_DEFAULT, 0, (double)len / (double)wlen};
+    while ((rc = sl_next_reply(l, deadline, answer, sizeof answer)) == 1 && !ack0(answer, &fr)) {
+        if (sl_starts_word(answer, "error"))
+            return sl_set_message(r, "%s", sl_rest(answer, 5)), -1;
+    }
+    if (rc <= 0)
+        return sl_set_message(r, "%s", rc ? l->err : "no answer to 'upload'"), -1;
+    if (l->baud) /* 8N1: ten bits a byte */
+        fr.line_ms = fr.window * (fr.size + 9) * 10000.0 / l->baud;
+    start = sl_now_ms();
+    if (send_frames(l, wire, wlen, &fr, bar, r) != 0) {
+        sl_write_all(l, "abort\n", 6); /* leave the device out of its upload */
+        return -1;
+    }
+    double sent = sl_now_ms();
+    r->upload_ms = sent - start;
+    hotd_progress_draw(bar, (double)len, "every byte out: the device checks and stores it");
+    deadline = sent + STORE_TIMEOUT_MS;
+    while ((rc = sl_next_reply(l, deadline, answer, sizeof answer)) == 1) {
+        if (sl_starts_word(answer, "error"))
+            return sl_set_message(r, "%s", sl_rest(answer, 5)), -1;
+        if (sl_starts_word(answer, "ok")) {
+            sl_set_message(r, "%s", sl_rest(answer, 2));
+            r->device_ms = sl_now_ms() - sent;
+            return 0;
+        }
+    }
+    return sl_set_message(r, "%s", rc ? l->err : "no answer after the last frame"), -1;
+}
+
+/* nonce, then a signed upload, compressed when the device takes that and it
+ * saves more than a sixteenth: 0 stored, -1 not (r->message). */
 static int upload(struct line *l, const struct hotd_key *key, const char *module,
                   const void *img, size_t len, struct hotd_progress *bar,
                   struct hotd_push_result *r, char nonce[128], uint64_t *counter)
 {
-    char answer[REPLY_MAX], target[96], auth[HR_AUTH_VALUE_MAX], cmd[LINE_MAX_DEV + 64];
-    char sha_hex[65];
-    uint8_t sha[32];
     uint64_t last = 0;
-    /* A console answers `nonce` at once: a short first wait. */
-    int rc = command(l, "nonce", NONCE_TIMEOUT_MS, answer, sizeof answer, r);
-    if (rc < 0) {
-        /* The device ignores commands while an upload (someone else's, or
-         * ours cut short) is in progress: end it, and ask again. */
-        command(l, "abort", COMMAND_TIMEOUT_MS, NULL, 0, r);
-        rc = command(l, "nonce", COMMAND_TIMEOUT_MS, answer, sizeof answer, r);
-    }
-    if (rc <= 0)
+    bool deflate = false;
+    if (ask_nonce(l, r, nonce, &last, &deflate) != 0)
         return -1;
-    if (sscanf(answer, "%127s %" SCNu64, nonce, &last) != 2) {
-        set_message(r, "not a nonce answer: %s (is this a hotreload console?)", answer);
-        return -1;
-    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    char why[400];
+    char why[400], cmd[LINE_MAX_DEV + 64];
     if (hotd_sign_counter(nonce, last, now, counter, why, sizeof why) != 0) {
-        set_message(r, "%s", why);
+        sl_set_message(r, "%s", why);
         return -1;
     }
-    hr_sha256(img, len, sha);
-    hr_hex(sha, 32, sha_hex);
-    snprintf(target, sizeof target, "upload %s", module);
-    if (hotd_sign(key, "SERIAL", target, nonce, *counter, sha, auth) != 0) {
-        set_message(r, "cannot sign for module '%s'", module);
-        return -1;
+    uint8_t *packed = NULL;
+    size_t plen = 0;
+    if (deflate && l->compress && squeeze(img, len, &packed, &plen) == 0 &&
+        plen > len - len / 16) {
+        free(packed);
+        packed = NULL;
     }
-    snprintf(cmd, sizeof cmd, "upload %s %zu %s %s", module, len, sha_hex, auth);
-    if (strlen(cmd) > LINE_MAX_DEV) {
-        set_message(r, "module name '%s' too long for the console", module);
-        return -1;
-    }
-    /* "ack 0" (the slot is erased) is not an ok: wait for it by hand. */
-    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "\n");
-    if (write_all(l, cmd, strlen(cmd)) != 0)
-        return set_message(r, "write: %s", l->err), -1;
-    double start = now_ms(), deadline = start + STORE_TIMEOUT_MS;
-    struct frames fr = {1, FRAME_DEFAULT, 0};
-    while ((rc = next_reply(l, deadline, answer, sizeof answer)) == 1 && !ack0(answer, &fr)) {
-        if (starts_word(answer, "error"))
-            return set_message(r, "%s", rest(answer, 5)), -1;
-    }
-    if (rc <= 0)
-        return set_message(r, "%s", rc ? l->err : "no answer to 'upload'"), -1;
-    if (l->baud) /* 8N1: ten bits a byte */
-        fr.line_ms = fr.window * (fr.size + 9) * 10000.0 / l->baud;
-    start = now_ms();
-    if (send_frames(l, img, len, &fr, bar, r) != 0) {
-        write_all(l, "abort\n", 6); /* leave the device out of its upload */
-        return -1;
-    }
-    double sent = now_ms();
-    r->upload_ms = sent - start;
-    hotd_progress_draw(bar, (double)len, "every byte out: the device checks and stores it");
-    deadline = sent + STORE_TIMEOUT_MS;
-    while ((rc = next_reply(l, deadline, answer, sizeof answer)) == 1) {
-        if (starts_word(answer, "error"))
-            return set_message(r, "%s", rest(answer, 5)), -1;
-        if (starts_word(answer, "ok")) {
-            set_message(r, "%s", rest(answer, 2));
-            r->device_ms = now_ms() - sent;
-            return 0;
-        }
-    }
-    return set_message(r, "%s", rc ? l->err : "no answer after the last frame"), -1;
+    const uint8_t *wire = packed ? packed : img;
+    size_t wlen = packed ? plen : len;
+    int rc = upload_command(key, module, img, len, wlen, packed != NULL, nonce, *counter, cmd,
+                            sizeof cmd, r);
+    if (rc == 0)
+        rc = send_upload(l, cmd, wire, wlen, len, bar, r);
+    free(packed);
+    return rc;
 }
 
-int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key,
+int hotd_serial_push(const char *spec, unsigned baud, bool compress, const struct hotd_key *key,
                      const char *module, const void *img, size_t len, bool reload,
                      bool progress, struct hotd_push_result *r)
 {
@@ -444,7 +359,7 @@ int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key
     r->attempts = 1;
     struct line *l = calloc(1, sizeof *l);
     if (!l) {
-        set_message(r, "%s", "out of memory");
+        sl_set_message(r, "%s", "out of memory");
         return 1;
     }
     /* The console holding the line relays our bytes as they are. */
@@ -461,31 +376,32 @@ int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key
     }
     /* A blank line gets no answer, and ends whatever a previous client left
      * half-typed. */
-    write_all(l, "\n", 1);
+    sl_write_all(l, "\n", 1);
     char answer[REPLY_MAX], cmd[LINE_MAX_DEV + 64], nonce[128];
     uint64_t counter = 0;
     module = module ? module : "main";
     struct hotd_progress bar;
     hotd_progress_start(&bar, (double)len, progress);
+    l->compress = compress;
     int stored = upload(l, key, module, img, len, &bar, r, nonce, &counter);
     hotd_progress_end(&bar);
     if (stored == 0) {
-        double t0 = now_ms();
+        double t0 = sl_now_ms();
         r->ok = true;
         if (reload) {
             char words[96];
             snprintf(words, sizeof words, "reload %s", module);
             int rc = hotd_sign_command(key, words, nonce, counter, &counter, cmd, sizeof cmd);
-            rc = rc ? (set_message(r, "%s", cmd), -1)
-                    : command(l, cmd, RELOAD_TIMEOUT_MS, answer, sizeof answer, r);
+            rc = rc ? (sl_set_message(r, "%s", cmd), -1)
+                    : sl_command(l, cmd, RELOAD_TIMEOUT_MS, answer, sizeof answer, r);
             r->ok = rc == 1;
             if (r->ok)
-                set_message(r, "%s", !strncmp(answer, "reloaded ", 9) ? answer + 9 : answer);
+                sl_set_message(r, "%s", !strncmp(answer, "reloaded ", 9) ? answer + 9 : answer);
         }
-        r->device_ms += now_ms() - t0;
+        r->device_ms += sl_now_ms() - t0;
         /* The sections' addresses, for gdb (like the HTTP push): optional. */
         struct hotd_push_result scratch;
-        if (r->ok && reload && command(l, "status", COMMAND_TIMEOUT_MS, answer, sizeof answer,
+        if (r->ok && reload && sl_command(l, "status", COMMAND_TIMEOUT_MS, answer, sizeof answer,
                                        &scratch) == 1 && strlen(answer) < sizeof r->status_json)
             memcpy(r->status_json, answer, strlen(answer) + 1);
     }

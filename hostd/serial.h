@@ -24,12 +24,14 @@ int hotd_console_connect(const char *spec);
 int hotd_console_listen(const char *spec, char *path, size_t size, char *msg, size_t msgsize);
 
 /* Upload a module over the line `spec` (see hotd_serial_open): nonce, signed
- * `upload`, frames with resend on nak or silence, then `reload` unless
+ * `upload` (with `compress`, compressed when the device takes that and it
+ * saves more than a sixteenth), frames with resend on nak or silence, then
+ * `reload` unless
  * `reload` is false; through the `hotd console` holding the line, if one
  * does. Fills `r` like hotd_push (r->url = spec, http_status 0)
  * and returns 0 when the device took the module, 1 when not. A progress
  * line on stderr when `progress` and stderr is a tty. */
-int hotd_serial_push(const char *spec, unsigned baud, const struct hotd_key *key,
+int hotd_serial_push(const char *spec, unsigned baud, bool compress, const struct hotd_key *key,
                      const char *module, const void *img, size_t len, bool reload,
                      bool progress, struct hotd_push_result *r);
 

@@ -20,8 +20,9 @@ static const char help_text[] =
     "                           (HR2 counter=<n>, sig=<hex>, or HR1 … mac=<hex> with an\n"
     "                           HMAC key: signed as for an upload,\n"
     "                           over the command's words; hotd console signs them)\n"
-    "  nonce                    ok <boot nonce> <last counter> (for signing)\n"
-    "  upload <module> <length> <sha256> [HR2 counter=<n>, sig=<hex>]\n"
+    "  nonce                    ok <boot nonce> <last counter> [deflate] (for signing;\n"
+    "                           deflate: compressed uploads are taken)\n"
+    "  upload <module> <length> <sha256> [deflate <bytes>] [HR2 counter=<n>, sig=<hex>]\n"
     "                           then frames: 0x7e seq:u16 len:u16 payload crc32:u32\n"
     "  abort                    drop the upload in progress\n";
 
@@ -168,16 +169,19 @@ static unsigned frame_max(const struct hr_console *c)
     return f < HR_CONSOLE_FRAME_MAX ? f : HR_CONSOLE_FRAME_MAX;
 }
 
-/* upload <module> <length> <sha256> [HR2 counter=<n>, sig=<hex>]: the
- * upload session checks the credential against the announced SHA-256
- * before erasing anything, and holds the body to it. */
+/* upload <module> <length> <sha256> [deflate <n>] [HR2 counter=<n>, sig=<hex>]:
+ * the upload session checks the credential against the announced SHA-256
+ * before erasing anything, and holds the body to it. With "deflate <n>"
+ * the frames carry <n> bytes of the module compressed. */
 static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, size_t authlen)
 {
-    uint32_t length;
+    uint32_t length, wire;
     uint8_t sha[32];
-    if (n < 4 || !parse_u32(w[2], &length) || !parse_sha(w[3], sha) ||
-        strlen(w[1]) >= sizeof c->module) {
-        reply(c, "error usage: upload <module> <length> <sha256-hex> "
+    bool deflate = n == 6 && !strcmp(w[4], "deflate");
+    if ((n != 4 && !deflate) || !parse_u32(w[2], &length) || !parse_sha(w[3], sha) ||
+        strlen(w[1]) >= sizeof c->module || (deflate && !parse_u32(w[5], &wire)) ||
+        (deflate && !wire)) {
+        reply(c, "error usage: upload <module> <length> <sha256-hex> [deflate <bytes>] "
                  "[HR2 counter=<n>, sig=<hex>]");
         return;
     }
@@ -187,7 +191,7 @@ static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, 
                                       c->cfg.max_module_size, c->cfg.reload_timeout_ms,
                                       c->cfg.auth_pubkey};
     struct hr_upload_request req = {w[1], length, sha, "SERIAL", target,
-                                    authlen ? auth : NULL, authlen, false};
+                                    authlen ? auth : NULL, authlen, false, deflate};
     if (hr_upload_begin(&policy, &req, &c->up, &c->ans) != HOTRELOAD_OK) {
         c->up = NULL;
         if (c->ans.auth != HR_AUTH_OK)
@@ -197,7 +201,7 @@ static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, 
         return;
     }
     memcpy(c->module, w[1], strlen(w[1]) + 1);
-    c->length = length;
+    c->length = deflate ? wire : length; /* the bytes the frames carry */
     c->received = 0;
     c->next_seq = 1;
     c->frame_need = 0;
@@ -222,7 +226,7 @@ static void finish_upload(struct hr_console *c)
         return;
     }
     hr_hex(c->ans.sha256, 32, hex);
-    reply(c, "ok stored module '%s': %u bytes, sha256 %s", c->module, c->length, hex);
+    reply(c, "ok stored module '%s': %u bytes, sha256 %s", c->module, c->ans.size, hex);
 }
 
 /* Returns false when the frame's CRC is wrong. */
@@ -356,7 +360,7 @@ static void cmd_status(struct hr_console *c)
 
 static void on_line(struct hr_console *c)
 {
-    char *w[4];
+    char *w[6];
     int n = 0;
     char *p = c->line;
     const char *cred = c->up ? NULL : cut_credential(c->line);
@@ -365,7 +369,7 @@ static void on_line(struct hr_console *c)
             *p++ = '\0';
         if (!*p)
             break;
-        if (n == 4) { /* mid-upload, noise between frames draws no answer */
+        if (n == 6) { /* mid-upload, noise between frames draws no answer */
             if (!c->up)
                 reply(c, "error too many words (a credential starts with 'HR2 ' or 'HR1 '; "
                          "try 'help')");
@@ -403,7 +407,8 @@ static void on_line(struct hr_console *c)
             reply(c, "error no random source for the nonce: this device accepts no signed "
                      "request (its log at start says what the port lacks)");
         else
-            reply(c, "ok %s %llu", hr_rt_nonce(), (unsigned long long)hr_rt_counter_last());
+            reply(c, "ok %s %llu%s", hr_rt_nonce(), (unsigned long long)hr_rt_counter_last(),
+                  hr_rt_inflater() ? " deflate" : "");
     } else if (!strcmp(w[0], "upload")) {
         cmd_upload(c, w, n, cred, cred ? strlen(cred) : 0);
     } else if (!strcmp(w[0], "abort")) {

@@ -67,7 +67,7 @@ static int upload(struct rd *r, struct req *q, const hotreload_server_config_t *
                                       cfg->auth_pubkey};
     struct hr_upload_request req = {q->module, q->length, q->has_sha ? q->body_sha : NULL,
                                     q->method, q->target, q->has_auth ? q->auth : NULL,
-                                    q->auth_len, reload};
+                                    q->auth_len, reload, false};
     struct hr_upload *up;
     if (hr_upload_begin(&policy, &req, &up, ans) != HOTRELOAD_OK)
         return answer_fail(rep, ans);

@@ -275,6 +275,12 @@ const char *hr_rt_nonce(void)
     return hr_rt.nonce;
 }
 
+const struct hr_inflater *hr_rt_inflater(void)
+{
+    hr_rt_start();
+    return hr_rt.pf->inflate;
+}
+
 uint64_t hr_rt_counter_last(void)
 {
     hr_rt_lock();

@@ -9,6 +9,7 @@
 
 #include "../core/fmt.h"
 #include "auth.h"
+#include "hotreload/port.h"
 #include "hotreload/transport.h"
 #include "stage.h"
 #include "sha256.h"
@@ -19,6 +20,12 @@ struct hr_upload {
     uint8_t sha[32];
     uint32_t length, reload_timeout_ms;
     char module[32];
+    /* A compressed body: the port's inflater, its stream, the module bytes
+     * it gave so far, and whether its stream ended. */
+    const struct hr_inflater *zi;
+    void *z;
+    uint32_t inflated;
+    bool z_end;
 };
 
 /* One session at a time, as one stage at a time: static, no heap. */
@@ -75,6 +82,10 @@ hotreload_err_t hr_upload_begin(const struct hr_upload_policy *policy,
         return ans->err;
     if (req->length == 0)
         return refuse(ans, HOTRELOAD_ERR_ARG, HR_AUTH_OK, "empty upload");
+    const struct hr_inflater *zi = req->deflate ? hr_rt_inflater() : NULL;
+    if (req->deflate && !zi)
+        return refuse(ans, HOTRELOAD_ERR_ARG, HR_AUTH_OK, "this device takes no compressed "
+                      "uploads (its port has no inflater): send the module uncompressed");
     if (module && strlen(module) >= sizeof the_session.module)
         return refuse(ans, HOTRELOAD_ERR_NOT_FOUND, HR_AUTH_OK, "no module '%s' is registered "
                       "on this device", module);
@@ -84,8 +95,16 @@ hotreload_err_t hr_upload_begin(const struct hr_upload_policy *policy,
                                             sizeof ans->msg);
     if (err)
         return refuse(ans, err, HR_AUTH_OK, "%s", ans->msg);
+    void *z = zi ? zi->begin() : NULL;
+    if (zi && !z) {
+        hr_rt_stage_abort(stage);
+        return refuse(ans, HOTRELOAD_ERR_NOMEM, HR_AUTH_OK, "no memory to inflate the "
+                      "upload: send the module uncompressed");
+    }
     struct hr_upload *up = &the_session; /* ours: the stage admits one upload */
     memset(up, 0, sizeof *up);
+    up->zi = zi;
+    up->z = z;
     up->stage = stage;
     up->reload = req->reload;
     up->length = (uint32_t)req->length;
@@ -99,21 +118,67 @@ hotreload_err_t hr_upload_begin(const struct hr_upload_policy *policy,
     return HOTRELOAD_OK;
 }
 
-hotreload_err_t hr_upload_write(struct hr_upload *up, const void *data, size_t len,
-                                struct hr_upload_answer *ans)
+static hotreload_err_t write_fail(struct hr_upload *up, hotreload_err_t err,
+                                  struct hr_upload_answer *ans)
 {
-    hotreload_err_t err = hr_rt_stage_write(up->stage, data, len);
-    if (err == HOTRELOAD_OK)
-        return err;
     hr_upload_abort(up);
     return refuse(ans, err, HR_AUTH_OK, "storing the module failed (%s); nothing was stored",
                   hr_rt_err_name(err));
+}
+
+/* A compressed body: inflated piece by piece into the stage, never past the
+ * module's announced length (a small body may inflate to gigabytes). */
+static hotreload_err_t inflate_write(struct hr_upload *up, const uint8_t *in, size_t len,
+                                     struct hr_upload_answer *ans)
+{
+    uint8_t out[256];
+    char why[96] = "";
+    while (len) {
+        if (up->z_end) {
+            hr_upload_abort(up);
+            return refuse(ans, HOTRELOAD_ERR_ARG, HR_AUTH_OK, "bytes after the end of the "
+                          "compressed module; nothing was stored");
+        }
+        size_t used = len, made = sizeof out;
+        int rc = up->zi->run(up->z, in, &used, out, &made, why, sizeof why);
+        if (rc < 0) {
+            hr_upload_abort(up);
+            return refuse(ans, HOTRELOAD_ERR_ARG, HR_AUTH_OK, "the compressed module is "
+                          "corrupt (%s); nothing was stored", why);
+        }
+        if (made > up->length - up->inflated) {
+            hr_upload_abort(up);
+            return refuse(ans, HOTRELOAD_ERR_ARG, HR_AUTH_OK, "the compressed module inflates "
+                          "to more than the %u bytes announced; nothing was stored",
+                          (unsigned)up->length);
+        }
+        hotreload_err_t err = made ? hr_rt_stage_write(up->stage, out, made) : HOTRELOAD_OK;
+        if (err)
+            return write_fail(up, err, ans);
+        up->inflated += (uint32_t)made;
+        up->z_end = rc == 1;
+        in += used;
+        len -= used;
+    }
+    return HOTRELOAD_OK;
+}
+
+hotreload_err_t hr_upload_write(struct hr_upload *up, const void *data, size_t len,
+                                struct hr_upload_answer *ans)
+{
+    if (up->z)
+        return inflate_write(up, data, len, ans);
+    hotreload_err_t err = hr_rt_stage_write(up->stage, data, len);
+    return err ? write_fail(up, err, ans) : HOTRELOAD_OK;
 }
 
 void hr_upload_abort(struct hr_upload *up)
 {
     hr_rt_stage_abort(up->stage);
     up->stage = NULL;
+    if (up->z)
+        up->zi->end(up->z);
+    up->z = NULL;
 }
 
 static hotreload_err_t finish(struct hr_upload *up, struct hr_upload_answer *ans);
@@ -131,6 +196,16 @@ hotreload_err_t hr_upload_finish(struct hr_upload *up, struct hr_upload_answer *
 
 static hotreload_err_t finish(struct hr_upload *up, struct hr_upload_answer *ans)
 {
+    if (up->z && (!up->z_end || up->inflated != up->length)) {
+        uint32_t got = up->inflated;
+        hr_upload_abort(up);
+        return refuse(ans, HOTRELOAD_ERR_ARG, HR_AUTH_OK, "the compressed module ends early "
+                      "(%u of %u bytes inflated); nothing was stored", (unsigned)got,
+                      (unsigned)up->length);
+    }
+    if (up->z)
+        up->zi->end(up->z);
+    up->z = NULL;
     hotreload_err_t err = hr_rt_stage_digest(up->stage, ans->sha256, ans->msg, sizeof ans->msg);
     if (err) {
         hr_upload_abort(up);

@@ -5,8 +5,9 @@
 HOTRELOAD_DEMO_PACKAGES=(
   gcc libc6-dev make cmake ninja-build pkg-config
   libelf-dev libdw-dev libcurl4-openssl-dev libreadline-dev
-  # the simulated device verifies HR2 signatures with mbedTLS (PSA Crypto)
-  libmbedtls-dev
+  # the simulated device verifies HR2 signatures with mbedTLS (PSA Crypto),
+  # inflates compressed uploads with zlib; hotd compresses with it
+  libmbedtls-dev zlib1g-dev
 )
 
 # What scripts/test needs: the demo's, and every toolchain and tool the tests use.

@@ -10,7 +10,9 @@
 #include "hotreload/console.h"
 #include "hotreload.h"
 #include "sha256.h"
+#include "hotreload/port.h"
 #include "stage.h"
+#include <zlib.h>
 
 static int failures;
 #define CHECK(cond)                                                                            \
@@ -144,6 +146,10 @@ bool hr_rt_symbol(const char *module, size_t i, const char **name, uintptr_t *ad
     return true;
 }
 
+/* The simulated device's inflater (zlib): compressed uploads end to end. */
+extern const struct hr_inflater hr_posix_inflater;
+const struct hr_inflater *hr_rt_inflater(void) { return &hr_posix_inflater; }
+
 const char *hr_rt_nonce(void) { return "0123456789abcdef0123456789abcdef"; }
 uint64_t hr_rt_counter_last(void) { return counter_last; }
 bool hr_rt_counter_accept(uint64_t counter)
@@ -245,7 +251,7 @@ static void test_commands(void)
     line("confirm");
     CHECK(!strcmp(take(), "ok confirmed\n"));
     line("nonce");
-    CHECK(!strcmp(take(), "ok 0123456789abcdef0123456789abcdef 0\n"));
+    CHECK(!strcmp(take(), "ok 0123456789abcdef0123456789abcdef 0 deflate\n"));
     line("frobnicate");
     CHECK(!strncmp(take(), "error unknown command 'frobnicate'", 34));
     line("");
@@ -339,6 +345,71 @@ static void test_wrong_sha(void)
     /* Refused before any byte is stored. */
     line("upload nope 10 " "0000000000000000000000000000000000000000000000000000000000000000");
     CHECK(!strncmp(take(), "error failed: no module 'nope'", 30));
+}
+
+/* Raw deflate with hotd's window (port.h); returns the compressed size. */
+static size_t squeeze(const uint8_t *in, size_t len, uint8_t *out, size_t room)
+{
+    z_stream z = {0};
+    deflateInit2(&z, 9, Z_DEFLATED, -HR_INFLATE_WINDOW_BITS, 8, Z_DEFAULT_STRATEGY);
+    z.next_in = (Bytef *)in, z.avail_in = (uInt)len;
+    z.next_out = out, z.avail_out = (uInt)room;
+    CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    deflateEnd(&z);
+    return room - z.avail_out;
+}
+
+/* Send `wire` bytes of `body` in frames of 256 after a deflate upload command
+ * announcing `announced` module bytes and `sha_of`'s SHA-256, until the
+ * console answers other than "ack": that answer is in `last`. */
+static void deflate_upload(const uint8_t *sha_of, size_t announced, const uint8_t *body,
+                           size_t wire)
+{
+    char cmd[200], hex[65];
+    sha_hex(sha_of, announced, hex);
+    snprintf(cmd, sizeof cmd, "upload main %zu %s deflate %zu", announced, hex, wire);
+    line(cmd);
+    CHECK(!strcmp(take(), "ack 0 window 4\n"));
+    for (uint16_t seq = 1; wire; seq++) {
+        uint16_t n = wire < 256 ? (uint16_t)wire : 256;
+        frame(seq, body, n, 0);
+        if (strncmp(take(), "ack ", 4) != 0 || strchr(last, '\n') != last + strlen(last) - 1)
+            return; /* an answer beyond the frame's ack */
+        body += n, wire -= n;
+    }
+}
+
+static void test_deflate(void)
+{
+    static uint8_t plain[4000], packed[5000];
+    for (size_t i = 0; i < sizeof plain; i++) /* compressible, as code is */
+        plain[i] = module[i % 97] ^ (uint8_t)(i / 500);
+    size_t n = squeeze(plain, sizeof plain, packed, sizeof packed);
+    CHECK(n < sizeof plain / 2);
+    line("nonce");
+    CHECK(!strcmp(take(), "ok 0123456789abcdef0123456789abcdef 0 deflate\n"));
+    int c0 = commits, a0 = aborts;
+    deflate_upload(plain, sizeof plain, packed, n);
+    CHECK(strstr(last, "ok stored module 'main': 4000 bytes, sha256 "));
+    CHECK(commits == c0 + 1 && committed_len == sizeof plain &&
+          !memcmp(committed, plain, sizeof plain));
+    /* Inflating past the announced length (a bomb): refused there. */
+    deflate_upload(plain, 1000, packed, n);
+    CHECK(strstr(last, "error upload aborted: the compressed module inflates to more than "
+                       "the 1000 bytes"));
+    /* Cut short, then corrupt, then with bytes after its end. */
+    deflate_upload(plain, sizeof plain, packed, n / 2);
+    CHECK(strstr(last, "error the compressed module ends early"));
+    deflate_upload(plain, sizeof plain, module, 300);
+    CHECK(strstr(last, "error upload aborted: the compressed module is corrupt ("));
+    memcpy(packed + n, "xyz", 3);
+    deflate_upload(plain, sizeof plain, packed, n + 3);
+    CHECK(strstr(last, "error upload aborted: bytes after the end of the compressed module"));
+    CHECK(commits == c0 + 1 && aborts == a0 + 4 && uploads_open == 0);
+    /* The command's own checks. */
+    line("upload main 10 0000000000000000000000000000000000000000000000000000000000000000 "
+         "deflate 0");
+    CHECK(!strncmp(take(), "error usage: upload", 19));
 }
 
 static void test_stall_and_abort(void)
@@ -483,6 +554,7 @@ int main(void)
     test_commands();
     test_upload();
     test_wrong_sha();
+    test_deflate();
     test_stall_and_abort();
     test_false_starts();
     test_auth();

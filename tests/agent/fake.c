@@ -156,6 +156,11 @@ const char *hr_rt_nonce(void)
     return FAKE_NONCE;
 }
 
+const struct hr_inflater *hr_rt_inflater(void)
+{
+    return NULL; /* HTTP uploads are not compressed */
+}
+
 uint64_t hr_rt_counter_last(void)
 {
     return fake.counter_last;

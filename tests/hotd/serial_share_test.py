@@ -34,6 +34,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hrtest  # noqa: E402
 from hrtest import check  # noqa: E402
 
+# The console's answer to `nonce` (docs/serial.md), and the lines of a push
+# a monitor must not show.
+NONCE_ANSWER = rb"^ok [0-9a-f]+ \d+(?: deflate)?$"
+PUSH_LINE = r"^(ack|nak) |^ok [0-9a-f]{16,} \d+(?: deflate)?$"
 # What the monitor must never show of a push: the protocol's own lines.
 PROTOCOL = re.compile(r"^(ok|error|ack|nak)( |$)|^  \S")
 
@@ -132,12 +136,12 @@ def device_console(args, tmp, key, rawkey, env):
                 second.sendall(b"nonce\n")
                 refused = second.makefile("rb").readline().decode()
             seen = b""
-            while not (re.search(rb"^ok [0-9a-f]+ \d+$", seen, re.M) and b"value=" in seen):
+            while not (re.search(NONCE_ANSWER, seen, re.M) and b"value=" in seen):
                 chunk = first.recv(4096)
                 if not chunk:
                     break
                 seen += chunk
-        check(re.search(rb"^ok [0-9a-f]+ \d+$", seen, re.M), f"nonce over TCP: {seen[-200:]!r}")
+        check(re.search(NONCE_ANSWER, seen, re.M), f"nonce over TCP: {seen[-200:]!r}")
         check(b"value=" in seen, "the line carries the firmware's output too")
         check(refused.startswith("error the console is in use by another client"),
               f"a second client is refused with the reason: {refused!r}")
@@ -174,7 +178,7 @@ def device_console(args, tmp, key, rawkey, env):
         con.out.expect(r"^ok reloaded module 'main' generation 2", 15, m2)
         check(dev.value() == 2, "the console's push: the device runs v2")
         pushed = con.out.lines[m2:]
-        check(not [l for l in pushed if re.match(r"^(ack|nak) |^ok [0-9a-f]{16,} \d+$", l)],
+        check(not [l for l in pushed if re.match(PUSH_LINE, l)],
               f"the console's push shows no protocol line: {pushed[:8]}")
 
         # hotd watch --serial: each "edit" rebuilt and pushed through the console.
@@ -221,12 +225,12 @@ def half_upload(con, key, module, hotd, dev, build, env):
         f = s.makefile("rb")
         s.sendall(b"nonce\n")
         line = b""
-        while not re.match(rb"^ok [0-9a-f]+ \d+$", line):
+        while not re.match(NONCE_ANSWER, line):
             line = f.readline().rstrip(b"\n")
             check(line, "the nonce comes through the console")
             if not line:
                 return
-        nonce, last = line.split()[1:]
+        nonce, last = line.split()[1:3]
         body = open(module, "rb").read()
         sha = hashlib.sha256(body).hexdigest()
         counter = str(int(last) + 1)
@@ -252,8 +256,9 @@ def progress(args, tmp, key, rawkey, env):
     check(size > 2000, f"the module takes over a second at 2 KB/s ({size} bytes)")
     dev = SlowBridge(args.fw, os.path.join(tmp, "pstore"), rawkey)
     try:
+        # Uncompressed: the module's whole size goes at 2 KB/s.
         rc, out, term = hrtest.run_pty(args.hotd, "push", "--serial", dev.spec, "--build",
-                                       build, env=env)
+                                       build, "--no-compress", env=env)
         check(rc == 0 and "generation 1" in out, f"a slow push: {rc} {out!r}")
         bars = hrtest.PROGRESS_BAR.findall(term)
         check(bars, f"a progress bar on the terminal: {term[-300:]!r}")

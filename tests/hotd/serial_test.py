@@ -41,6 +41,7 @@ class SerialDevice(hrtest.ConsoleBridge):
         self.proc = hrtest.start_fw(fw, storage, keyfile, args, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.damage = None  # ("flip" | "drop", offset into the frames, length)
+        self.last_upload = ""  # the last upload command the device was sent
         self.port = self.serial_port
         self.out = hrtest.Lines(self.proc.stdout, self.forward,
                                 alive=lambda: self.proc.poll() is None)
@@ -60,6 +61,8 @@ class SerialDevice(hrtest.ConsoleBridge):
                 self.line += bytes([b])
                 if b == 0x0A:
                     self.frames_at = 0 if self.line.startswith(b"upload ") else None
+                    if self.line.startswith(b"upload "):
+                        self.last_upload = self.line.decode(errors="replace")
                     self.line = b""
                 out.append(b)
                 continue
@@ -100,7 +103,7 @@ def hr2(args, tmp, hotd, mod):
     try:
         # Frames of 1 KiB (the module is 3 of them), the second damaged on the way.
         dev.damage = ("flip", BIG_FRAME + 5 + 700, 1)
-        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build)
+        rc, out, err = hotd("push", "--serial", dev.spec, "--no-compress", "--build", build)
         check(rc == 0 and "generation 1" in out, f"HR2 push --serial: {out!r} {err!r}")
         check(dev.saw(r"^ack 0 window 4 frame 1024$"), "the posix console offers 1 KiB frames")
         check(dev.saw(r"^nak 2 crc mismatch"), "the damaged 1 KiB frame was nak'ed")
@@ -142,13 +145,18 @@ def main():
               f"v1 push: rc={rc} {out!r} {err!r}")
         dev.wait(r"^value=1 ")
         check(dev.value() == 1, "device runs v1")
+        # The device offers deflate (its nonce answer): the module went compressed.
+        m = re.search(r"^upload main (\d+) \S+ deflate (\d+) HR1 ", dev.last_upload)
+        size = os.path.getsize(os.path.join(build, "modules", "main.img"))
+        check(m is not None and int(m.group(1)) == size and int(m.group(2)) < size,
+              f"v1 went compressed: {dev.last_upload!r}")
 
         # v2, with one byte of frame 2's payload damaged on the way: the
         # device naks it, hotd resends, the module arrives intact.
         shutil.copy(mod("dev_v2.o"), os.path.join(build, "modules", "main.img"))
         mark = len(dev.lines)
         dev.damage = ("flip", FRAME + 5 + 40, 1)
-        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build)
+        rc, out, err = hotd("push", "--serial", dev.spec, "--no-compress", "--build", build)
         check(rc == 0 and "generation 2" in out, f"v2 push with a damaged frame: {out!r} {err!r}")
         check(dev.saw(r"^nak 2 crc mismatch", mark), "the device nak'ed the damaged frame")
         dev.wait(r"^value=2 ")
@@ -158,7 +166,8 @@ def main():
         # which asks for it (go-back-N).
         mark = len(dev.lines)
         dev.damage = ("drop", 2 * FRAME, FRAME)
-        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--no-reload")
+        rc, out, err = hotd("push", "--serial", dev.spec, "--no-compress", "--build", build,
+                            "--no-reload")
         check(rc == 0 and "stored module 'main'" in out, f"lost frame resent: {out!r} {err!r}")
         check(dev.saw(r"^nak 3 expected frame 3, got 4$", mark),
               "the frame after the lost one made the device ask for it")
@@ -171,7 +180,8 @@ def main():
         mark = len(dev.lines)
         dev.damage = ("drop", last * FRAME, 1 + 4 + (size - last * 256) + 4)
         t0 = time.time()
-        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build, "--no-reload")
+        rc, out, err = hotd("push", "--serial", dev.spec, "--no-compress", "--build", build,
+                            "--no-reload")
         check(rc == 0 and "stored module 'main'" in out, f"last frame resent: {out!r} {err!r}")
         check(time.time() - t0 >= 0.9, "the lost last frame waited for the frame timeout")
         check(dev.damage is None, "the bridge dropped the last frame")
@@ -179,7 +189,7 @@ def main():
         # Frame 2's length field damaged: "bad frame length", resent.
         mark = len(dev.lines)
         dev.damage = ("flip", FRAME + 4, 1)
-        rc, out, err = hotd("push", "--serial", dev.spec, "--build", build)
+        rc, out, err = hotd("push", "--serial", dev.spec, "--no-compress", "--build", build)
         check(rc == 0 and "generation 3" in out, f"damaged header: {out!r} {err!r}")
         check(dev.saw(r"^nak 2 bad frame length", mark), "the device nak'ed the bad length")
 
@@ -190,11 +200,11 @@ def main():
             reply = b""
             s.settimeout(10)
             end = time.time() + 10
-            while not re.search(rb"^ok (\S+) (\d+)$", reply, re.M):
+            while not re.search(rb"^ok (\S+) (\d+)(?: deflate)?$", reply, re.M):
                 if time.time() > end:
                     raise AssertionError(f"no nonce answer: {reply[-300:]!r}")
                 reply += s.recv(4096)
-            nonce, last = re.findall(rb"^ok (\S+) (\d+)$", reply, re.M)[-1]
+            nonce, last = re.findall(rb"^ok (\S+) (\d+)(?: deflate)?$", reply, re.M)[-1]
             body = open(mod("dev_v1.o"), "rb").read()
             sha = hashlib.sha256(body).hexdigest()
             counter = str(int(last) + 1)

@@ -94,6 +94,25 @@ static inline uint64_t hr_storage_size_for(uint64_t image_max, uint32_t erase_si
     return 2 * (slot & ~(uint64_t)(erase_size - 1));
 }
 
+/* Decompression of uploads sent compressed (docs/serial.md): raw deflate
+ * (RFC 1951) whose back-references reach at most HR_INFLATE_WINDOW bytes,
+ * so that a device needs only that much window. The simulated device uses
+ * zlib; a chip has an inflater in ROM (ESP32: miniz's tinfl). */
+#define HR_INFLATE_WINDOW_BITS 12
+#define HR_INFLATE_WINDOW (1u << HR_INFLATE_WINDOW_BITS)
+
+struct hr_inflater {
+    /* A new stream's state, or NULL when out of memory. */
+    void *(*begin)(void);
+    /* Decompress from in[0, *inlen) into out[0, *outlen); on return both
+     * hold the bytes consumed and produced. 1: the stream ended (nothing
+     * after it is consumed); 0: more may come; -1: not a valid stream, with
+     * the reason in `why`. */
+    int (*run)(void *state, const uint8_t *in, size_t *inlen, uint8_t *out, size_t *outlen,
+               char *why, size_t whysize);
+    void (*end)(void *state);
+};
+
 /* The platform around the runtime: one per port, a singleton. */
 struct hr_platform {
     void *ctx;
@@ -132,6 +151,9 @@ struct hr_platform {
                         struct hr_storage *out);
     /* One line of log (no trailing newline). */
     void (*log)(void *ctx, const char *line);
+    /* Optional (NULL): compressed uploads are then refused, and hosts are
+     * not offered them. */
+    const struct hr_inflater *inflate;
 };
 
 /* Each port provides its platform. */

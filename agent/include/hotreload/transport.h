@@ -53,6 +53,9 @@ struct hr_upload_request {
     const char *credential;       /* "HR2 counter=<n>, sig=<hex>" (or HR1), NULL: none */
     size_t credential_len;
     bool reload;                  /* bring it up at the next safe point and wait for that */
+    bool deflate;                 /* the body is the module compressed (raw deflate with
+                                     a small window, port.h); length and sha256 are the
+                                     module's own, as it is stored */
 };
 
 #define HR_UPLOAD_MSG_MAX 320
@@ -103,6 +106,9 @@ bool hr_rt_symbol(const char *module, size_t i, const char **name, uintptr_t *ad
 const char *hr_rt_nonce(void);
 uint64_t hr_rt_counter_last(void);
 bool hr_rt_counter_accept(uint64_t counter);
+/* The port's inflater for compressed uploads (hr_upload_request.deflate);
+ * NULL when it has none. */
+const struct hr_inflater *hr_rt_inflater(void);
 
 /* The status document (hotreload_status_json) as a transport may show it:
  * without `addresses` no module's sections (the placed addresses, i.e. the

@@ -82,6 +82,7 @@ static const struct hr_platform platform = {
     .random = px_random,
     .storage_open = px_storage_open,
     .log = px_log,
+    .inflate = &hr_posix_inflater,
 };
 
 const struct hr_platform *hr_platform_get(void)
