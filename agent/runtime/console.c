@@ -175,7 +175,7 @@ static unsigned frame_max(const struct hr_console *c)
  * the frames carry <n> bytes of the module compressed. */
 static void cmd_upload(struct hr_console *c, char **w, int n, const char *auth, size_t authlen)
 {
-    uint32_t length, wire;
+    uint32_t length, wire = 0;
     uint8_t sha[32];
     bool deflate = n == 6 && !strcmp(w[4], "deflate");
     if ((n != 4 && !deflate) || !parse_u32(w[2], &length) || !parse_sha(w[3], sha) ||
