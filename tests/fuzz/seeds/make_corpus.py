@@ -14,7 +14,8 @@ riscv64-unknown-elf-gcc, xtensa-lx106-elf-gcc, objcopy and curl.
            settings byte of fuzz_http.c in front; uploads carry
            device_module.c bound to the fuzzing device (device.h)
   console  command lines, hotd's upload command and frames (CRC-32 as zlib's),
-           damaged frames and time-outs, in the records of fuzz_console.c
+           damaged frames and time-outs, compressed uploads (valid, cut,
+           corrupt, a bomb), in the records of fuzz_console.c
 The files of corpus/<target>/ are replaced.
   hotd     what a real simulated device answers: GET /status before and
            after reloads, upload and reload answers, refusals
@@ -204,12 +205,45 @@ def rec_upload(module, body, frame):
     return bytes([3, module]) + struct.pack("<HB", len(body) - 1, frame - 1) + body
 
 
+def rec_stream(announced, stream, frame):
+    """Record 6: `stream` sent as a compressed upload announcing `announced` bytes."""
+    assert 0 < len(stream) <= 256 and 0 < frame <= 256
+    return bytes([6]) + struct.pack("<HBB", announced - 1, frame - 1, len(stream) - 1) + stream
+
+
+def squeeze(body):
+    """Raw deflate with the device's 4 KiB window, as hotd sends it."""
+    z = zlib.compressobj(9, zlib.DEFLATED, -12)
+    return z.compress(body) + z.flush()
+
+
 def frame(seq, payload, crc=None):
     """A frame as hotd sends it: 0x7e, seq, length, payload, CRC-32."""
     head = struct.pack("<HH", seq, len(payload))
     if crc is None:
         crc = zlib.crc32(head + payload)
     return b"\x7e" + head + payload + struct.pack("<I", crc)
+
+
+def deflate_seeds(body, small):
+    """Compressed uploads: through the records, and as hotd sends them."""
+    packed = squeeze(body)
+    sha = hashlib.sha256(body).hexdigest()
+    bomb = squeeze(b"\0" * 60000)
+    return {
+        "deflate-signed-by-target": b"\x00" + bytes([5, 0]) + struct.pack("<HB", len(body) - 1, 63)
+            + body + rec_raw(b"status\n"),
+        "deflate-1k-frames": b"\x03" + bytes([5, 0]) + struct.pack("<HB", len(body) - 1, 255)
+            + body,
+        "deflate-hotd-noauth": b"\x03" + rec_raw(
+            f"nonce\nupload main {len(body)} {sha} deflate {len(packed)}\n".encode()
+            + b"".join(frame(i // 1024 + 1, packed[i:i + 1024])
+                       for i in range(0, len(packed), 1024))),
+        "deflate-cut": b"\x01" + rec_stream(len(body), packed[:200], 64),
+        "deflate-bomb": b"\x01" + rec_stream(100, bomb[:256], 128),
+        "deflate-garbage": b"\x01" + rec_stream(len(small), small[:256], 256),
+        "deflate-trailing": b"\x01" + rec_stream(5, squeeze(b"hello") + b"tail", 256),
+    }
 
 
 def console_corpus(out, module):
@@ -247,6 +281,7 @@ def console_corpus(out, module):
         "upload-line-closed": b"\x01" + rec_raw(cmd + frames[:300]) + bytes([4])
             + rec_raw(b"status\n"),
     }
+    seeds.update(deflate_seeds(body, small))
     for name, data in seeds.items():
         write(out, "console", name, data)
 
