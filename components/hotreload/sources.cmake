@@ -19,7 +19,7 @@ endif()
 # The loader carries its own architecture's relocator only; module memory is
 # the host's on the linux target, executable RAM on chips.
 if(CONFIG_IDF_TARGET_LINUX)
-  list(APPEND hotreload_srcs core/reloc_x86_64.c port/posix/host.c)
+  list(APPEND hotreload_srcs core/reloc_x86_64.c port/posix/host.c port/posix/host_mem.c)
 elseif(CONFIG_IDF_TARGET_ARCH_RISCV)
   list(APPEND hotreload_srcs core/reloc_riscv.c port/esp-idf/exec_mem.c)
 else()
