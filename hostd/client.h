@@ -62,6 +62,7 @@ struct hotd_push_result {
     char advice[256];       /* what to do about it; "" when nothing */
     char status_json[16384]; /* GET /status after a successful reload ("" if not fetched) */
     double upload_ms;       /* sending the body */
+    size_t compressed;      /* serial: the body's bytes on the wire when compressed, else 0 */
     double device_ms;       /* from the last body byte to the answer: store + load */
     double device_said_ms;  /* the device's own figure for that (-1: it gave none) */
     unsigned attempts;

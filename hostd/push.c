@@ -175,8 +175,8 @@ static void print_json(const struct hotd_push_result *r, size_t n)
         json_string(r[i].message);
         printf(",\"advice\":");
         json_string(r[i].advice);
-        printf(",\"upload_ms\":%.1f,\"device_ms\":%.1f,\"attempts\":%u}", r[i].upload_ms,
-               r[i].device_ms, r[i].attempts);
+        printf(",\"upload_ms\":%.1f,\"compressed\":%zu,\"device_ms\":%.1f,\"attempts\":%u}",
+               r[i].upload_ms, r[i].compressed, r[i].device_ms, r[i].attempts);
     }
     printf("]\n");
 }
@@ -184,9 +184,12 @@ static void print_json(const struct hotd_push_result *r, size_t n)
 static void print_lines(const struct hotd_push_result *r, size_t n, bool quiet)
 {
     for (size_t i = 0; i < n; i++) {
+        char packed[48] = "";
+        if (r[i].compressed)
+            snprintf(packed, sizeof packed, ", compressed to %zu bytes", r[i].compressed);
         if (r[i].ok && !quiet)
-            printf("%s: ok, %s (upload %.0f ms, device %.0f ms)\n", r[i].url, r[i].message,
-                   r[i].upload_ms, r[i].device_ms);
+            printf("%s: ok, %s (upload %.0f ms%s, device %.0f ms)\n", r[i].url, r[i].message,
+                   r[i].upload_ms, packed, r[i].device_ms);
         else if (!r[i].ok)
             printf("%s: failed: %s%s%s\n", r[i].url, r[i].message,
                    r[i].advice[0] ? " — " : "", r[i].advice);

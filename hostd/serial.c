@@ -346,6 +346,7 @@ static int upload(struct line *l, const struct hotd_key *key, const char *module
                             sizeof cmd, r);
     if (rc == 0)
         rc = send_upload(l, cmd, wire, wlen, len, bar, r);
+    r->compressed = packed ? plen : 0;
     free(packed);
     return rc;
 }

@@ -147,8 +147,8 @@ bool hr_rt_symbol(const char *module, size_t i, const char **name, uintptr_t *ad
 }
 
 /* The simulated device's inflater (zlib): compressed uploads end to end. */
-extern const struct hr_inflater hr_posix_inflater;
-const struct hr_inflater *hr_rt_inflater(void) { return &hr_posix_inflater; }
+extern const struct hr_inflater hr_zlib_inflater;
+const struct hr_inflater *hr_rt_inflater(void) { return &hr_zlib_inflater; }
 
 const char *hr_rt_nonce(void) { return "0123456789abcdef0123456789abcdef"; }
 uint64_t hr_rt_counter_last(void) { return counter_last; }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "host.h"
+#include "inflate_zlib.h"
 #include "hotreload/port.h"
 #include "posix.h"
 
@@ -82,7 +83,7 @@ static const struct hr_platform platform = {
     .random = px_random,
     .storage_open = px_storage_open,
     .log = px_log,
-    .inflate = &hr_posix_inflater,
+    .inflate = &hr_zlib_inflater,
 };
 
 const struct hr_platform *hr_platform_get(void)

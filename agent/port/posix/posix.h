@@ -14,9 +14,6 @@ int hr_posix_storage_open(const char *name, uint32_t image_max, struct hr_storag
 /* Close a storage opened above (tests; the device keeps it open). */
 void hr_posix_storage_close(struct hr_storage *dev);
 
-/* zlib's inflate for compressed uploads (inflate_zlib.c). */
-extern const struct hr_inflater hr_posix_inflater;
-
 /* The serial console on stdin/stdout (see console_posix.c and
  * docs/serial.md): a thread reads stdin and answers on stdout. Uploads use
  * the server config's key, opt-out, size limit and reload timeout (NULL:

@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef HOTRELOAD_INFLATE
+#include "inflate_zlib.h"
+#endif
 #include "../../core/fmt.h"
 #include "hotreload/port.h"
 #include "rv32_virt.h"
@@ -182,6 +185,9 @@ static const struct hr_platform platform = {
     .random = rv_random,
     .storage_open = rv_storage_open,
     .log = rv_log,
+#ifdef HOTRELOAD_INFLATE
+    .inflate = &hr_zlib_inflater, /* zlib from Debian's source (CMakeLists.txt) */
+#endif
 };
 
 const struct hr_platform *hr_platform_get(void)
