@@ -46,21 +46,24 @@ def text_bytes(archive):
 def size_rows(work):
     """rv32_code_size_*: the loader with only its own relocator, and the
     whole agent (loader, runtime, port, its HTTP and console front-ends)
-    without lwIP and mbedTLS, as -Os libraries (every object, linked or not)."""
+    without lwIP, mbedTLS and zlib (the libraries it builds from Debian's
+    sources), as -Os libraries (every object, linked or not)."""
     lib = lambda *p: os.path.join(work, "hotreload", "agent", *p)
     loader = text_bytes(lib("libhotreload_loader_native.a"))
     parts = [loader, text_bytes(lib("port", "rv32-virt", "libhotreload_rv32-virt.a")),
              text_bytes(lib("port", "rv32-virt", "libhotreload_freestanding.a"))]
     lwip = text_bytes(lib("port", "rv32-virt", "libhotreload_lwip.a"))
     crypto = text_bytes(lib("port", "rv32-virt", "mbedtls", "libhotreload_mbedcrypto.a"))
+    zlib = text_bytes(lib("port", "rv32-virt", "libhotreload_zlib.a"))
     agent = (sum(p[0] for p in parts), sum(p[1] for p in parts))
     yield {"id": "rv32_code_size_loader", "value": loader[0], "spread": 0, "unit": "B",
            "notes": ".text of the loader core with the RISC-V relocator only (-Os), every "
                     "message kept; %d B of constants beside it" % loader[1]}
     yield {"id": "rv32_code_size_agent", "value": agent[0], "spread": 0, "unit": "B",
            "notes": ".text of loader, runtime, rv32 port and its HTTP and console front-ends "
-                    "(-Os), %d B of constants beside it; not counted: lwIP %d B and mbedTLS "
-                    "(HR2) %d B of .text" % (agent[1], lwip[0], crypto[0])}
+                    "(-Os), %d B of constants beside it; not counted: lwIP %d B, mbedTLS "
+                    "(HR2) %d B and zlib's inflate %d B of .text"
+                    % (agent[1], lwip[0], crypto[0], zlib[0])}
 
 
 def verify_row(a, qemu):
