@@ -61,11 +61,11 @@ static bool classify(const struct hr_elf *elf, uint32_t i, const struct hr_shdr 
 
 /* Layout order inside a region: literal pools before code (Xtensa L32R only
  * reaches backwards), initialised bytes before zeroed ones. */
-static int order_rank(const struct hr_section_info *si, uint32_t type)
+static unsigned slot_of(enum hr_region_kind kind, const char *name, uint32_t type)
 {
-    if (si->kind == HR_REGION_TEXT)
-        return starts_with(si->name, ".literal") ? 0 : 1;
-    return type == HR_SHT_NOBITS ? 1 : 0;
+    unsigned rank = kind == HR_REGION_TEXT ? !starts_with(name, ".literal")
+                                           : type == HR_SHT_NOBITS;
+    return 2u * (unsigned)kind + rank;
 }
 
 static void sort_u32(uint32_t *v, size_t n)
@@ -161,51 +161,60 @@ static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error
         if (sh.size > (uint64_t)(SIZE_MAX / 4) || sh.size > UINT32_MAX)
             return hr_fail(err, HR_E_FORMAT, "section %s is %llu bytes, over the loader's "
                            "limit", name, (unsigned long long)sh.size);
+        ld->secflags[i] |= (uint8_t)(HR_SEC_PLACED |
+                                     slot_of(kind, name, sh.type) << HR_SEC_SLOT_SHIFT);
         c->placed++;
         c->names += strlen(name) + 1;
     }
     return survey_symbols(ld, c, err);
 }
 
-/* Give every loaded section a slot, then an offset inside its region. */
-static enum hr_status place(struct hr_ld *ld, uint64_t size[HR_REGION_COUNT],
-                            uint64_t align[HR_REGION_COUNT], struct hr_error *err)
+/* Give every loaded section a slot in mod->secs (in file order); the
+ * survey classified them. Until layout(), ld->offset holds each one's
+ * alignment. */
+static void map_sections(struct hr_ld *ld)
 {
     struct hr_module *mod = ld->mod;
-    for (uint32_t i = 0; i < ld->elf.shnum; i++)
+    mod->nsecs = 0;
+    ld->name_next = mod->names;
+    for (uint32_t i = 0; i < ld->elf.shnum; i++) {
         ld->map[i] = -1;
-    for (uint32_t i = 1; i < ld->elf.shnum; i++) {
-        struct hr_shdr sh;
-        enum hr_region_kind kind;
-        hr_elf_shdr(&ld->elf, i, &sh);
-        if (!classify(&ld->elf, i, &sh, &kind))
+        if (!(ld->secflags[i] & HR_SEC_PLACED))
             continue;
+        struct hr_shdr sh;
+        hr_elf_shdr(&ld->elf, i, &sh);
         struct hr_section_info *si = &mod->secs[mod->nsecs];
+        ld->offset[mod->nsecs] = sh.addralign ? sh.addralign : 1;
         ld->map[i] = (int32_t)mod->nsecs++;
         si->name = hr_keep_name(ld, hr_elf_secname(&ld->elf, i));
-        si->kind = kind;
+        si->kind = (enum hr_region_kind)((ld->secflags[i] >> HR_SEC_SLOT_SHIFT) / 2);
         si->size = sh.size;
     }
+}
+
+/* Each section's offset inside its region, slot by slot, and the regions'
+ * sizes and alignments, with the loader-built GOT and veneers. */
+static enum hr_status layout(struct hr_ld *ld, uint64_t size[HR_REGION_COUNT],
+                             uint64_t align[HR_REGION_COUNT], struct hr_error *err)
+{
+    struct hr_module *mod = ld->mod;
     for (int k = 0; k < HR_REGION_COUNT; k++) {
         size[k] = 0;
         align[k] = 1;
-        for (int rank = 0; rank < 2; rank++)
-            for (uint32_t i = 1; i < ld->elf.shnum; i++) {
-                if (ld->map[i] < 0)
-                    continue;
-                struct hr_section_info *si = &mod->secs[ld->map[i]];
-                struct hr_shdr sh;
-                hr_elf_shdr(&ld->elf, i, &sh);
-                if ((int)si->kind != k || order_rank(si, sh.type) != rank)
-                    continue;
-                uint64_t a = sh.addralign ? sh.addralign : 1;
-                size[k] = align_up(size[k], a);
-                ld->offset[ld->map[i]] = size[k];
-                size[k] += sh.size;
-                if (a > align[k])
-                    align[k] = a;
-            }
     }
+    for (unsigned slot = 0; slot < HR_SEC_SLOTS; slot++)
+        for (uint32_t i = 1; i < ld->elf.shnum; i++) {
+            if (ld->map[i] < 0 || ld->secflags[i] >> HR_SEC_SLOT_SHIFT != slot)
+                continue;
+            size_t j = (size_t)ld->map[i];
+            int k = (int)mod->secs[j].kind;
+            uint64_t a = ld->offset[j];
+            size[k] = align_up(size[k], a);
+            ld->offset[j] = size[k];
+            size[k] += mod->secs[j].size;
+            if (a > align[k])
+                align[k] = a;
+        }
     if (ld->ops->veneer_size && ld->nven) {
         size[HR_REGION_TEXT] = align_up(size[HR_REGION_TEXT], 16);
         ld->ven.size = ld->nven * ld->ops->veneer_size;
@@ -366,12 +375,9 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     ld->got_entsize = ld->ops->is64 ? 8 : 4;
 
     uint64_t rsize[HR_REGION_COUNT], ralign[HR_REGION_COUNT];
-    /* map[] must exist before relocations are scanned, so place() runs
-     * twice: once to map sections, once more with the GOT/veneer sizes. */
-    mod->nsecs = 0;
-    ld->name_next = mod->names;
-    if ((st = place(ld, rsize, ralign, err)) != HR_OK)
-        return st;
+    /* map[] must exist before relocations are scanned; the layout waits for
+     * the GOT and veneer sizes the scan finds. */
+    map_sections(ld);
     if ((st = hr_scan_relocs(ld, false, err)) != HR_OK)
         return st;
     ld->got_sym = zalloc(port, ld->ngot * sizeof *ld->got_sym);
@@ -387,9 +393,7 @@ static enum hr_status load(struct hr_ld *ld, const void *image, size_t size, str
     ld->ngot = uniq_u32(ld->got_sym, ld->ngot);
     sort_u32(ld->ven_sym, ld->nven);
     ld->nven = uniq_u32(ld->ven_sym, ld->nven);
-    mod->nsecs = 0;
-    ld->name_next = mod->names;
-    if ((st = place(ld, rsize, ralign, err)) != HR_OK)
+    if ((st = layout(ld, rsize, ralign, err)) != HR_OK)
         return st;
     if ((st = alloc_regions(ld, rsize, ralign, err)) != HR_OK)
         return st;

@@ -27,7 +27,13 @@ enum {
     HR_SEC_SORTED = 1,   /* relocation section, sorted by offset */
     HR_SEC_UNSORTED = 2, /* relocation section, not sorted (neither bit: not looked at yet) */
     HR_SEC_PERSIST = 4,  /* named .hotreload.persist*: HOTRELOAD_PERSIST variables */
+    HR_SEC_PLACED = 8,   /* loaded: its slot in the layout is secflags >> HR_SEC_SLOT_SHIFT */
 };
+/* A loaded section's place in the layout: its region kind, then literal
+ * pools before code and initialised bytes before zeroed ones (2 * kind +
+ * rank), found once by the survey. */
+#define HR_SEC_SLOT_SHIFT 4
+#define HR_SEC_SLOTS (2 * HR_REGION_COUNT)
 
 struct hr_ld {
     struct hr_elf elf;
