@@ -19,7 +19,8 @@ enum { FIRMWARE, SYM, ARCH, TEXT, DATA, RODATA, SDATA, BSS, RAM, OUT, QUIET };
 static const struct hotd_opt options[] = {
     [FIRMWARE] = {"firmware", 0, "FW.elf", "resolve imports from the firmware's symbol table"},
     [SYM] = {"sym", 0, "NAME=ADDR", "provide (or override) one import address; repeatable"},
-    [ARCH] = {"arch", 0, "ARCH", "x86_64, rv32, rv64 or xtensa (default: from the module)"},
+    [ARCH] = {"arch", 0, "ARCH", "x86_64, rv32, rv64, xtensa or arm (default: from\n"
+                                 "the module)"},
     [TEXT] = {"text", 0, "ADDR", "address of the code region (default 0x10000000)"},
     [DATA] = {"data", 0, "ADDR", "address of the first data-side region (default\n"
                                  "0x20000000); rodata, data, sdata and bss follow\n"
@@ -63,6 +64,7 @@ static int guess_arch(const unsigned char *img, size_t size, enum hr_arch *arch)
     case 62: *arch = HR_ARCH_X86_64; return 0;
     case 243: *arch = img[4] == 2 ? HR_ARCH_RV64 : HR_ARCH_RV32; return 0;
     case 94: *arch = HR_ARCH_XTENSA; return 0;
+    case 40: *arch = HR_ARCH_ARM; return 0;
     default: return -1;
     }
 }
@@ -222,7 +224,8 @@ static int relocate(struct relocate_args *r)
     if (r->arch_name ? hr_arch_from_name(r->arch_name, &arch) != 0
                      : guess_arch((const unsigned char *)img, size, &arch) != 0) {
         if (r->arch_name)
-            fprintf(stderr, "hotd relocate: unknown --arch '%s' (x86_64, rv32, rv64, xtensa)\n",
+            fprintf(stderr, "hotd relocate: unknown --arch '%s' (x86_64, rv32, rv64, xtensa, "
+                    "arm)\n",
                     r->arch_name);
         else
             fprintf(stderr, "hotd relocate: %s: cannot tell the architecture; give --arch\n",

@@ -17,7 +17,7 @@ static const char *machine_name(uint16_t m)
     case HR_EM_RISCV: return "RISC-V";
     case HR_EM_XTENSA: return "Xtensa";
     case 3: return "i386";
-    case 40: return "ARM";
+    case HR_EM_ARM: return "ARM";
     case 183: return "AArch64";
     default: return "unknown";
     }
@@ -109,7 +109,8 @@ const uint8_t *hr_elf_rela_table(const struct hr_elf *elf, const struct hr_shdr 
 
 size_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh)
 {
-    return (size_t)sh->size / (elf->is64 ? 24 : 12);
+    size_t ent = sh->type == HR_SHT_REL ? (elf->is64 ? 16 : 8) : (elf->is64 ? 24 : 12);
+    return (size_t)sh->size / ent;
 }
 
 #if HR_ELF64
@@ -130,7 +131,8 @@ enum hr_status hr_elf_open_any(struct hr_elf *elf, const void *img, size_t size,
     const uint8_t *p = img;
     bool is64 = p && size > 4 && p[4] == 2;
     uint16_t machine = p && size >= 20 ? hr_get16(p + 18) : 0;
-    if (machine != HR_EM_X86_64 && machine != HR_EM_RISCV && machine != HR_EM_XTENSA)
+    if (machine != HR_EM_X86_64 && machine != HR_EM_RISCV && machine != HR_EM_XTENSA &&
+        machine != HR_EM_ARM)
         machine = HR_EM_X86_64; /* let hr_elf_open name the mismatch */
     return hr_elf_open(elf, img, size, is64, machine, err);
 }
@@ -160,7 +162,7 @@ static enum hr_status find_tables(struct hr_elf *elf, struct hr_error *err)
     for (uint32_t i = 1; i < elf->shnum; i++) {
         struct hr_shdr sh;
         hr_elf_shdr(elf, i, &sh);
-        if (sh.type == HR_SHT_RELA && sh.link != elf->symtab)
+        if ((sh.type == HR_SHT_RELA || sh.type == HR_SHT_REL) && sh.link != elf->symtab)
             return hr_fail(err, HR_E_FORMAT, "section %u: relocations refer to section %u, not "
                            "the symbol table", i, sh.link);
     }
@@ -183,7 +185,8 @@ static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
         if (sh.addralign & (sh.addralign - 1))
             return hr_fail(err, HR_E_FORMAT, "section %u: alignment %llu is not a power of two",
                            i, (unsigned long long)sh.addralign);
-        if ((sh.type == HR_SHT_SYMTAB || sh.type == HR_SHT_RELA) && sh.offset % (elf->is64 ? 8 : 4))
+        if ((sh.type == HR_SHT_SYMTAB || sh.type == HR_SHT_RELA || sh.type == HR_SHT_REL) &&
+            sh.offset % (elf->is64 ? 8 : 4))
             elf->aligned = false;
         switch (sh.type) {
         case HR_SHT_SYMTAB:
@@ -205,15 +208,18 @@ static enum hr_status check_sections(struct hr_elf *elf, struct hr_error *err)
                                i);
             break;
         case HR_SHT_RELA:
-            if (sh.entsize != relent || sh.size % relent)
+        case HR_SHT_REL: {
+            /* REL: no addend field (it is in the place: core/relocate.c). */
+            uint32_t n = sh.type == HR_SHT_RELA ? relent : relent - (elf->is64 ? 8 : 4);
+            if (sh.entsize != n || sh.size % n)
                 return hr_fail(err, HR_E_FORMAT, "section %u: relocation entry size %llu and "
                                "section size %llu, expected a multiple of %u-byte entries", i,
-                               (unsigned long long)sh.entsize, (unsigned long long)sh.size,
-                               relent);
+                               (unsigned long long)sh.entsize, (unsigned long long)sh.size, n);
             if (sh.info == 0 || sh.info >= elf->shnum)
                 return hr_fail(err, HR_E_FORMAT, "section %u: relocates section %u, which does "
                                "not exist", i, sh.info);
             break;
+        }
         case HR_SHT_SYMTAB_SHNDX:
             return hr_fail(err, HR_E_FORMAT, "extended section indices (SHT_SYMTAB_SHNDX) are "
                            "not supported: the module has too many sections");

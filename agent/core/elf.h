@@ -96,6 +96,7 @@ HR_HOT uint32_t hr_load32(const uint8_t *p)
 #define HR_EM_X86_64 62
 #define HR_EM_RISCV 243
 #define HR_EM_XTENSA 94
+#define HR_EM_ARM 40
 
 struct hr_shdr {
     uint32_t name;
@@ -200,7 +201,9 @@ HR_HOT void hr_elf_sym(const struct hr_elf *elf, uint32_t idx, struct hr_sym *ou
     out->shndx = (uint16_t)(w >> 16);
 }
 const char *hr_elf_symname(const struct hr_elf *elf, const struct hr_sym *sym);
-/* A checked SHT_RELA section: its entries, their number, and entry i. */
+/* A checked SHT_RELA or SHT_REL section: its entries, their number, and
+ * entry i (hr_elf_rel: of a REL section, whose addends the relocator reads
+ * from the place; ELF32 only, as the architectures that use REL). */
 const uint8_t *hr_elf_rela_table(const struct hr_elf *elf, const struct hr_shdr *sh);
 size_t hr_elf_rela_count(const struct hr_elf *elf, const struct hr_shdr *sh);
 void hr_elf_rela64(const struct hr_elf *elf, const uint8_t *table, size_t i,
@@ -218,6 +221,17 @@ HR_HOT void hr_elf_rela(const struct hr_elf *elf, const uint8_t *table, size_t i
     out->type = info & 0xff;
     out->sym = info >> 8;
     out->addend = (int32_t)(elf->aligned ? hr_load32(p + 8) : hr_get32(p + 8));
+}
+
+HR_HOT void hr_elf_rel(const struct hr_elf *elf, const uint8_t *table, size_t i,
+                       struct hr_rela *out)
+{
+    const uint8_t *p = table + i * 8;
+    uint32_t info = elf->aligned ? hr_load32(p + 4) : hr_get32(p + 4);
+    out->offset = elf->aligned ? hr_load32(p) : hr_get32(p);
+    out->type = info & 0xff;
+    out->sym = info >> 8;
+    out->addend = 0;
 }
 
 /* The firmware build-id and GNU build-id the module carries (core/ident.c). */

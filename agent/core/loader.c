@@ -143,7 +143,7 @@ static enum hr_status survey(struct hr_ld *ld, struct counts *c, struct hr_error
                            "section name table", i, sh.name);
         if (starts_with(name, ".hotreload.persist"))
             ld->secflags[i] |= HR_SEC_PERSIST;
-        if (sh.type == HR_SHT_REL && sh.info < ld->elf.shnum) {
+        if (sh.type == HR_SHT_REL && sh.info < ld->elf.shnum && !ld->ops->addend) {
             struct hr_shdr target;
             hr_elf_shdr(&ld->elf, sh.info, &target);
             if (target.flags & HR_SHF_ALLOC)

@@ -31,12 +31,16 @@ struct hr_arch_ops {
     enum hr_status (*apply)(struct hr_site *s, struct hr_error *err);
     unsigned veneer_size;                    /* 0: this arch has no veneers */
     void (*write_veneer)(uint8_t *w, hr_addr_t at, hr_addr_t target);
+    /* SHT_REL sections (ARM): set s->A to the addend the place holds for
+     * the site's type, checking s->room. NULL: RELA only (REL refused). */
+    enum hr_status (*addend)(struct hr_site *s, struct hr_error *err);
 };
 
 extern const struct hr_arch_ops hr_ops_x86_64;
 extern const struct hr_arch_ops hr_ops_rv32;
 extern const struct hr_arch_ops hr_ops_rv64;
 extern const struct hr_arch_ops hr_ops_xtensa;
+extern const struct hr_arch_ops hr_ops_arm;
 /* The relocator for `arch`; NULL when this build does not hold it (see
  * names.c: a firmware's loader holds its own architecture's alone). */
 const struct hr_arch_ops *hr_arch_ops(enum hr_arch arch);
@@ -49,6 +53,11 @@ HR_HOT enum hr_status hr_site_room(const struct hr_site *s, hr_addr_t bytes,
 {
     return bytes <= s->room ? HR_OK : hr_site_room_fail(s, bytes, err);
 }
+/* The site's symbol table entry (its type, where it is defined). */
+void hr_site_sym(const struct hr_site *s, struct hr_sym *out);
+/* Where the loader-built GOT starts (_GLOBAL_OFFSET_TABLE_; 0 when the
+ * module has no GOT slots: GOT-relative code then computes from 0). */
+hr_addr_t hr_got_base(const struct hr_site *s);
 /* Address of the loader-built GOT slot holding the site's symbol. */
 enum hr_status hr_got_slot(const struct hr_site *s, hr_addr_t *slot, struct hr_error *err);
 /* Address of the veneer that jumps to the site's symbol. */

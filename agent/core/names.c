@@ -2,7 +2,8 @@
 
 #include "loader_int.h"
 
-static const char *const arch_names[HR_ARCH_COUNT] = {"x86_64", "rv32", "rv64", "xtensa"};
+static const char *const arch_names[HR_ARCH_COUNT] = {"x86_64", "rv32", "rv64", "xtensa",
+                                                     "arm"};
 
 const char *hr_arch_name(enum hr_arch arch)
 {
@@ -50,10 +51,16 @@ int hr_arch_from_name(const char *name, enum hr_arch *out)
 #define HAS_XTENSA NULL
 #endif
 
+#if !defined(HR_NATIVE_RELOCATOR) || defined(__arm__)
+#define HAS_ARM &hr_ops_arm
+#else
+#define HAS_ARM NULL
+#endif
+
 const struct hr_arch_ops *hr_arch_ops(enum hr_arch arch)
 {
     static const struct hr_arch_ops *const ops[HR_ARCH_COUNT] = {
-        HAS_X86_64, HAS_RISCV(hr_ops_rv32), HAS_RISCV64, HAS_XTENSA};
+        HAS_X86_64, HAS_RISCV(hr_ops_rv32), HAS_RISCV64, HAS_XTENSA, HAS_ARM};
     return (unsigned)arch < HR_ARCH_COUNT ? ops[arch] : NULL;
 }
 

@@ -9,6 +9,7 @@
  * looked up once: its header and the placed section it applies to. */
 struct relsec {
     uint32_t idx;
+    bool rel; /* SHT_REL: addends are in the places (the relocator reads them) */
     struct hr_shdr sh;
     const uint8_t *table;
     size_t n;
@@ -19,6 +20,7 @@ static void relsec_at(struct hr_ld *ld, uint32_t idx, struct relsec *rs)
 {
     rs->idx = idx;
     hr_elf_shdr(&ld->elf, idx, &rs->sh);
+    rs->rel = rs->sh.type == HR_SHT_REL;
     rs->table = hr_elf_rela_table(&ld->elf, &rs->sh);
     rs->n = hr_elf_rela_count(&ld->elf, &rs->sh);
     rs->target = &ld->mod->secs[ld->map[rs->sh.info]];
@@ -46,14 +48,19 @@ HR_HOT enum hr_status make_site(struct hr_ld *ld, const struct relsec *rs, size_
     const struct hr_section_info *si = rs->target;
     s->ld = ld;
     s->relsec = rs->idx;
-    hr_elf_rela(&ld->elf, rs->table, i, &s->r);
+    if (rs->rel)
+        hr_elf_rel(&ld->elf, rs->table, i, &s->r);
+    else
+        hr_elf_rela(&ld->elf, rs->table, i, &s->r);
     s->A = s->r.addend;
     if (s->r.offset > si->size || !si->bytes)
         return site_fail(rs, i, s->r.offset, err);
     s->loc = (uint8_t *)si->bytes + s->r.offset;
     s->room = si->size - s->r.offset;
     s->P = si->addr + s->r.offset;
-    return hr_sym_addr(ld, s->r.sym, &s->S, err);
+    /* REL: the addend is what the place holds before it is patched. */
+    enum hr_status st = rs->rel ? ld->ops->addend(s, err) : HR_OK;
+    return st == HR_OK ? hr_sym_addr(ld, s->r.sym, &s->S, err) : st;
 }
 
 enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err, enum hr_status status,
@@ -84,10 +91,20 @@ enum hr_status hr_site_fail(const struct hr_site *s, struct hr_error *err, enum 
     return status;
 }
 
+void hr_site_sym(const struct hr_site *s, struct hr_sym *out)
+{
+    hr_elf_sym(&s->ld->elf, s->r.sym, out);
+}
+
 enum hr_status hr_site_room_fail(const struct hr_site *s, hr_addr_t bytes, struct hr_error *err)
 {
     return hr_site_fail(s, err, HR_E_FORMAT, "the %llu-byte field runs past the end of the "
                         "section", (unsigned long long)bytes);
+}
+
+hr_addr_t hr_got_base(const struct hr_site *s)
+{
+    return s->ld->got.addr;
 }
 
 enum hr_status hr_got_slot(const struct hr_site *s, hr_addr_t *slot, struct hr_error *err)
@@ -140,7 +157,7 @@ enum hr_status hr_find_partner(const struct hr_site *s, hr_addr_t place,
     const struct hr_section_info *si = rs.target;
     size_t n = rs.n, lo = 0, hi = n;
     struct hr_rela r;
-    if (!rels_sorted(ld, &rs))
+    if (rs.rel || !rels_sorted(ld, &rs))
         /* Pairing searches by offset; a linear search instead would let a
          * hostile module cost O(n^2). GNU as and ld -r write them sorted. */
         return hr_site_fail(s, err, HR_E_FORMAT, "its relocation section is not sorted by "
@@ -183,12 +200,15 @@ static struct hr_reloc_count *count_of(struct hr_module *mod, uint32_t type)
     return NULL;
 }
 
-/* Each placed section's relocation sections, in file order. */
+/* Each placed section's relocation sections, in file order: RELA, or REL
+ * where the relocator reads addends from the places (the survey refused
+ * any other REL section of a placed one). */
 static bool next_relsec(struct hr_ld *ld, uint32_t *i, struct hr_shdr *rsh)
 {
     for ((*i)++; *i < ld->elf.shnum; (*i)++) {
         hr_elf_shdr(&ld->elf, *i, rsh);
-        if (rsh->type == HR_SHT_RELA && ld->map[rsh->info] >= 0)
+        if ((rsh->type == HR_SHT_RELA || (rsh->type == HR_SHT_REL && ld->ops->addend)) &&
+            ld->map[rsh->info] >= 0)
             return true;
     }
     return false;
@@ -239,9 +259,13 @@ enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
     for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
         const uint8_t *table = hr_elf_rela_table(&ld->elf, &rsh);
         size_t n = hr_elf_rela_count(&ld->elf, &rsh);
+        bool rel = rsh.type == HR_SHT_REL;
         for (size_t i = 0; i < n; i++) {
             struct hr_rela r;
-            hr_elf_rela(&ld->elf, table, i, &r);
+            if (rel)
+                hr_elf_rel(&ld->elf, table, i, &r);
+            else
+                hr_elf_rela(&ld->elf, table, i, &r);
             uint32_t bit = 1u << r.type % 32, w = r.type / 32 % 8;
             if (r.type >= 256 || !(seen[w] & bit)) {
                 if (r.type >= 256 || !ld->ops->name(r.type))

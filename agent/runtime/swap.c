@@ -83,6 +83,8 @@ enum hr_arch hr_rt_native_arch(void)
     return HR_ARCH_RV32;
 #elif defined(__XTENSA__)
     return HR_ARCH_XTENSA;
+#elif defined(__arm__)
+    return HR_ARCH_ARM;
 #else
 #error "hotreload: no loader for this architecture"
 #endif

@@ -15,6 +15,8 @@ HOTRELOAD_PACKAGES=(
   "${HOTRELOAD_DEMO_PACKAGES[@]}"
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-xtensa-lx106 binutils-xtensa-lx106
+  # Cortex-M: the oracle, hostile and fuzz modules (arm-none-eabi-gcc, -ld)
+  gcc-arm-none-eabi binutils-arm-none-eabi
   python3 python3-pyelftools
   # tests sign HR2 requests and look for the private key (tests/lib/hrtest.py)
   python3-cryptography

@@ -121,6 +121,10 @@ static int resolve(void *vctx, const char *name, hr_addr_t *addr)
         *addr = (hr_addr_t)(1 + (h & 15)) << 12;
     else
         *addr = TEXT_BASE - 0x400 + (h & 0xff) * 4;
+    /* A Cortex-M firmware's functions are Thumb code: bit 0 set ("data"
+     * names are data, at even addresses). */
+    if (*arch == HR_ARCH_ARM && !strstr(name, "data"))
+        *addr |= 1;
     return 0;
 }
 
@@ -134,6 +138,8 @@ static enum hr_arch pick_arch(const uint8_t *d, size_t n)
             return d[4] == 1 ? HR_ARCH_RV32 : HR_ARCH_RV64;
         if (machine == 94)
             return HR_ARCH_XTENSA;
+        if (machine == 40)
+            return HR_ARCH_ARM;
     }
     return (enum hr_arch)(n % HR_ARCH_COUNT);
 }

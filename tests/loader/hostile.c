@@ -1,7 +1,7 @@
 /* loader_hostile: hostile input must give a named error, never a crash or an
  * out-of-bounds read.
  *
- * Usage: loader_hostile ARCH=MODULE.o ...   (ARCH: x86_64, rv32, rv64, xtensa)
+ * Usage: loader_hostile ARCH=MODULE.o ...   (ARCH: x86_64, rv32, rv64, xtensa, arm)
  *
  * For each module: the valid module loads (required for x86_64; for arches
  * whose relocator is still landing, an error is accepted and the stricter

@@ -21,7 +21,8 @@ struct fld {
 };
 
 enum { EH_TYPE, EH_MACHINE, EH_SHOFF, EH_SHENTSIZE, EH_SHNUM, EH_SHSTRNDX };
-enum { SH_NAME, SH_TYPE, SH_FLAGS, SH_OFFSET, SH_SIZE, SH_LINK, SH_INFO, SH_ADDRALIGN };
+enum { SH_NAME, SH_TYPE, SH_FLAGS, SH_OFFSET, SH_SIZE, SH_LINK, SH_INFO, SH_ADDRALIGN,
+       SH_ENTSIZE };
 enum { ST_NAME, ST_INFO, ST_SHNDX, ST_VALUE };
 enum { RA_OFFSET, RA_INFO };
 extern const struct fld eh_f[], sh_f[], st_f[], ra_f[];

@@ -26,6 +26,7 @@ const struct fld sh_f[] = {
     [SH_LINK] = FLD(Elf64_Shdr, Elf32_Shdr, sh_link),
     [SH_INFO] = FLD(Elf64_Shdr, Elf32_Shdr, sh_info),
     [SH_ADDRALIGN] = FLD(Elf64_Shdr, Elf32_Shdr, sh_addralign),
+    [SH_ENTSIZE] = FLD(Elf64_Shdr, Elf32_Shdr, sh_entsize),
 };
 const struct fld st_f[] = {
     [ST_NAME] = FLD(Elf64_Sym, Elf32_Sym, st_name),
@@ -81,7 +82,6 @@ void sh_set(struct elfv *e, unsigned i, int f, uint64_t v)
 }
 unsigned shnum(const struct elfv *e) { return (unsigned)eh(e, EH_SHNUM); }
 static size_t sym_size(const struct elfv *e) { return e->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym); }
-static size_t rela_size(const struct elfv *e) { return e->is64 ? sizeof(Elf64_Rela) : sizeof(Elf32_Rela); }
 
 static const char *str_at(const struct elfv *e, unsigned strsec, uint64_t off)
 {
@@ -127,7 +127,10 @@ int find_rela(const struct elfv *e)
 {
     for (unsigned i = 1; i < shnum(e); i++) {
         unsigned t = (unsigned)sh(e, i, SH_INFO);
-        if (sh(e, i, SH_TYPE) == SHT_RELA && sh(e, i, SH_SIZE) >= rela_size(e) && t < shnum(e) &&
+        /* RELA, or REL (ARM): the offset and info fields are where RELA's are. */
+        unsigned type = (unsigned)sh(e, i, SH_TYPE);
+        if ((type == SHT_RELA || type == SHT_REL) && sh(e, i, SH_SIZE) >= sh(e, i, SH_ENTSIZE) &&
+            sh(e, i, SH_ENTSIZE) && t < shnum(e) &&
             (sh(e, t, SH_FLAGS) & SHF_ALLOC) && sh(e, t, SH_TYPE) == SHT_PROGBITS &&
             strcmp(secname(e, t), ".eh_frame") != 0)
             return (int)i;

@@ -83,6 +83,7 @@ static struct hr_port make_port(struct tport *t)
 
 struct resolver {
     const char *deny; /* pretend the firmware lacks this one */
+    bool thumb;       /* a Cortex-M firmware: its addresses have bit 0 set (Thumb) */
 };
 
 static int resolve(void *vctx, const char *name, hr_addr_t *addr)
@@ -97,7 +98,7 @@ static int resolve(void *vctx, const char *name, hr_addr_t *addr)
     uint32_t h = 2166136261u;
     for (const char *p = name; *p; p++)
         h = (h ^ (uint8_t)*p) * 16777619u;
-    *addr = 0x08000000u + (h & 0xffffu) * 16u;
+    *addr = 0x08000000u + (h & 0xffffu) * 16u + (r && r->thumb);
     return 0;
 }
 
@@ -150,7 +151,7 @@ enum hr_status run_case(const char *label, const struct loadopt *o, const uint8_
     struct hr_port port = make_port(&t);
     t.fail_alloc_at = o->fail_alloc_at;
     t.fail_region_at = o->fail_region_at;
-    struct resolver r = {o->deny};
+    struct resolver r = {o->deny, o->arch == HR_ARCH_ARM};
     struct hr_load_config cfg = {.arch = o->arch, .port = &port,
                                  .resolve = resolve, .resolve_ctx = &r};
     uint8_t *copy = malloc(n ? n : 1);

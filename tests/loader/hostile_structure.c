@@ -51,8 +51,11 @@ void corrupt_structure(const struct subject *s, uint8_t *buf)
     buf[EI_CLASS] = 7;
     targeted(s, "EI_CLASS 7", &e, e_st(HR_E_FORMAT, "class"), false);
     e = fresh(s, buf);
-    eh_set(&e, EH_MACHINE, EM_ARM);
-    targeted(s, "e_machine ARM", &e, e_st(HR_E_ARCH, "ARM"), false);
+    /* A machine the subject's loader is not for (ARM's own: AArch64). */
+    bool arm = s->arch == HR_ARCH_ARM;
+    eh_set(&e, EH_MACHINE, arm ? EM_AARCH64 : EM_ARM);
+    targeted(s, arm ? "e_machine AArch64" : "e_machine ARM", &e,
+             e_st(HR_E_ARCH, arm ? "AArch64" : "ARM"), false);
     if (s->is64) {
         /* An ELF64 module claiming RISC-V, loaded for rv32. */
         e = fresh(s, buf);

@@ -49,6 +49,22 @@ ARCHES = {
         ld=["xtensa-lx106-elf-ld"], asm=["xtensa"],
         # IRAM for code, DRAM for data, imports in the ROM/flash window
         text=0x40100000, data=0x3ffe8000, fw=0x40210000, ldgot=0x60000000, bits=32),
+    # Cortex-M, Thumb only. Code runs from SRAM (as modules do on the board);
+    # the firmware within a BL's ±16 MiB.
+    "arm": dict(
+        cc=["arm-none-eabi-gcc"], cflags=["-mthumb"],
+        variants={"m3": ["-mcpu=cortex-m3"], "m0": ["-mcpu=cortex-m0plus"],
+                  "m33": ["-mcpu=cortex-m33"],
+                  "sections": ["-mcpu=cortex-m4"] + SECTIONS,
+                  "longcalls": ["-mcpu=cortex-m3", "-mlong-calls"],
+                  "purecode": ["-mcpu=cortex-m3", "-mpure-code"],
+                  "pic": ["-mcpu=cortex-m3", "-fPIC"],
+                  "unwind": ["-mcpu=cortex-m4", "-funwind-tables"]},
+        ld=["arm-none-eabi-ld"], asm=["arm"],
+        # R_ARM_THM_CALL, THM_JUMP24, THM_JUMP19: their targets are Thumb
+        # functions, whose addresses have bit 0 set
+        thumb_relocs=(10, 30, 51),
+        text=0x20000000, data=0x20100000, fw=0x20800000, ldgot=0x30000000, bits=32),
 }
 
 # Imports at a chosen address rather than in the firmware's block.

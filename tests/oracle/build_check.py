@@ -27,6 +27,9 @@ def ld_script(arch, layout, obj):
     lines += [
         "  /* ld's own tables, far from the module (the loader builds .hr.got instead) */",
         "  .got %#x : { *(.got) *(.igot) *(.got.plt) *(.igot.plt) }" % a["ldgot"],
+        # ARM unwind tables: the loader drops them (no unwinder on the device
+        # reads a module's); ld keeps them with their code, away from the module.
+        "  .ARM.exidx %#x : { *(.ARM.exidx*) }" % (a["ldgot"] + 0x1000000),
         "  .plt : { *(.plt) *(.iplt) }",
         "  .rela.dyn : { *(.rela.*) }",
     ]
@@ -172,8 +175,8 @@ def check_build(job):
     placed = {n for n, _, _ in layout}
     for name, (idx, typ, flags, size) in o.sections.items():
         if (flags & 2 and size and name not in placed and name != ".eh_frame"
-                and typ not in ("SHT_NOTE", "SHT_GROUP", "SHT_X86_64_UNWIND", "SHT_RELA",
-                                "SHT_REL")):
+                and typ not in ("SHT_NOTE", "SHT_GROUP", "SHT_X86_64_UNWIND", "SHT_ARM_EXIDX",
+                                "SHT_RELA", "SHT_REL")):
             problems.append("%s (%s, %d bytes, allocated) was not placed by the loader" % (
                 name, typ, size))
 

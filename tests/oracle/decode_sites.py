@@ -3,7 +3,8 @@ loader's output differs from ld's by construction, so the field is decoded in
 both and must reach the same thing. GOT accesses (the loader's GOT lives
 elsewhere than ld's: both slots must hold the symbol's address), x86-64
 veneers, weak imports the firmware lacks (ld rewrites the instruction even
-with --no-relax) and R_RISCV_SUB6 (ld 2.40 computes it wrongly: checked
+with --no-relax; on ARM both make the call a no-op, ld with `nop.w` where
+the object's build attributes allow Thumb-2) and R_RISCV_SUB6 (ld 2.40 computes it wrongly: checked
 against the psABI formula). Every decoded field is masked out of the
 byte-for-byte comparison that follows.
 """
@@ -16,6 +17,11 @@ R_RISCV_CALLS = {18, 19}  # CALL, CALL_PLT
 R_RISCV_GOT_HI20 = 20
 R_RISCV_SUB6 = 52
 R_RISCV_PCREL_LO12_I = 24
+R_ARM_THM_CALL = 10
+R_ARM_GOTOFF32, R_ARM_BASE_PREL, R_ARM_GOT_BREL, R_ARM_GOT_PREL = 24, 25, 26, 96
+ARM_GOT = {R_ARM_GOTOFF32, R_ARM_BASE_PREL, R_ARM_GOT_BREL, R_ARM_GOT_PREL}
+# A call that does nothing: `b.n` over a `nop` (any M-profile core), `nop.w`.
+ARM_NO_CALL = {0xbf00e000, 0x8000f3af}
 
 
 def sext(v, bits):
@@ -29,6 +35,22 @@ def fmt(v):
 
 def word(img_bytes, off, n):
     return int.from_bytes(img_bytes[off:off + n], "little")
+
+
+def arm_got_origins(arch, o, layout, lbytes, ldsecs):
+    """(loader's, ld's) GOT origin: what an R_ARM_BASE_PREL field holds is
+    origin + A - P. None when no site says."""
+    mask = (1 << ARCHES[arch]["bits"]) - 1
+    for name, addr, size in layout:
+        if name not in lbytes or name not in ldsecs:
+            continue
+        for off, typ, symidx, addend in o.relocs.get(name, []):
+            if typ == R_ARM_BASE_PREL:
+                A = sext(word(o.contents(name), off, 4), 32)
+                P = addr + off
+                return ((word(lbytes[name], off, 4) - A + P) & mask,
+                        (word(ldsecs[name][3], off, 4) - A + P) & mask)
+    return None
 
 
 def decode_sites(arch, obj, o, layout, loader, ld, sym_value, problems, res):
@@ -46,6 +68,9 @@ def decode_sites(arch, obj, o, layout, loader, ld, sym_value, problems, res):
         m = masks.setdefault(sec, {})
         for i in range(width):
             m[off + i] = m.get(off + i, 0) | (fieldmask >> (8 * i)) & 0xff
+
+    # ARM: each linker's GOT origin, from a BASE_PREL site (GOT origin + A - P).
+    origin = arm_got_origins(arch, o, layout, lbytes, ldsecs) if arch == "arm" else None
 
     # Decode-check the sites whose field differs by construction.
     for name, addr, size in layout:
@@ -123,6 +148,45 @@ def decode_sites(arch, obj, o, layout, loader, ld, sym_value, problems, res):
                                         fmt(targets[1])))
                 ignore(name, off, 4, 0xfffff000)
                 ignore(name, off + 4, 4, 0xfff00000 | 31 << 15)
+                res["weak_imm"] += 1
+            elif arch == "arm" and typ in ARM_GOT:
+                # The loader's GOT is its own: each field must reach the same
+                # thing from its GOT origin (or slot) as ld's does from ld's.
+                A = sext(word(o.contents(name), off, 4), 32)  # REL: in the place
+                lv, dv = word(lb, off, 4), word(db, off, 4)
+                gl, gd = origin or (None, None)
+                if typ == R_ARM_BASE_PREL:
+                    got = [(lv - A + P) & mask_all, (dv - A + P) & mask_all]
+                    ok = got == [gl, gd]
+                elif typ == R_ARM_GOTOFF32:
+                    got = [(lv + (gl or 0)) & mask_all, (dv + (gd or 0)) & mask_all]
+                    ok = got[0] == got[1]
+                else:
+                    base_l = P if typ == R_ARM_GOT_PREL else gl
+                    base_d = P if typ == R_ARM_GOT_PREL else gd
+                    got = [None, None]
+                    if base_l is not None and base_d is not None:
+                        sl, _ = limg.read((base_l + lv - A) & mask_all, 4)
+                        sd, _ = ldimg.read((base_d + dv - A) & mask_all, 4)
+                        got = [None if v is None else int.from_bytes(v, "little")
+                               for v in (sl, sd)]
+                    ok = got[0] is not None and got[0] == got[1]
+                if not ok:
+                    problems.append("GOT site %s at %s+%#x: loader reaches %s, ld %s" % (
+                        reloc_names(obj).get(typ, typ), name, off, fmt(got[0]),
+                        fmt(got[1])))
+                res["got_sites"] += 1
+                ignore(name, off, 4, 0xffffffff)
+            elif (arch == "arm" and typ == R_ARM_THM_CALL and sym_value(symidx) == 0
+                  and o.syms[symidx][1] == "SHN_UNDEF" and off + 4 <= len(db)):
+                # A call to a weak import the firmware lacks: both must skip it.
+                got = (word(lb, off, 4), word(db, off, 4))
+                if got[0] != 0xbf00e000 or got[1] not in ARM_NO_CALL:
+                    problems.append("call to missing weak '%s' at %s+%#x: loader %s, ld %s "
+                                    "(both should be a no-op)" % (
+                                        o.syms[symidx][0], name, off, fmt(got[0]),
+                                        fmt(got[1])))
+                ignore(name, off, 4, 0xffffffff)
                 res["weak_imm"] += 1
             elif arch in ("rv32", "rv64") and typ == R_RISCV_SUB6:
                 # binutils 2.40 adds instead of subtracting for SUB6 (ld gives

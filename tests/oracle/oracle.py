@@ -27,6 +27,7 @@ import tempfile
 import time
 
 from elftools.elf.elffile import ELFFile
+from elftools.elf.relocation import RelocationSection
 from elftools.elf.sections import SymbolTableSection
 
 from arches import ARCHES, COMMON_CFLAGS, FW_FIXED, MISSING_PREFIX, OPTS
@@ -61,8 +62,25 @@ def undefined_symbols(obj):
     return names
 
 
+def branch_targets(objs, types):
+    """Names that relocations of `types` (calls, jumps) refer to."""
+    names = set()
+    for o in objs:
+        with open(o, "rb") as f:
+            elf = ELFFile(f)
+            for sec in elf.iter_sections():
+                if not isinstance(sec, RelocationSection) or not sec["sh_link"]:
+                    continue
+                syms = elf.get_section(sec["sh_link"])
+                for r in sec.iter_relocations():
+                    if r["r_info_type"] in types:
+                        names.add(syms.get_symbol(r["r_info_sym"]).name)
+    return names
+
+
 def make_firmware(arch, work, objs):
-    """fw.elf: every import of every object at its own absolute address."""
+    """fw.elf: every import of every object at its own absolute address; on
+    ARM a function's with bit 0 set, as a Thumb firmware's symbols are."""
     a = ARCHES[arch]
     names = set()
     for o in objs:
@@ -70,6 +88,8 @@ def make_firmware(arch, work, objs):
     names.discard("_GLOBAL_OFFSET_TABLE_")
     names = sorted(n for n in names if not n.startswith(MISSING_PREFIX))
     fw = {n: FW_FIXED.get(n, a["fw"] + 0x40 * i) for i, n in enumerate(names)}
+    thumb = branch_targets(objs, a.get("thumb_relocs", ()))
+    fw = {n: addr | (n in thumb) for n, addr in fw.items()}
     empty_c = os.path.join(work, "empty.c")
     with open(empty_c, "w") as f:
         f.write("/* nothing: the firmware is only symbols */\n")

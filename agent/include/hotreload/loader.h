@@ -15,6 +15,7 @@ enum hr_arch {
     HR_ARCH_RV32,
     HR_ARCH_RV64,
     HR_ARCH_XTENSA,
+    HR_ARCH_ARM,   /* Cortex-M: Thumb-2, ARMv6-M Thumb */
     HR_ARCH_COUNT
 };
 

@@ -41,6 +41,7 @@ TOP = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 
 RISCV = "riscv64-unknown-elf-gcc"
 XTENSA = "xtensa-lx106-elf-gcc"
+ARM = "arm-none-eabi-gcc"
 RV32 = ["-misa-spec=2.2", "-march=rv32imc", "-mabi=ilp32"]
 RV64 = ["-march=rv64imac", "-mabi=lp64"]
 COMMON = ["-c", "-ffreestanding", "-fno-common", "-g0"]
@@ -64,6 +65,10 @@ MODULES = [
     ("xtensa-branches", XTENSA, [], "tests/loader/xtensa_asm/branches.S"),
     ("xtensa-data", XTENSA, [], "tests/loader/xtensa_asm/data.S"),
     ("xtensa-limits", XTENSA, [], "tests/loader/xtensa_asm/limits.S"),
+    ("arm-m3-O2", ARM, ["-O2", "-mthumb", "-mcpu=cortex-m3"], "tests/fuzz/seeds/module.c"),
+    ("arm-m0-Os-pic", ARM, ["-Os", "-mthumb", "-mcpu=cortex-m0plus", "-fPIC"],
+     "tests/fuzz/seeds/module.c"),
+    ("arm-forms", ARM, [], "tests/oracle/asm/arm-forms.S"),
 ]
 
 
