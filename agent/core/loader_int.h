@@ -8,6 +8,15 @@
 
 struct hr_ld;
 
+/* REL sections: only ARM's relocator reads addends from the places, so a
+ * firmware's loader for another architecture (HR_NATIVE_RELOCATOR, see
+ * names.c) carries no code for them, and its relocation loop no test. */
+#if !defined(HR_NATIVE_RELOCATOR) || defined(__arm__)
+#define HR_REL 1
+#else
+#define HR_REL 0
+#endif
+
 /* One relocation being applied, with everything its formula needs. */
 struct hr_site {
     struct hr_ld *ld;

@@ -20,7 +20,7 @@ static void relsec_at(struct hr_ld *ld, uint32_t idx, struct relsec *rs)
 {
     rs->idx = idx;
     hr_elf_shdr(&ld->elf, idx, &rs->sh);
-    rs->rel = rs->sh.type == HR_SHT_REL;
+    rs->rel = HR_REL && rs->sh.type == HR_SHT_REL;
     rs->table = hr_elf_rela_table(&ld->elf, &rs->sh);
     rs->n = hr_elf_rela_count(&ld->elf, &rs->sh);
     rs->target = &ld->mod->secs[ld->map[rs->sh.info]];
@@ -48,7 +48,7 @@ HR_HOT enum hr_status make_site(struct hr_ld *ld, const struct relsec *rs, size_
     const struct hr_section_info *si = rs->target;
     s->ld = ld;
     s->relsec = rs->idx;
-    if (rs->rel)
+    if (HR_REL && rs->rel)
         hr_elf_rel(&ld->elf, rs->table, i, &s->r);
     else
         hr_elf_rela(&ld->elf, rs->table, i, &s->r);
@@ -59,7 +59,7 @@ HR_HOT enum hr_status make_site(struct hr_ld *ld, const struct relsec *rs, size_
     s->room = si->size - s->r.offset;
     s->P = si->addr + s->r.offset;
     /* REL: the addend is what the place holds before it is patched. */
-    enum hr_status st = rs->rel ? ld->ops->addend(s, err) : HR_OK;
+    enum hr_status st = HR_REL && rs->rel ? ld->ops->addend(s, err) : HR_OK;
     return st == HR_OK ? hr_sym_addr(ld, s->r.sym, &s->S, err) : st;
 }
 
@@ -207,7 +207,8 @@ static bool next_relsec(struct hr_ld *ld, uint32_t *i, struct hr_shdr *rsh)
 {
     for ((*i)++; *i < ld->elf.shnum; (*i)++) {
         hr_elf_shdr(&ld->elf, *i, rsh);
-        if ((rsh->type == HR_SHT_RELA || (rsh->type == HR_SHT_REL && ld->ops->addend)) &&
+        if ((rsh->type == HR_SHT_RELA ||
+             (HR_REL && rsh->type == HR_SHT_REL && ld->ops->addend)) &&
             ld->map[rsh->info] >= 0)
             return true;
     }
@@ -259,7 +260,7 @@ enum hr_status hr_scan_relocs(struct hr_ld *ld, bool fill, struct hr_error *err)
     for (uint32_t rs = 0; next_relsec(ld, &rs, &rsh);) {
         const uint8_t *table = hr_elf_rela_table(&ld->elf, &rsh);
         size_t n = hr_elf_rela_count(&ld->elf, &rsh);
-        bool rel = rsh.type == HR_SHT_REL;
+        bool rel = HR_REL && rsh.type == HR_SHT_REL;
         for (size_t i = 0; i < n; i++) {
             struct hr_rela r;
             if (rel)
