@@ -28,8 +28,8 @@
 enum { NAME, ARCH, OUT_DIR, AT_LINK, STAMP };
 static const struct hotd_opt options[] = {
     [NAME] = {"name", 0, "NAME", "the module's name (a C identifier)"},
-    [ARCH] = {"arch", 0, "ARCH", "x86_64, rv32, rv64, xtensa (call0, lx106) or\n"
-                                 "xtensa-windowed (ESP32/S3)"},
+    [ARCH] = {"arch", 0, "ARCH", "x86_64, rv32, rv64, xtensa (call0, lx106),\n"
+                                 "xtensa-windowed (ESP32/S3) or arm (Cortex-M, Thumb-2)"},
     [OUT_DIR] = {"out-dir", 0, "DIR", "where the files go"},
     [AT_LINK] = {"at-link", 0, NULL, "write only NAME_imports.ld and NAME_functions.txt:\n"
                                      "`hotd link` makes the stubs when the firmware links,\n"
@@ -70,6 +70,7 @@ static const struct arch_info {
     [RV64] = {"rv64", EM_RISCV, ELFCLASS64, "RISC-V"},
     [XTENSA] = {"xtensa", EM_XTENSA, ELFCLASS32, "Xtensa"},
     [XTENSA_WIN] = {"xtensa-windowed", EM_XTENSA, ELFCLASS32, "Xtensa"},
+    [ARM] = {"arm", EM_ARM, ELFCLASS32, "ARM"},
 };
 #define NARCH (sizeof arches / sizeof arches[0])
 
@@ -137,6 +138,20 @@ static void xtensa_stub(FILE *f, const char *reg, size_t i)
     fprintf(f, "\tjx\t%s\n", reg);
 }
 
+static void arm_stub(FILE *f, const char *table, size_t i)
+{
+    size_t off = 4 * i;
+    fprintf(f, "\tmovw\tip, #:lower16:%s\n\tmovt\tip, #:upper16:%s\n", table, table);
+    fprintf(f, "\tldr\tip, [ip]\n");
+    /* ldr.w reaches 4095 bytes; the rest first (a contiguous run of bits:
+     * always one Thumb-2 modified immediate). */
+    if (off > 4095) {
+        fprintf(f, "\tadd\tip, ip, #%zu\n", off & ~(size_t)0xfff);
+        off &= 0xfff;
+    }
+    fprintf(f, "\tldr\tpc, [ip, #%zu]\n", off);
+}
+
 static const char *const arch_notes[] = {
     [X86_64] = " * x86-64: r11 is the scratch register (SysV ABI: not an argument, not\n"
                " * preserved), so every argument register, %al of a varargs call, the\n"
@@ -157,6 +172,11 @@ static const char *const arch_notes[] = {
         " * a9 becomes the callee's stack pointer, written by ENTRY from a1, so\n"
         " * its value at the call is dead: the stub uses a9. Not valid for CALL4\n"
         " * (a9 would be an argument) or CALL12 (a9 would be live in the caller).\n",
+    [ARM] = " * ARM Thumb-2 (Cortex-M3 and later): ip (r12) is the register the AAPCS\n"
+            " * gives veneers; r0-r3, the stack arguments and lr stay as the caller left\n"
+            " * them. The table's address is built with movw/movt (no literal pool:\n"
+            " * fine with -mpure-code); loading the entry into pc branches to it in\n"
+            " * Thumb state (bit 0 of a function's address).\n",
 };
 
 static void gen_stubs(FILE *f, enum arch arch, const char *name, const struct modsyms *m)
@@ -169,7 +189,11 @@ static void gen_stubs(FILE *f, enum arch arch, const char *name, const struct mo
                " * touching the stack or any register but a scratch one.\n",
             arches[arch].name, name, table);
     fprintf(f, " *\n%s */\n\n", arch_notes[arch]);
-    fprintf(f, "\t.section .text.hotreload_stubs,\"ax\",@progbits\n");
+    /* ARM's assembler reads '@' as a comment: section and symbol types take '%'. */
+    const char *at = arch == ARM ? "%" : "@";
+    if (arch == ARM)
+        fprintf(f, "\t.syntax unified\n\t.thumb\n");
+    fprintf(f, "\t.section .text.hotreload_stubs,\"ax\",%sprogbits\n", at);
     fprintf(f, ".Lhr_stubs_start:\n");
     if (m->nexports && (arch == RV32 || arch == RV64))
         fprintf(f, "\t.option push\n\t.option norelax\n");
@@ -178,14 +202,18 @@ static void gen_stubs(FILE *f, enum arch arch, const char *name, const struct mo
         fprintf(f, "\t.literal_position\n\t.literal .Lhr_table, %s\n", table);
     for (size_t i = 0; i < m->nexports; i++) {
         const char *fn = m->exports[i];
-        fprintf(f, "\n\t.globl\t%s\n\t.type\t%s, @function\n", fn, fn);
-        fprintf(f, arch == X86_64 ? "\t.p2align 4\n" : arch <= RV64 ? "\t.p2align 2\n"
-                                                                     : "\t.align\t4\n");
+        fprintf(f, "\n\t.globl\t%s\n\t.type\t%s, %sfunction\n", fn, fn, at);
+        fprintf(f, arch == X86_64 ? "\t.p2align 4\n" : arch <= RV64 || arch == ARM
+                                                         ? "\t.p2align 2\n" : "\t.align\t4\n");
+        if (arch == ARM)
+            fprintf(f, "\t.thumb_func\n");
         fprintf(f, "%s:\t/* slot %zu */\n", fn, i);
         if (arch == X86_64)
             x86_64_stub(f, table, i);
         else if (arch == RV32 || arch == RV64)
             riscv_stub(f, table, i, arch == RV64 ? 8 : 4);
+        else if (arch == ARM)
+            arm_stub(f, table, i);
         else
             xtensa_stub(f, arch == XTENSA ? "a8" : "a9", i);
         fprintf(f, "\t.size\t%s, .-%s\n", fn, fn);
@@ -201,14 +229,14 @@ static void gen_stubs(FILE *f, enum arch arch, const char *name, const struct mo
      * difference across sections, so form 2 holds the (32-bit) addresses. */
     bool pcrel = arch != XTENSA && arch != XTENSA_WIN;
     fprintf(f, "\n.Lhr_stubs_end:\n\t.section .rodata.hotreload_stubs,\"a\"\n"
-               "\t.globl\thotreload_stubs_%s\n\t.type\thotreload_stubs_%s, @object\n"
+               "\t.globl\thotreload_stubs_%s\n\t.type\thotreload_stubs_%s, %sobject\n"
                "\t.p2align 2\nhotreload_stubs_%s:\n\t.4byte\t%d\n"
                "\t.4byte\t.Lhr_stubs_start%s\n\t.4byte\t.Lhr_stubs_end%s\n"
                "\t.size\thotreload_stubs_%s, .-hotreload_stubs_%s\n",
-            name, name, name, pcrel ? 1 : 2, pcrel ? " - ." : "", pcrel ? " - ." : "", name,
-            name);
+            name, name, at, name, pcrel ? 1 : 2, pcrel ? " - ." : "", pcrel ? " - ." : "",
+            name, name);
     /* Stubs need no executable stack; without this note ld assumes they do. */
-    fprintf(f, "\n\t.section .note.GNU-stack,\"\",@progbits\n");
+    fprintf(f, "\n\t.section .note.GNU-stack,\"\",%sprogbits\n", at);
 }
 
 /* ---- NAME_symtab.c --------------------------------------------------- */
@@ -360,7 +388,7 @@ int stubs_arch(const char *cmd, const char *name)
         if (!strcmp(arches[arch].name, name))
             return (int)arch;
     fprintf(stderr, "hotd %s: unknown --arch '%s' (x86_64, rv32, rv64, xtensa, "
-            "xtensa-windowed)\n", cmd, name);
+            "xtensa-windowed, arm)\n", cmd, name);
     return -1;
 }
 

@@ -5,7 +5,7 @@
 
 #include "elfsyms.h"
 
-enum arch { X86_64, RV32, RV64, XTENSA, XTENSA_WIN };
+enum arch { X86_64, RV32, RV64, XTENSA, XTENSA_WIN, ARM };
 
 /* The files generate_stubs writes, NAME + suffix, as a bit mask. */
 enum {

@@ -39,6 +39,10 @@ ARCHES = {
     "xtensa": dict(cc=["xtensa-lx106-elf-gcc", "-mlongcalls"], ld=["xtensa-lx106-elf-ld"],
                    ptr=4, text=0x40100000, data=0x3ffe8000,
                    variants={"": [], "textlit": ["-mtext-section-literals"]}),
+    # Cortex-M3 (Thumb-2); a firmware built with -mpure-code links them the same.
+    "arm": dict(cc=["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3"], ld=["arm-none-eabi-ld"],
+                ptr=4, text=0x20000000, data=0x20100000,
+                variants={"": [], "m4": ["-mcpu=cortex-m4"]}),
 }
 
 LDSCRIPT = """SECTIONS {
@@ -172,8 +176,9 @@ def check_elf(arch, path, name, exports, scratch, tag):
                 check(False, "%s: stub %s: a global function symbol with a size" % (tag, fn))
                 bad += 1
                 continue
-            code = read_bytes(mem, s["st_value"], s["st_size"])
-            err = run_stub(arch, code, s["st_value"], lambda ad, n: read_bytes(mem, ad, n),
+            at = s["st_value"] & ~1 if arch == "arm" else s["st_value"]  # Thumb: bit 0 set
+            code = read_bytes(mem, at, s["st_size"])
+            err = run_stub(arch, code, at, lambda ad, n: read_bytes(mem, ad, n),
                            table["st_value"], i * ptr, ptr, scratch(i * ptr))
             if err:
                 bad += 1
@@ -214,7 +219,8 @@ def main():
     work = args.work
 
     # The torture module and a synthetic one with many functions: slots past
-    # RISC-V's 12-bit offset and past what Xtensa's l32i and one addmi reach.
+    # RISC-V's 12-bit offset, past what Xtensa's l32i and one addmi reach, and
+    # past ARM's 4095-byte ldr.w.
     big_n = 8500 if args.arch == "xtensa" else 1100
     big_src = os.path.join(work, "big.c")
     with open(big_src, "w") as f:
@@ -248,6 +254,8 @@ def main():
                 scratch = lambda off: {8}
             elif flavour == "xtensa-windowed":
                 scratch = lambda off: {9}
+            elif flavour == "arm":
+                scratch = lambda off: {12}  # ip
             else:  # t1, and t2 past the 12-bit offset
                 scratch = lambda off: {6} if off <= 2047 else {6, 7}
             for vtag, vflags in a["variants"].items():

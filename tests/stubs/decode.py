@@ -1,4 +1,4 @@
-"""Symbolic execution of one generated stub (RISC-V rv32/rv64, Xtensa).
+"""Symbolic execution of one generated stub (RISC-V rv32/rv64, Xtensa, ARM Thumb-2).
 
 A value is (base, offset): base None is a plain number; otherwise base is
 ("load", address-value, size), a word read from memory the stub cannot know.
@@ -32,7 +32,8 @@ def run_stub(arch, code, pc, read, table, off, ptr, scratch):
     xlen = 64 if arch == "rv64" else 32
     mask = (1 << xlen) - 1
     want = load((load((None, table), ptr)[0], off), ptr)
-    step = riscv_step if arch.startswith("rv") else xtensa_step
+    step = (riscv_step if arch.startswith("rv") else thumb_step if arch == "arm"
+            else xtensa_step)
     regs = {}
     pos = 0
     while pos < len(code):
@@ -158,3 +159,49 @@ def xtensa_step(code, pos, pc, regs, read, xlen, mask):
         return "unexpected instruction %06x" % w
     except KeyError as e:
         return "reads register a%d before writing it" % e.args[0]
+
+
+def thumb_expand_imm(imm12):
+    """Thumb-2's modified immediate (ThumbExpandImm)."""
+    if imm12 >> 10 == 0:
+        b, kind = imm12 & 0xFF, (imm12 >> 8) & 3
+        return [b, b << 16 | b, b << 24 | b << 8, b * 0x01010101][kind]
+    v, rot = 0x80 | (imm12 & 0x7F), imm12 >> 7
+    return ((v >> rot) | (v << (32 - rot))) & 0xFFFFFFFF
+
+
+def thumb_step(code, pos, pc, regs, read, xlen, mask):
+    """The few 32-bit Thumb-2 forms a stub may use: MOVW, MOVT, ADD.W (immediate),
+    LDR.W (immediate, to a register or to pc: the jump)."""
+    hi = int.from_bytes(code[pos:pos + 2], "little")
+    if hi >> 11 not in (0x1D, 0x1E, 0x1F):
+        return "unexpected 16-bit instruction %04x" % hi
+    lo = int.from_bytes(code[pos + 2:pos + 4], "little")
+    rn, rd = hi & 15, (lo >> 8) & 15
+    imm16 = (hi & 15) << 12 | ((hi >> 10) & 1) << 11 | ((lo >> 12) & 7) << 8 | (lo & 0xFF)
+    try:
+        if hi & 0xFBF0 == 0xF240:  # movw
+            val = (None, imm16)
+        elif hi & 0xFBF0 == 0xF2C0:  # movt
+            old = get(regs, rd)
+            if old[0] is not None:
+                return "movt over a loaded value"
+            val = (None, (old[1] & 0xFFFF) | imm16 << 16)
+        elif hi & 0xFBE0 == 0xF100 and rd != 15:  # add.w rd, rn, #imm
+            imm = thumb_expand_imm(((hi >> 10) & 1) << 11 | ((lo >> 12) & 7) << 8 | (lo & 0xFF))
+            val = add(get(regs, rn), (None, imm), mask)
+        elif hi & 0xFFF0 == 0xF8D0:  # ldr.w rt, [rn, #imm12]
+            rt = (lo >> 12) & 15
+            target = load(add(get(regs, rn), (None, lo & 0xFFF), mask), 4)
+            if rt == 15:
+                return 4, None, target
+            regs[rt] = target
+            return 4, rt, None
+        else:
+            return "unexpected instruction %04x %04x" % (hi, lo)
+    except KeyError as e:
+        return "reads register r%d before writing it" % e.args[0]
+    if val is None:
+        return "adds two loaded values"
+    regs[rd] = val
+    return 4, rd, None
