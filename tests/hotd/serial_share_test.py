@@ -91,12 +91,15 @@ class Console:
 class SlowBridge(hrtest.ConsoleBridge):
     """device_fw's stdin/stdout console behind a TCP bridge that passes the
     host's bytes at about 2 KB/s: a push of a few KB then takes seconds, as
-    over a slow UART."""
+    over a slow UART. The device offers frames of 256 bytes, so that the acks
+    (and the bar) move several times during such a push: with 1 KiB frames a
+    small module is all in the first window, and its acks come at once."""
 
     def __init__(self, fw, storage, keyfile):
         super().__init__()
         os.makedirs(storage, exist_ok=True)
-        self.proc = hrtest.start_fw(fw, storage, keyfile, stdin=subprocess.PIPE,
+        self.proc = hrtest.start_fw(fw, storage, keyfile, ["--console-frame", "256"],
+                                    stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.out = hrtest.Lines(self.proc.stdout, self.forward,
                                 alive=lambda: self.proc.poll() is None)
