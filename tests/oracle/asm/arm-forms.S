@@ -31,6 +31,8 @@ entry:
     .reloc  ., R_ARM_THM_ALU_PREL_11_0, far_fn
     .short  0xf20f, 0x0400          /* addw r4, pc, #0: R_ARM_THM_ALU_PREL_11_0 */
     b.w     far_fn                  /* R_ARM_THM_JUMP24 */
+    .reloc  ., R_ARM_THM_JUMP6, far_fn
+    .short  0xb100                  /* cbz r0, +0: R_ARM_THM_JUMP6, forward only */
     .size entry, . - entry
 
     .section .text.b, "ax", %progbits
