@@ -4,16 +4,8 @@
 #define CONSOLE_FAKE_H
 
 #include <stdint.h>
-#include <stdio.h>
 
-extern int failures;
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);          \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
+#include "check.h"
 
 /* Uploads begun and not ended, committed, aborted; the last one committed. */
 extern int uploads_open, commits, aborts;

@@ -6,19 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "storage.h"
 
 #define PART_SIZE (64u * 1024u)
 #define ERASE 4096u
 
-static int failures;
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);          \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
+int failures;
 
 struct memdev {
     uint8_t bytes[PART_SIZE];
