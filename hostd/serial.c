@@ -68,7 +68,7 @@ static void send_frame(struct line *l, size_t k, const uint8_t *img, size_t len,
     f[1] = (uint8_t)seq, f[2] = (uint8_t)(seq >> 8);
     f[3] = (uint8_t)n, f[4] = (uint8_t)(n >> 8);
     memcpy(f + 5, img + off, n);
-    uint32_t crc = hotd_crc32(f + 1, 4 + n);
+    uint32_t crc = (uint32_t)crc32(0, f + 1, (uInt)(4 + n)); /* zlib's: docs/serial.md */
     for (int i = 0; i < 4; i++)
         f[5 + n + i] = (uint8_t)(crc >> (8 * i));
     sl_write_all(l, f, 5 + n + 4); /* a failed write shows as a missing ack */

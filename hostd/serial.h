@@ -35,8 +35,4 @@ int hotd_serial_push(const char *spec, unsigned baud, bool compress, const struc
                      const char *module, const void *img, size_t len, bool reload,
                      bool progress, struct hotd_push_result *r);
 
-/* CRC-32 as zlib's crc32(0, data, len): IEEE 802.3, reflected, the frames'
- * checksum. */
-uint32_t hotd_crc32(const void *data, size_t len);
-
 #endif

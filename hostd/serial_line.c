@@ -128,20 +128,6 @@ int hotd_serial_open(const char *spec, unsigned baud, char *msg, size_t msgsize)
     return open_tty(spec, baud ? baud : HOTD_SERIAL_BAUD, msg, msgsize);
 }
 
-uint32_t hotd_crc32(const void *data, size_t len)
-{
-    /* Bitwise: the frames are at most 260 bytes and a UART is slower than
-     * this loop by orders of magnitude, so a table buys nothing. */
-    const uint8_t *p = data;
-    uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 /* Where the console holding `spec` listens: one folder per user, private
  * ($XDG_RUNTIME_DIR/hotd, else /tmp/hotd-UID), one socket per line, named
  * by a hash of the line's name (a tty by its real path, so that
