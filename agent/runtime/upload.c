@@ -172,13 +172,19 @@ hotreload_err_t hr_upload_write(struct hr_upload *up, const void *data, size_t l
     return err ? write_fail(up, err, ans) : HOTRELOAD_OK;
 }
 
+/* The inflater's stream, given back once (finish and abort both end it). */
+static void end_inflate(struct hr_upload *up)
+{
+    if (up->z)
+        up->zi->end(up->z);
+    up->z = NULL;
+}
+
 void hr_upload_abort(struct hr_upload *up)
 {
     hr_rt_stage_abort(up->stage);
     up->stage = NULL;
-    if (up->z)
-        up->zi->end(up->z);
-    up->z = NULL;
+    end_inflate(up);
 }
 
 static hotreload_err_t finish(struct hr_upload *up, struct hr_upload_answer *ans);
@@ -203,9 +209,7 @@ static hotreload_err_t finish(struct hr_upload *up, struct hr_upload_answer *ans
                       "(%u of %u bytes inflated); nothing was stored", (unsigned)got,
                       (unsigned)up->length);
     }
-    if (up->z)
-        up->zi->end(up->z);
-    up->z = NULL;
+    end_inflate(up);
     hotreload_err_t err = hr_rt_stage_digest(up->stage, ans->sha256, ans->msg, sizeof ans->msg);
     if (err) {
         hr_upload_abort(up);
