@@ -275,7 +275,7 @@ function(hotreload_link_firmware fw)
   if(HOTRELOAD_AUTH STREQUAL "ecdsa" AND NOT ecdsa)
     message(FATAL_ERROR "hotreload: port ${F_PORT} is built without an ECDSA verifier, so it "
             "cannot check HR2 signatures: configure with -DHOTRELOAD_AUTH=hmac, or build the "
-            "port with one (rv32-virt: -DHOTRELOAD_RV32_ECDSA=ON)")
+            "port with one (rv32-virt, mps2-an385: -DHOTRELOAD_BOARD_ECDSA=ON)")
   endif()
   _hotreload_key(key_c ${HOTRELOAD_AUTH})
   target_sources(${fw} PRIVATE ${key_c})

@@ -8,7 +8,7 @@
  * at boot. */
 #include "greet.h"
 #include "hotreload.h"
-#include "rv32_virt.h"
+#include "hotreload_board.h"
 
 #ifndef BENCH_STATIC
 extern const struct hotreload_symtab hotreload_symtab_greet;
@@ -28,7 +28,7 @@ static void after_reload(void *ctx)
 static void show(void)
 {
     const char *text = greeting();
-    hr_rv32_printf("greeting: %s | 6 (op) 7 = %d | count %u\n", text ? text : "(no module)",
+    hr_board_printf("greeting: %s | 6 (op) 7 = %d | count %u\n", text ? text : "(no module)",
                    arithmetic(6, 7), counter_next());
 }
 
@@ -40,7 +40,7 @@ int main(void)
     if (hotreload_console_start_uart(&srv) != 0)
         return 1;
     if (hotreload_server_start(&srv) != HOTRELOAD_OK)
-        hr_rv32_printf("no HTTP: %s\n", hotreload_last_error());
+        hr_board_printf("no HTTP: %s\n", hotreload_last_error());
 #ifndef BENCH_STATIC
     hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
     cfg.module = "greet";
@@ -49,7 +49,7 @@ int main(void)
     hotreload_register_post_hook(after_reload, NULL);
     hotreload_load(&cfg);
 #endif
-    hr_rv32_puts("device up\n");
+    hr_board_puts("device up\n");
     show();
     for (;;) {
         hotreload_console_poll();
@@ -59,6 +59,6 @@ int main(void)
             switched = false;
             show();
         }
-        hr_rv32_idle(2);
+        hr_board_idle(2);
     }
 }

@@ -7,7 +7,7 @@
 
 #include "lwip/tcp.h"
 #include "net/net.h"
-#include "rv32_virt.h"
+#include "hotreload_board.h"
 
 /* One transfer at a time: the benchmark sends them one after another. */
 static struct {
@@ -62,19 +62,19 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 int main(void)
 {
     char why[96];
-    if (hr_rv32_net_start(why, sizeof why) != 0) {
-        hr_rv32_printf("sink: no network: %s\n", why);
+    if (hr_board_net_start(why, sizeof why) != 0) {
+        hr_board_printf("sink: no network: %s\n", why);
         return 1;
     }
     struct tcp_pcb *pcb = tcp_new();
     if (!pcb || tcp_bind(pcb, IP_ANY_TYPE, 8080) != ERR_OK || !(pcb = tcp_listen(pcb))) {
-        hr_rv32_puts("sink: cannot listen on port 8080\n");
+        hr_board_puts("sink: cannot listen on port 8080\n");
         return 1;
     }
     tcp_accept(pcb, on_accept);
-    hr_rv32_puts("sink up\n");
+    hr_board_puts("sink up\n");
     for (;;) {
-        hr_rv32_net_pump();
-        hr_rv32_idle(10);
+        hr_board_net_pump();
+        hr_board_idle(10);
     }
 }

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "hotreload/loader.h"
-#include "rv32_virt.h"
+#include "hotreload_board.h"
 
 #define RUNS 3
 
@@ -70,7 +70,7 @@ static int measure(unsigned m, const struct hr_load_config *cfg)
         enum hr_status st = hr_module_load(cfg, image, size, &mod, &err);
         uint32_t i1 = instret();
         if (st != HR_OK) {
-            hr_rv32_printf("bench-rv32 %s error %s\n", modules[m].name, err.msg);
+            hr_board_printf("bench-rv32 %s error %s\n", modules[m].name, err.msg);
             return -1;
         }
         if (run == RUNS - 1)
@@ -93,7 +93,7 @@ static int measure(unsigned m, const struct hr_load_config *cfg)
         relocs += rc[i].count;
     const struct hr_export_info *e = hr_module_lookup(mod, "bench_entry");
     int answer = e ? ((entry_fn)(uintptr_t)e->addr)(3) : -1;
-    hr_rv32_printf("bench-rv32 %s relocs=%lu load=%u free=%u image=%u text=%lu rodata=%lu "
+    hr_board_printf("bench-rv32 %s relocs=%lu load=%u free=%u image=%u text=%lu rodata=%lu "
                    "data=%lu sdata=%lu bss=%lu answer=%d\n",
                    modules[m].name, relocs, (unsigned)best_load, (unsigned)best_free,
                    (unsigned)size, kinds[HR_REGION_TEXT], kinds[HR_REGION_RODATA],
@@ -112,6 +112,6 @@ int main(void)
     int rc = bench_verify(); /* first: the stack's and heap's marks are its own */
     for (unsigned m = 0; m < sizeof modules / sizeof modules[0]; m++)
         rc |= measure(m, &cfg);
-    hr_rv32_printf("bench-rv32 done\n");
+    hr_board_printf("bench-rv32 done\n");
     return rc ? 1 : 0;
 }

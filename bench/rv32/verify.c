@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "auth.h"
-#include "rv32_virt.h"
+#include "hotreload_board.h"
 #include "virt.h"
 
 static const uint8_t pubkey[HR_AUTH_PUBKEY_LEN] = {
@@ -50,9 +50,9 @@ int bench_verify(void)
     char msg[200];
     uint8_t body_sha[32], mac[32], key[32] = {1}, bad[64];
     hr_sha256("bench", 5, body_sha);
-    struct hr_rv32_heap_stats h0, h1;
-    size_t stack0 = hr_rv32_stack_used();
-    hr_rv32_heap_stats(&h0);
+    struct hr_board_heap_stats h0, h1;
+    size_t stack0 = hr_board_stack_used();
+    hr_board_heap_stats(&h0);
     uint32_t i0 = instret();
     enum hr_auth_result first = hr2(body_sha, sig, msg); /* + psa_crypto_init */
     uint32_t i1 = instret();
@@ -61,18 +61,18 @@ int bench_verify(void)
     hr_auth_mac(key, sizeof key, "POST", TARGET, NONCE, "1", body_sha, mac);
     int same = hr_memeq_ct(mac, mac, sizeof mac);
     uint32_t i3 = instret();
-    hr_rv32_heap_stats(&h1);
+    hr_board_heap_stats(&h1);
     for (unsigned i = 0; i < sizeof bad; i++)
         bad[i] = sig[i] ^ (i == 40);
     enum hr_auth_result wrong = hr2(body_sha, bad, msg);
     if (first != HR_AUTH_OK || again != HR_AUTH_OK || wrong != HR_AUTH_BAD_MAC || !same) {
-        hr_rv32_printf("bench-rv32 verify error %d %d %d: %s\n", first, again, wrong, msg);
+        hr_board_printf("bench-rv32 verify error %d %d %d: %s\n", first, again, wrong, msg);
         return 1;
     }
-    hr_rv32_printf("bench-rv32-auth hr2_first=%lu hr2=%lu hr1=%lu stack_before=%lu "
+    hr_board_printf("bench-rv32-auth hr2_first=%lu hr2=%lu hr1=%lu stack_before=%lu "
                    "stack_after=%lu heap_peak=%lu heap_exact=%d\n", (unsigned long)(i1 - i0),
                    (unsigned long)(i2 - i1), (unsigned long)(i3 - i2), (unsigned long)stack0,
-                   (unsigned long)hr_rv32_stack_used(), (unsigned long)(h0.free - h1.low_free),
+                   (unsigned long)hr_board_stack_used(), (unsigned long)(h0.free - h1.low_free),
                    h0.low_free == h0.free); /* else an earlier peak may hide this one */
     return 0;
 }

@@ -15,8 +15,9 @@ HOTRELOAD_PACKAGES=(
   "${HOTRELOAD_DEMO_PACKAGES[@]}"
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gcc-xtensa-lx106 binutils-xtensa-lx106
-  # Cortex-M: the oracle, hostile and fuzz modules (arm-none-eabi-gcc, -ld)
-  gcc-arm-none-eabi binutils-arm-none-eabi
+  # Cortex-M: the oracle, hostile and fuzz modules (arm-none-eabi-gcc, -ld),
+  # and the mps2-an385 board on qemu-system-arm
+  gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   python3 python3-pyelftools
   # tests sign HR2 requests and look for the private key (tests/lib/hrtest.py)
   python3-cryptography

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "../../core/fmt.h"
-#include "rv32_virt.h"
+#include "hotreload_board.h"
 #include "virt.h"
 
 #define MIE_MTIE (1u << 7)
@@ -102,10 +102,10 @@ static void fatal(const struct hr_rv32_frame *f, uint32_t cause, uint32_t tval, 
 {
     char what[200];
     hr_rv32_describe_trap(what, sizeof what, cause, f->x[0], tval);
-    hr_rv32_printf("\nrv32-virt: fatal trap in %s mode: %s; ra %#x sp %#x\n",
+    hr_board_printf("\nrv32-virt: fatal trap in %s mode: %s; ra %#x sp %#x\n",
                    from == 3 ? "machine" : "supervisor", what, (unsigned)f->x[1],
                    (unsigned)f->x[2]);
-    hr_rv32_exit(3);
+    hr_board_exit(3);
 }
 
 void hr_rv32_trap(struct hr_rv32_frame *f)
@@ -120,18 +120,18 @@ void hr_rv32_trap(struct hr_rv32_frame *f)
             idle((uint64_t)f->x[11] << 32 | f->x[10]);
         return;
     }
-    struct hr_rv32_guard *g = hr_rv32_guard_active;
+    struct hr_board_guard *g = hr_board_guard_active;
     if (from == 1 && g) {
         hr_rv32_describe_trap(g->why, g->whysize, cause, f->x[0], tval);
-        hr_rv32_guard_active = g->prev;
-        f->x[0] = (uint32_t)(uintptr_t)hr_rv32_guard_resume;
+        hr_board_guard_active = g->prev;
+        f->x[0] = (uint32_t)(uintptr_t)hr_board_guard_resume;
         f->x[10] = (uint32_t)(uintptr_t)g->regs;
         return;
     }
     fatal(f, cause, tval, from);
 }
 
-__attribute__((noreturn)) void hr_rv32_exit(int code)
+__attribute__((noreturn)) void hr_board_exit(int code)
 {
     /* sifive_test: 0x5555 passes, (code << 16) | 0x3333 fails with code. */
     mmio_write32(VIRT_TEST, code ? (uint32_t)code << 16 | 0x3333u : 0x5555u);

@@ -15,9 +15,7 @@
  * driver ANDs each word with what is there, so the partition behaves like
  * real flash and the runtime's storage rules are exercised as on a device.
  *
- * Partitions are 2 MiB windows after the boot block, handed out in the
- * order their names are first opened: keep the order in which a firmware
- * registers its modules the same from boot to boot. */
+ * Partitions are 2 MiB windows after the boot block (hr_board_partition). */
 #include <stdint.h>
 #include <string.h>
 
@@ -26,13 +24,10 @@
 
 #define PART_SIZE 0x200000u
 #define PARTS ((VIRT_FLASH_SIZE - VIRT_FLASH_SECTOR) / PART_SIZE)
-#define NAME_MAX 32
 /* A command in both 16-bit halves: the bank is two 16-bit chips side by side. */
 #define CMD(c) ((uint32_t)(c) * 0x00010001u)
 #define ST_READY 0x80u
 #define ST_ERRORS 0x3au /* erase, program, voltage, lock */
-
-static char names[PARTS][NAME_MAX];
 
 static volatile uint32_t *word(uint32_t addr)
 {
@@ -152,22 +147,16 @@ static void fl_unmap(void *ctx, const void *view, uint32_t len)
 
 int hr_rv32_storage_open(const char *name, struct hr_storage *out)
 {
-    size_t n = strlen(name);
-    if (n >= NAME_MAX)
+    int i = hr_board_partition(name, PARTS);
+    if (i < 0)
         return -1;
-    for (uint32_t i = 0; i < PARTS; i++) {
-        if (names[i][0] && strcmp(names[i], name) != 0)
-            continue;
-        memcpy(names[i], name, n + 1);
-        out->ctx = (void *)(uintptr_t)(VIRT_FLASH0 + VIRT_FLASH_SECTOR + i * PART_SIZE);
-        out->size = PART_SIZE;
-        out->erase_size = VIRT_FLASH_SECTOR;
-        out->read = fl_read;
-        out->write = fl_write;
-        out->erase = fl_erase;
-        out->map = fl_map;
-        out->unmap = fl_unmap;
-        return 0;
-    }
-    return -1;
+    out->ctx = (void *)(uintptr_t)(VIRT_FLASH0 + VIRT_FLASH_SECTOR + (uint32_t)i * PART_SIZE);
+    out->size = PART_SIZE;
+    out->erase_size = VIRT_FLASH_SECTOR;
+    out->read = fl_read;
+    out->write = fl_write;
+    out->erase = fl_erase;
+    out->map = fl_map;
+    out->unmap = fl_unmap;
+    return 0;
 }

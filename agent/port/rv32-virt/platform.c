@@ -9,20 +9,7 @@
 #endif
 #include "../../core/fmt.h"
 #include "hotreload/port.h"
-#include "rv32_virt.h"
 #include "virt.h"
-
-static void *rv_alloc(void *ctx, size_t size)
-{
-    (void)ctx;
-    return hr_rv32_heap_alloc(size, 8);
-}
-
-static void rv_free(void *ctx, void *p)
-{
-    (void)ctx;
-    hr_rv32_heap_free(p);
-}
 
 /* Code gets whole 4 KiB pages of its own, as a chip keeps it in its own
  * instruction RAM: QEMU translates code per page and checks every write to
@@ -37,7 +24,7 @@ static int rv_region_alloc(void *ctx, enum hr_region_kind kind, size_t size, siz
         size = (size + VIRT_PAGE - 1) & ~(size_t)(VIRT_PAGE - 1);
         align = VIRT_PAGE;
     }
-    uint8_t *p = hr_rv32_heap_alloc(size, align);
+    uint8_t *p = hr_board_heap_alloc(size, align);
     if (!p)
         return -1;
     out->write = p;
@@ -52,7 +39,7 @@ static void rv_region_free(void *ctx, enum hr_region_kind kind, const struct hr_
 {
     (void)ctx;
     (void)kind;
-    hr_rv32_heap_free(mem->write);
+    hr_board_heap_free(mem->write);
 }
 
 /* The instruction fetch must see what the data side wrote: fence.i. (QEMU
@@ -66,82 +53,22 @@ static void rv_sync_code(void *ctx, const struct hr_mem *mem)
 }
 
 static const struct hr_port rv_mem = {
-    NULL, rv_alloc, rv_free, rv_region_alloc, rv_region_free, rv_sync_code, 0,
+    NULL, hr_board_alloc, hr_board_free, rv_region_alloc, rv_region_free, rv_sync_code, 0,
 };
 
-uint64_t hr_rv32_now_ms(void)
+uint64_t hr_board_now_ms(void)
 {
     return virt_mtime() / (VIRT_MTIME_HZ / 1000);
 }
 
-static uint64_t rv_now_ms(void *ctx)
+/* The machine-mode monitor's idle service (machine.c) waits in wfi. */
+void hr_board_idle_until(uint64_t deadline_ms)
 {
-    (void)ctx;
-    return hr_rv32_now_ms();
-}
-
-void hr_rv32_idle_until(uint64_t deadline)
-{
+    uint64_t deadline = deadline_ms * (VIRT_MTIME_HZ / 1000);
     register uint32_t a0 __asm__("a0") = (uint32_t)deadline;
     register uint32_t a1 __asm__("a1") = (uint32_t)(deadline >> 32);
     register uint32_t a7 __asm__("a7") = HR_RV32_ECALL_IDLE;
     __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a7) : "memory");
-}
-
-void hr_rv32_idle(uint32_t ms)
-{
-    hr_rv32_idle_until(virt_mtime() + (uint64_t)ms * (VIRT_MTIME_HZ / 1000));
-}
-
-/* While a console command or an HTTP request waits for the application's
- * safe point, the poll serving it is that safe point (console_uart.c,
- * agent/transport/rv32-virt/http_lwip.c). */
-int hr_rv32_at_safe_point;
-
-static void rv_sleep_ms(void *ctx, uint32_t ms)
-{
-    (void)ctx;
-    if (hr_rv32_at_safe_point) {
-        hotreload_poll();
-        return;
-    }
-    uint64_t end = virt_mtime() + (uint64_t)ms * (VIRT_MTIME_HZ / 1000);
-    while (virt_mtime() < end)
-        hr_rv32_idle_until(end);
-}
-
-struct hr_rv32_guard *volatile hr_rv32_guard_active;
-
-static int rv_guarded_call(void *ctx, void (*fn)(void *), void *arg, char *why,
-                           size_t whysize)
-{
-    (void)ctx;
-    struct hr_rv32_guard g = {.why = why, .whysize = whysize, .prev = hr_rv32_guard_active};
-    if (hr_rv32_guard_save(g.regs))
-        return 1; /* the trap handler wrote `why` and restored the previous guard */
-    hr_rv32_guard_active = &g;
-    fn(arg);
-    hr_rv32_guard_active = g.prev;
-    return 0;
-}
-
-/* The GNU build-id note the linker script brackets: namesz, descsz, type,
- * "GNU\0", then the id. */
-static size_t rv_firmware_id(void *ctx, const uint8_t **id)
-{
-    (void)ctx;
-    const uint8_t *p = (const uint8_t *)__build_id_start;
-    size_t len = (size_t)(__build_id_end - __build_id_start);
-    uint32_t namesz, descsz, type;
-    if (len < 16)
-        return 0;
-    memcpy(&namesz, p, 4);
-    memcpy(&descsz, p + 4, 4);
-    memcpy(&type, p + 8, 4);
-    if (type != 3 || namesz != 4 || memcmp(p + 12, "GNU", 4) != 0 || 16 + descsz > len)
-        return 0;
-    *id = p + 16;
-    return descsz;
 }
 
 /* The per-boot nonce must be unpredictable: only the virtio-rng device
@@ -152,9 +79,9 @@ static int rv_random(void *ctx, void *buf, size_t len)
 {
     (void)ctx;
     const char *why;
-    if (hr_rv32_random(buf, len, &why) == 0)
+    if (hr_board_random(buf, len, &why) == 0)
         return 0;
-    hr_rv32_printf("rv32-virt: no random source: %s\n", why);
+    hr_board_printf("rv32-virt: no random source: %s\n", why);
     return -1;
 }
 
@@ -165,26 +92,19 @@ static int rv_storage_open(void *ctx, const char *name, uint32_t image_max,
     return hr_rv32_storage_open(name, out);
 }
 
-static void rv_log(void *ctx, const char *line)
-{
-    (void)ctx;
-    hr_rv32_puts(line);
-    hr_rv32_uart_write("\n", 1);
-}
-
 static const struct hr_platform platform = {
     .ctx = NULL,
     .mem = &rv_mem,
-    .now_ms = rv_now_ms,
-    .sleep_ms = rv_sleep_ms,
+    .now_ms = hr_board_port_now_ms,
+    .sleep_ms = hr_board_sleep_ms,
     .lock = NULL, /* one thread: the console is served from the main loop */
     .unlock = NULL,
-    .guarded_call = rv_guarded_call,
-    .firmware_id = rv_firmware_id,
+    .guarded_call = hr_board_guarded_call,
+    .firmware_id = hr_board_firmware_id,
     .resolve = NULL, /* modules come pre-linked: hotd bind --absolute */
     .random = rv_random,
     .storage_open = rv_storage_open,
-    .log = rv_log,
+    .log = hr_board_log,
 #ifdef HOTRELOAD_INFLATE
     .inflate = &hr_zlib_inflater, /* zlib from Debian's source (CMakeLists.txt) */
 #endif
@@ -193,12 +113,4 @@ static const struct hr_platform platform = {
 const struct hr_platform *hr_platform_get(void)
 {
     return &platform;
-}
-
-size_t hr_rv32_stack_used(void)
-{
-    const uint32_t *p = (const uint32_t *)__stack_bottom;
-    while (p < (const uint32_t *)__stack_top && *p == 0x5a5a5a5au)
-        p++;
-    return (size_t)((const char *)__stack_top - (const char *)p);
 }

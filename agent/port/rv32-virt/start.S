@@ -17,7 +17,7 @@ _start:
     csrw mtvec, t0
     la t0, __mstack_top
     csrw mscratch, t0
-    /* Paint the main stack, to measure how deep it goes (hr_rv32_stack_used). */
+    /* Paint the main stack, to measure how deep it goes (hr_board_stack_used). */
     la t0, __stack_bottom
     la t1, __stack_top
     li t2, 0x5a5a5a5a
@@ -127,13 +127,13 @@ hr_rv32_trap_entry:
 /* Supervisor mode from here on. */
 hr_rv32_supervisor_start:
     call main
-    tail hr_rv32_exit
+    tail hr_board_exit
 
-/* int hr_rv32_guard_save(uint32_t regs[14]): like setjmp, what a callee
- * must preserve. A trap under the guard resumes at hr_rv32_guard_resume
+/* int hr_board_guard_save(uint32_t regs[14]): like setjmp, what a callee
+ * must preserve. A trap under the guard resumes at hr_board_guard_resume
  * with a0 = regs, which returns 1 from the save. */
-    .globl hr_rv32_guard_save
-hr_rv32_guard_save:
+    .globl hr_board_guard_save
+hr_board_guard_save:
     sw ra, 0(a0)
     sw sp, 4(a0)
     sw s0, 8(a0)
@@ -151,8 +151,8 @@ hr_rv32_guard_save:
     li a0, 0
     ret
 
-    .globl hr_rv32_guard_resume
-hr_rv32_guard_resume:
+    .globl hr_board_guard_resume
+hr_board_guard_resume:
     lw ra, 0(a0)
     lw sp, 4(a0)
     lw s0, 8(a0)

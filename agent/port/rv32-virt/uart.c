@@ -1,11 +1,8 @@
 /* The 16550 UART: polled output, polled input, and the receive interrupt
  * enabled so that a byte wakes the idle loop (machine.c) through the PLIC.
  */
-#include <stdarg.h>
 #include <stdint.h>
 
-#include "../../core/fmt.h"
-#include "rv32_virt.h"
 #include "virt.h"
 
 #define RBR 0 /* receive buffer (read) */
@@ -34,7 +31,7 @@ void hr_rv32_uart_init(void)
     uart[IER] = 0x01; /* received data available */
 }
 
-void hr_rv32_uart_write(const char *data, size_t len)
+void hr_board_uart_write(const char *data, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         while (!(uart[LSR] & LSR_THRE))
@@ -48,25 +45,7 @@ int hr_rv32_uart_ready(void)
     return uart[LSR] & LSR_DR;
 }
 
-int hr_rv32_uart_getc(void)
+int hr_board_uart_getc(void)
 {
     return uart[LSR] & LSR_DR ? uart[RBR] : -1;
-}
-
-void hr_rv32_puts(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    hr_rv32_uart_write(s, n);
-}
-
-void hr_rv32_printf(const char *fmt, ...)
-{
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    size_t n = hr_vfmt(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    hr_rv32_uart_write(buf, n < sizeof buf ? n : sizeof buf - 1);
 }

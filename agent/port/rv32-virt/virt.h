@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../board/board.h"
+
 #define VIRT_TEST 0x00100000u       /* sifive_test: writes end the QEMU run */
 #define VIRT_RTC 0x00101000u        /* goldfish RTC: host wall-clock nanoseconds */
 #define VIRT_CLINT 0x02000000u
@@ -28,9 +30,7 @@
 
 /* Linker script symbols (link.ld). */
 extern char __text_start[], __text_end[], __rodata_end[], __image_end[];
-extern char __heap_start[], __heap_end[];
-extern char __stack_guard[], __stack_bottom[], __stack_top[];
-extern char __build_id_start[], __build_id_end[];
+extern char __stack_guard[];
 
 /* CSR access. */
 #define csr_read(csr)                                                                          \
@@ -63,9 +63,6 @@ static inline uint64_t virt_mtime(void)
 
 /* ecall services of the machine-mode monitor (machine.c), a7 = number. */
 #define HR_RV32_ECALL_IDLE 1        /* a0:a1 = mtime deadline; wake early on UART input */
-/* Sleep (wfi, in machine mode) until mtime reaches `deadline` or the UART
- * has received something. */
-void hr_rv32_idle_until(uint64_t deadline);
 
 /* Machine mode (machine.c, start.S): the trap frame is x0..x31 with x0's
  * slot holding mepc, the address the trap returns to. */
@@ -81,38 +78,13 @@ void hr_rv32_describe_trap(char *buf, size_t size, uint32_t cause, uint32_t pc, 
  * read-execute alias of the heap pool. Returns the satp value. */
 uint32_t hr_rv32_paging_init(void);
 
-/* The heap (heap.c). */
-void *hr_rv32_heap_alloc(size_t size, size_t align);
-void hr_rv32_heap_free(void *p);
-
-/* Set while the console or an HTTP request is served: a command waiting
- * for the application's safe point is then at it (platform.c,
- * console_uart.c, net/server.c). */
-extern int hr_rv32_at_safe_point;
 
 /* The UART (uart.c). */
 void hr_rv32_uart_init(void);
-void hr_rv32_uart_write(const char *data, size_t len);
-int hr_rv32_uart_getc(void); /* -1: nothing received */
 int hr_rv32_uart_ready(void);
-
-/* Random bytes from the virtio-rng device (virtio_rng.c): 0, or -1 with
- * `why` naming what is missing (no device: the QEMU option to add). */
-int hr_rv32_random(void *out, size_t len, const char **why);
 
 /* Storage on the second pflash (pflash.c). */
 struct hr_storage;
 int hr_rv32_storage_open(const char *name, struct hr_storage *out);
-
-/* The guard around module constructors (platform.c, start.S, machine.c). */
-struct hr_rv32_guard {
-    uint32_t regs[14]; /* ra, sp, s0-s11: what hr_rv32_guard_save keeps */
-    char *why;
-    size_t whysize;
-    struct hr_rv32_guard *prev;
-};
-extern struct hr_rv32_guard *volatile hr_rv32_guard_active;
-__attribute__((returns_twice)) int hr_rv32_guard_save(uint32_t regs[14]);
-void hr_rv32_guard_resume(void); /* entered with a0 = regs; returns 1 from the save */
 
 #endif

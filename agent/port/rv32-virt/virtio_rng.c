@@ -62,7 +62,7 @@ static uint32_t request(uint32_t len)
     return got < len ? got : len;
 }
 
-int hr_rv32_random(void *out, size_t len, const char **why)
+int hr_board_random(void *out, size_t len, const char **why)
 {
     uint8_t *p = out;
     if (start() != 0) {

@@ -4,7 +4,7 @@
  * point, the end of each loop. */
 #include "greet.h"
 #include "hotreload.h"
-#include "rv32_virt.h"
+#include "hotreload_board.h"
 
 extern const struct hotreload_symtab hotreload_symtab_greet;
 
@@ -13,7 +13,7 @@ static uint32_t generation;
 static void after_reload(void *ctx)
 {
     (void)ctx;
-    hr_rv32_printf("-- module switched (%u) --\n", (unsigned)++generation);
+    hr_board_printf("-- module switched (%u) --\n", (unsigned)++generation);
 }
 
 int main(void)
@@ -27,31 +27,31 @@ int main(void)
     hotreload_build_auth(&srv); /* the build's key: public (HR2), or HMAC on request */
     srv.bind_address = "0.0.0.0"; /* QEMU's hostfwd keeps it on the host's 127.0.0.1 */
 
-    hr_rv32_puts("qemu-riscv32 example: booting\n");
+    hr_board_puts("qemu-riscv32 example: booting\n");
     if (hotreload_console_start_uart(&srv) != 0)
         return 1;
     if (hotreload_server_start(&srv) != HOTRELOAD_OK)
-        hr_rv32_printf("no HTTP: %s\n", hotreload_last_error());
+        hr_board_printf("no HTTP: %s\n", hotreload_last_error());
     hotreload_register_post_hook(after_reload, NULL);
     if (hotreload_load(&cfg) != HOTRELOAD_OK)
-        hr_rv32_puts("no module loaded yet: push one\n");
-    hr_rv32_puts("device up: console on this UART, HTTP on port 8080\n");
+        hr_board_puts("no module loaded yet: push one\n");
+    hr_board_puts("device up: console on this UART, HTTP on port 8080\n");
 
-    uint64_t next = hr_rv32_now_ms();
+    uint64_t next = hr_board_now_ms();
     for (;;) {
-        uint64_t now = hr_rv32_now_ms();
+        uint64_t now = hr_board_now_ms();
         if (now >= next) {
             /* Without a module the stubs reach handlers that report the call and return 0. */
             const char *text = greeting();
-            hr_rv32_printf("%s | 6 (op) 7 = %d | count %u\n", text ? text : "(no module)",
+            hr_board_printf("%s | 6 (op) 7 = %d | count %u\n", text ? text : "(no module)",
                            arithmetic(6, 7), counter_next());
             next = now + 1000;
         }
         hotreload_console_poll();
         hotreload_server_poll();
         hotreload_poll();
-        now = hr_rv32_now_ms();
+        now = hr_board_now_ms();
         if (now < next)
-            hr_rv32_idle((uint32_t)(next - now));
+            hr_board_idle((uint32_t)(next - now));
     }
 }

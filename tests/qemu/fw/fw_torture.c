@@ -17,7 +17,7 @@
 #include "hotreload.h"
 #include "hotreload/port.h"
 #include "hotreload/loader.h"
-#include "rv32_virt.h"
+#include "hotreload_board.h"
 #include "torture.h"
 #undef TNAME
 #define TNAME(n) ref_##n
@@ -47,9 +47,9 @@ static int passed, failed;
             passed++;                                                                          \
         } else {                                                                               \
             failed++;                                                                          \
-            hr_rv32_printf("FAIL line %d: ", __LINE__);                                        \
-            hr_rv32_printf(__VA_ARGS__);                                                       \
-            hr_rv32_puts("\n");                                                                \
+            hr_board_printf("FAIL line %d: ", __LINE__);                                        \
+            hr_board_printf(__VA_ARGS__);                                                       \
+            hr_board_puts("\n");                                                                \
         }                                                                                      \
     } while (0)
 
@@ -260,7 +260,7 @@ static void crash(uint32_t how)
     if (how == INBOX_FAULT)
         *(volatile uint32_t *)(uintptr_t)hr_test_inbox.size = 1; /* size is 0: NULL */
     else
-        hr_rv32_printf("%lu\n", (unsigned long)deep(0));
+        hr_board_printf("%lu\n", (unsigned long)deep(0));
 }
 
 int main(void)
@@ -276,12 +276,12 @@ int main(void)
 
     const struct inbox *in = &hr_test_inbox;
     if (in->magic != INBOX_MAGIC || in->size == 0 || in->size > sizeof in->bytes) {
-        hr_rv32_puts("stubs_rv32: no module image in hr_test_inbox (QEMU's -device loader "
+        hr_board_puts("stubs_rv32: no module image in hr_test_inbox (QEMU's -device loader "
                      "puts it there: see tests/qemu/torture_test.py)\n");
         return 2;
     }
-    struct hr_rv32_heap_stats h0, h1;
-    hr_rv32_heap_stats(&h0);
+    struct hr_board_heap_stats h0, h1;
+    hr_board_heap_stats(&h0);
     uint32_t core = core_load_cost(in);
     uint32_t i0 = instret();
     hotreload_err_t err = hotreload_load_from_buffer(&cfg, in->bytes, in->size);
@@ -289,7 +289,7 @@ int main(void)
     CHECK(err == HOTRELOAD_OK, "load: %s", hotreload_last_error());
     if (err == HOTRELOAD_OK) {
         /* instret counts instructions when QEMU runs with -icount. */
-        hr_rv32_printf("load of %u bytes: loader core %lu instret, whole load %lu instret\n",
+        hr_board_printf("load of %u bytes: loader core %lu instret, whole load %lu instret\n",
                        (unsigned)in->size, (unsigned long)core, (unsigned long)(i1 - i0));
         check_loaded();
         check_split();
@@ -303,19 +303,19 @@ int main(void)
         CHECK(err == HOTRELOAD_OK, "reload %d: %s", i, hotreload_last_error());
         CHECK(t_callback(i) == ref_t_callback(i), "t_callback after reload %d", i);
     }
-    hr_rv32_heap_stats(&h1);
+    hr_board_heap_stats(&h1);
     CHECK(h1.blocks > h0.blocks, "a loaded module holds heap blocks");
     if (err == HOTRELOAD_OK)
         CHECK(hotreload_unload(&cfg) == HOTRELOAD_OK, "unload after the reloads");
-    hr_rv32_heap_stats(&h1);
+    hr_board_heap_stats(&h1);
     CHECK(h1.free == h0.free && h1.largest == h0.largest && h1.blocks == h0.blocks,
           "heap after %d reloads: %lu free (largest %lu, %lu blocks), before: %lu (%lu, %lu)",
           RELOADS, (unsigned long)h1.free, (unsigned long)h1.largest, (unsigned long)h1.blocks,
           (unsigned long)h0.free, (unsigned long)h0.largest, (unsigned long)h0.blocks);
-    hr_rv32_printf("heap: %lu of %lu bytes free after %d reloads, at least %lu free throughout; "
+    hr_board_printf("heap: %lu of %lu bytes free after %d reloads, at least %lu free throughout; "
                    "stack: %lu bytes used\n",
                    (unsigned long)h1.free, (unsigned long)h1.size, RELOADS,
-                   (unsigned long)h1.low_free, (unsigned long)hr_rv32_stack_used());
-    hr_rv32_printf("stubs_rv32: %d passed, %d failed\n", passed, failed);
+                   (unsigned long)h1.low_free, (unsigned long)hr_board_stack_used());
+    hr_board_printf("stubs_rv32: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

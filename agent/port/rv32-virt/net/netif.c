@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../../../core/fmt.h"
-#include "../rv32_virt.h"
+#include "board.h"
 #include "../virt.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
@@ -14,7 +14,6 @@
 #include "lwip/pbuf.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
-#include "net.h"
 #include "netif/ethernet.h"
 #include "virtio_net.h"
 
@@ -26,7 +25,7 @@ static uint8_t frame[VNET_FRAME_MAX];
 
 u32_t sys_now(void)
 {
-    return (u32_t)hr_rv32_now_ms();
+    return (u32_t)hr_board_now_ms();
 }
 
 /* TCP's initial sequence numbers: the timer's low bits stirred. */
@@ -55,13 +54,13 @@ void hr_lwip_diag(const char *fmt, ...)
     va_start(ap, fmt);
     hr_vfmt(line, sizeof line, fmt, ap);
     va_end(ap);
-    hr_rv32_puts(line);
+    hr_board_puts(line);
 }
 
 void hr_lwip_assert(const char *what, const char *file, int line)
 {
-    hr_rv32_printf("lwIP assertion failed: %s (%s:%d)\n", what, file, line);
-    hr_rv32_exit(3);
+    hr_board_printf("lwIP assertion failed: %s (%s:%d)\n", what, file, line);
+    hr_board_exit(3);
 }
 
 static err_t linkoutput(struct netif *n, struct pbuf *p)
@@ -92,7 +91,7 @@ static err_t nif_init(struct netif *n)
     return ERR_OK;
 }
 
-int hr_rv32_net_start(char *why, size_t whysize)
+int hr_board_net_start(char *why, size_t whysize)
 {
     if (started)
         return 0;
@@ -101,9 +100,9 @@ int hr_rv32_net_start(char *why, size_t whysize)
         return -1;
     lwip_init();
     ip4_addr_t addr, mask, gw;
-    ip4addr_aton(HR_RV32_NET_ADDR, &addr);
-    ip4addr_aton(HR_RV32_NET_MASK, &mask);
-    ip4addr_aton(HR_RV32_NET_GATEWAY, &gw);
+    ip4addr_aton(HR_BOARD_NET_ADDR, &addr);
+    ip4addr_aton(HR_BOARD_NET_MASK, &mask);
+    ip4addr_aton(HR_BOARD_NET_GATEWAY, &gw);
     if (!netif_add(&nif, &addr, &mask, &gw, NULL, nif_init, netif_input)) {
         hr_fmt(why, whysize, "lwIP refused the network interface");
         return -1;
@@ -116,7 +115,7 @@ int hr_rv32_net_start(char *why, size_t whysize)
     return 0;
 }
 
-int hr_rv32_net_pump(void)
+int hr_board_net_pump(void)
 {
     if (!started)
         return 0;

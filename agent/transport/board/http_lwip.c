@@ -14,11 +14,9 @@
 #include "../../core/fmt.h"
 #include "hotreload/http.h"
 #include "hotreload/transport.h"
-#include "rv32_virt.h"
-#include "virt.h"
+#include "board.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/tcp.h"
-#include "net.h"
 
 #define SLOTS 8                /* connections held; lwipopts.h has pcbs for them */
 #define HEAD_DEADLINE_MS 2000u /* the whole request head must arrive in this */
@@ -57,15 +55,15 @@ static struct {
 /* Run the network until `deadline_ms` or until something arrives. */
 static void wait_until(uint64_t deadline_ms)
 {
-    if (hr_rv32_net_pump())
+    if (hr_board_net_pump())
         return;
-    uint64_t now = hr_rv32_now_ms();
+    uint64_t now = hr_board_now_ms();
     if (now >= deadline_ms)
         return;
     /* lwIP's TCP timers tick every 250 ms: never sleep past one. */
     uint64_t until = deadline_ms - now > 100 ? now + 100 : deadline_ms;
-    hr_rv32_idle_until(virt_mtime() + (until - now) * (VIRT_MTIME_HZ / 1000));
-    hr_rv32_net_pump();
+    hr_board_idle_until(until);
+    hr_board_net_pump();
 }
 
 static void consume(struct lconn *c, u16_t n)
@@ -78,7 +76,7 @@ static void consume(struct lconn *c, u16_t n)
 static int conn_read(void *ctx, void *buf, size_t len)
 {
     struct lconn *c = ctx;
-    uint64_t silent_end = hr_rv32_now_ms() + IO_TIMEOUT_MS;
+    uint64_t silent_end = hr_board_now_ms() + IO_TIMEOUT_MS;
     for (;;) {
         if (c->head_pos < c->head_len) {
             size_t n = c->head_len - c->head_pos;
@@ -101,7 +99,7 @@ static int conn_read(void *ctx, void *buf, size_t len)
         uint64_t end = c->accepted_ms + READ_GRACE_MS + c->received;
         if (silent_end < end)
             end = silent_end;
-        if (hr_rv32_now_ms() >= end)
+        if (hr_board_now_ms() >= end)
             return -1; /* answered 408, as a read timeout */
         wait_until(end);
     }
@@ -111,7 +109,7 @@ static int conn_write(void *ctx, const void *buf, size_t len)
 {
     struct lconn *c = ctx;
     const uint8_t *p = buf;
-    uint64_t end = hr_rv32_now_ms() + IO_TIMEOUT_MS;
+    uint64_t end = hr_board_now_ms() + IO_TIMEOUT_MS;
     while (len) {
         if (!c->pcb)
             return -1;
@@ -123,13 +121,13 @@ static int conn_write(void *ctx, const void *buf, size_t len)
         if (e == ERR_OK) {
             p += n;
             len -= n;
-            end = hr_rv32_now_ms() + IO_TIMEOUT_MS;
+            end = hr_board_now_ms() + IO_TIMEOUT_MS;
             continue;
         }
         if (e != ERR_MEM)
             return -1;
         tcp_output(c->pcb);
-        if (hr_rv32_now_ms() >= end)
+        if (hr_board_now_ms() >= end)
             return -1;
         wait_until(end);
     }
@@ -182,7 +180,7 @@ static void linger(struct lconn *c)
     while (c->rx)
         consume(c, c->rx->tot_len);
     c->state = LINGER;
-    c->linger_end_ms = hr_rv32_now_ms() + LINGER_MS;
+    c->linger_end_ms = hr_board_now_ms() + LINGER_MS;
 }
 
 /* Answer a connection that was never served, without waiting, and log it:
@@ -195,7 +193,7 @@ static void drop(struct lconn *c, int status, const char *why)
     static uint64_t logged_ms;
     struct hr_http_conn hc = {c->pcb, NULL, write_now};
     hr_http_reject(&hc, status, why);
-    uint64_t now = hr_rv32_now_ms();
+    uint64_t now = hr_board_now_ms();
     if (logged_ms && now - logged_ms < DROP_LOG_MS) {
         unlogged++;
         return;
@@ -320,7 +318,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     c->rx = NULL;
     c->received = 0;
     c->seq = srv.seq++;
-    c->accepted_ms = hr_rv32_now_ms();
+    c->accepted_ms = hr_board_now_ms();
     tcp_arg(pcb, c);
     tcp_recv(pcb, on_recv);
     tcp_err(pcb, on_err);
@@ -361,9 +359,9 @@ static void serve(struct lconn *c)
 {
     struct hr_http_conn hc = {c, conn_read, conn_write};
     char summary[200];
-    hr_rv32_at_safe_point = 1; /* a reload waiting for the safe point is served here */
+    hr_board_at_safe_point = 1; /* a reload waiting for the safe point is served here */
     int status = hr_http_serve(&hc, &srv.cfg, summary, sizeof summary);
-    hr_rv32_at_safe_point = 0;
+    hr_board_at_safe_point = 0;
     if (status != 200 || strncmp(summary, "GET /status ", 12) != 0)
         hr_rt_log("hotreload: http %s", summary);
     linger(c);
@@ -373,14 +371,14 @@ void hotreload_server_poll(void)
 {
     if (!srv.running)
         return;
-    hr_rv32_net_pump();
-    uint64_t start = hr_rv32_now_ms();
+    hr_board_net_pump();
+    uint64_t start = hr_board_now_ms();
     uint32_t before = srv.seq;
     expire(start);
     struct lconn *c;
     while ((c = next_ready(before)) != NULL) {
         serve(c);
-        if (hr_rv32_now_ms() - start >= POLL_BUDGET_MS)
+        if (hr_board_now_ms() - start >= POLL_BUDGET_MS)
             break; /* the rest next time: the application's loop comes first */
     }
 }
@@ -408,8 +406,8 @@ hotreload_err_t hotreload_server_start(const hotreload_server_config_t *config)
     if (ip4_addr_isloopback(&ip))
         return hr_rt_fail(HOTRELOAD_ERR_ARG, "HTTP server: bind address %s is this device's "
                           "loopback, which the network cannot reach; bind 0.0.0.0 or %s",
-                          addr, HR_RV32_NET_ADDR);
-    if (hr_rv32_net_start(why, sizeof why) != 0)
+                          addr, HR_BOARD_NET_ADDR);
+    if (hr_board_net_start(why, sizeof why) != 0)
         return hr_rt_fail(HOTRELOAD_ERR_STATE, "HTTP server: %s", why);
     struct tcp_pcb *pcb = tcp_new();
     if (!pcb)
@@ -438,7 +436,7 @@ hotreload_err_t hotreload_server_start(const hotreload_server_config_t *config)
     srv.cfg.auth_key_len = keylen;
     srv.running = 1;
     hr_rt_log("hotreload: HTTP server listening on %s:%u (device address %s)", addr,
-              (unsigned)config->port, HR_RV32_NET_ADDR);
+              (unsigned)config->port, HR_BOARD_NET_ADDR);
     if (config->auth_disabled)
         hr_rt_log("hotreload: WARNING: request authentication is DISABLED: anyone who can "
                   "reach port %u can replace the code this device runs", (unsigned)config->port);

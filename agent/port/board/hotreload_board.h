@@ -1,29 +1,30 @@
-/* The rv32-virt port (bare-metal rv32imc on QEMU's virt machine): what it
- * adds beyond the portable API in hotreload.h. Single-threaded: the
- * application's main loop drives the console. See README.md. */
-#ifndef HR_RV32_VIRT_H
-#define HR_RV32_VIRT_H
+/* The bare-metal boards (rv32-virt, mps2-an385): what a firmware gets
+ * beyond the portable API in hotreload.h, the same on every board. One
+ * thread, no RTOS, no C library: the application's main loop drives the
+ * console and the HTTP server. See agent/port/board/README.md. */
+#ifndef HOTRELOAD_BOARD_H
+#define HOTRELOAD_BOARD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "hotreload.h"
 
-/* Output on the UART (the console's line). Formats as agent/core/fmt.h:
+/* Output on the console's UART. Formats as agent/core/fmt.h:
  * %s %c %d %u %x with l/ll/z, '#' and zero-padded widths. */
-void hr_rv32_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void hr_rv32_puts(const char *s);
+void hr_board_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hr_board_puts(const char *s);
 
 /* The serial console (docs/serial.md) on the UART. Uploads use the config's
  * key, opt-out, size limit and reload timeout. 0 on success. */
 int hotreload_console_start_uart(const hotreload_server_config_t *config);
 /* Serve what the UART received. Call it from the main loop at a point
  * where a reload is safe: a console `reload` or `unload` waits for the
- * application's safe point, and on this single-threaded port it runs it
+ * application's safe point, and on a single-threaded board it runs it
  * right here (hotreload_poll) instead of waiting for the loop to get there. */
 void hotreload_console_poll(void);
 
-/* HTTP (docs/http.md) over lwIP and virtio-net: hotreload_server_start
+/* HTTP (docs/http.md) over lwIP and the board's Ethernet: hotreload_server_start
  * (hotreload.h) brings up the network -- QEMU user networking's static
  * address 10.0.2.15 -- and listens; bind_address must be "0.0.0.0" or that
  * address (the device's loopback is unreachable). Call the poll from the
@@ -37,28 +38,26 @@ void hotreload_server_poll(void);
 
 /* Sleep until `ms` have passed or the UART received something (wfi: QEMU
  * idles meanwhile); a received network frame wakes it too. */
-void hr_rv32_idle(uint32_t ms);
-uint64_t hr_rv32_now_ms(void);
+void hr_board_idle(uint32_t ms);
+uint64_t hr_board_now_ms(void);
 
-/* End the QEMU run through its test device: 0 passes, anything else is the
- * process's exit status. */
-__attribute__((noreturn)) void hr_rv32_exit(int code);
+/* End the QEMU run: 0 passes, anything else is the process's exit status. */
+__attribute__((noreturn)) void hr_board_exit(int code);
 
 /* The heap pool (loader bookkeeping and module regions). */
-struct hr_rv32_heap_stats {
+struct hr_board_heap_stats {
     size_t size;        /* the pool */
     size_t free;        /* bytes free */
     size_t largest;     /* the largest free block */
     size_t blocks;      /* blocks in use */
     size_t low_free;    /* the least `free` has been since boot */
 };
-void hr_rv32_heap_stats(struct hr_rv32_heap_stats *out);
+void hr_board_heap_stats(struct hr_board_heap_stats *out);
 /* The deepest the main stack has been (bytes; painted at boot). */
-size_t hr_rv32_stack_used(void);
+size_t hr_board_stack_used(void);
 
-/* The firmware's entry point: the port's start code calls it in
- * supervisor mode, with paging on; its return value ends the QEMU run
- * (hr_rv32_exit). */
+/* The firmware's entry point: the board's start code calls it; its return
+ * value ends the QEMU run (hr_board_exit). */
 int main(void);
 
 #endif

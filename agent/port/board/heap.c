@@ -6,8 +6,7 @@
  * page (the loader asks at most 4096). */
 #include <stdint.h>
 
-#include "rv32_virt.h"
-#include "virt.h"
+#include "board.h"
 
 #define HDR 8u      /* in-use header: size, magic */
 #define MIN 16u     /* smallest free block: header + room to split */
@@ -97,7 +96,7 @@ static void *carve(struct block **link, uintptr_t p, uint32_t want)
  * ones (module regions) from the top: the hole a replaced module leaves is
  * not split by small blocks allocated meanwhile, so reloading a module of
  * the same size again finds its room. */
-void *hr_rv32_heap_alloc(size_t size, size_t align)
+void *hr_board_heap_alloc(size_t size, size_t align)
 {
     if (!ready)
         init();
@@ -120,16 +119,16 @@ void *hr_rv32_heap_alloc(size_t size, size_t align)
     return found ? carve(found, at, want) : NULL;
 }
 
-void hr_rv32_heap_free(void *ptr)
+void hr_board_heap_free(void *ptr)
 {
     if (!ptr)
         return;
     struct block *b = (struct block *)((uintptr_t)ptr - HDR);
     if ((uintptr_t)b < (uintptr_t)__heap_start || (uintptr_t)ptr >= (uintptr_t)__heap_end ||
         b->u.magic != MAGIC) {
-        hr_rv32_printf("rv32-virt: heap: free(%#lx) of a block not allocated (or damaged)\n",
-                       (unsigned long)(uintptr_t)ptr);
-        hr_rv32_exit(4);
+        hr_board_printf("heap: free(%#lx) of a block not allocated (or damaged)\n",
+                        (unsigned long)(uintptr_t)ptr);
+        hr_board_exit(4);
     }
     free_bytes += b->size;
     used_blocks--;
@@ -151,7 +150,7 @@ void hr_rv32_heap_free(void *ptr)
     }
 }
 
-void hr_rv32_heap_stats(struct hr_rv32_heap_stats *out)
+void hr_board_heap_stats(struct hr_board_heap_stats *out)
 {
     if (!ready)
         init();

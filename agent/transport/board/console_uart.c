@@ -7,8 +7,7 @@
 #include <stdint.h>
 
 #include "hotreload/console.h"
-#include "rv32_virt.h"
-#include "virt.h"
+#include "board.h"
 
 static struct hr_console console;
 static int started;
@@ -16,7 +15,7 @@ static int started;
 static void out(void *ctx, const char *data, size_t len)
 {
     (void)ctx;
-    hr_rv32_uart_write(data, len);
+    hr_board_uart_write(data, len);
 }
 
 int hotreload_console_start_uart(const hotreload_server_config_t *config)
@@ -32,7 +31,7 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config)
     cfg.frame = 1024;
     hr_console_config_from(&cfg, config);
     hr_console_init(&console, &cfg);
-    hr_console_tick(&console, hr_rv32_now_ms());
+    hr_console_tick(&console, hr_board_now_ms());
     started = 1;
     return 0;
 }
@@ -45,31 +44,31 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config)
  * wakes it): a CPU spinning on the UART's status register would keep QEMU
  * from refilling the FIFO. Bounded, so a host that never stops sending
  * cannot starve the application's loop. */
-#define QUIET_TICKS (2u * (VIRT_MTIME_HZ / 1000))
-#define BURST_TICKS (50u * (VIRT_MTIME_HZ / 1000))
+#define QUIET_MS 3u /* 2 to 3 ms: the clock counts whole milliseconds */
+#define BURST_MS 50u
 
 void hotreload_console_poll(void)
 {
     if (!started)
         return;
     uint8_t buf[64];
-    uint64_t start = virt_mtime(), last = 0;
-    hr_rv32_at_safe_point = 1;
-    hr_console_tick(&console, hr_rv32_now_ms());
+    uint64_t start = hr_board_now_ms(), last = 0;
+    hr_board_at_safe_point = 1;
+    hr_console_tick(&console, hr_board_now_ms());
     for (;;) {
         size_t n = 0;
         int c;
-        while (n < sizeof buf && (c = hr_rv32_uart_getc()) >= 0)
+        while (n < sizeof buf && (c = hr_board_uart_getc()) >= 0)
             buf[n++] = (uint8_t)c;
         if (n) {
-            last = virt_mtime();
+            last = hr_board_now_ms();
             hr_console_feed(&console, buf, n);
             continue;
         }
-        uint64_t now = virt_mtime();
-        if (!last || now - last >= QUIET_TICKS || now - start >= BURST_TICKS)
+        uint64_t now = hr_board_now_ms();
+        if (!last || now - last >= QUIET_MS || now - start >= BURST_MS)
             break;
-        hr_rv32_idle_until(last + QUIET_TICKS);
+        hr_board_idle_until(last + QUIET_MS);
     }
-    hr_rv32_at_safe_point = 0;
+    hr_board_at_safe_point = 0;
 }

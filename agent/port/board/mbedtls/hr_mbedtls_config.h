@@ -1,7 +1,7 @@
-/* mbedTLS 2.28 for the rv32-virt port: just what HR2 needs -- the PSA
+/* mbedTLS 2.28 for the bare-metal boards: just what HR2 needs -- the PSA
  * Crypto API verifying ECDSA P-256 over SHA-256 -- and nothing that would
  * want a C library, an OS or an entropy driver. The random PSA asks for
- * comes from the port (virtio-rng, mbedtls_glue.c); a verify uses none.
+ * comes from the board (mbedtls_glue.c); a verify uses none.
  * The build hands this file to mbedTLS as MBEDTLS_CONFIG_FILE. */
 #ifndef HR_MBEDTLS_CONFIG_H
 #define HR_MBEDTLS_CONFIG_H

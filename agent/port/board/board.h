@@ -1,0 +1,80 @@
+/* What the bare-metal boards share (the files here, the console and
+ * HTTP transports in agent/transport/board/) and what each board supplies
+ * to it. Private to the boards; a firmware sees hotreload_board.h. */
+#ifndef HR_BOARD_INT_H
+#define HR_BOARD_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hotreload_board.h"
+
+/* Each board's linker script brackets these. */
+extern char __heap_start[], __heap_end[];
+extern char __stack_bottom[], __stack_top[];
+extern char __build_id_start[], __build_id_end[];
+
+/* QEMU user networking's guest address, netmask and gateway. */
+#define HR_BOARD_NET_ADDR "10.0.2.15"
+#define HR_BOARD_NET_MASK "255.255.255.0"
+#define HR_BOARD_NET_GATEWAY "10.0.2.2"
+
+/* --- supplied by each board --- */
+
+/* The console's UART: blocking write, and a byte received (-1: none). */
+void hr_board_uart_write(const char *data, size_t len);
+int hr_board_uart_getc(void);
+/* Sleep (wfi) until hr_board_now_ms() reaches `deadline_ms` or the UART or
+ * the network received something. */
+void hr_board_idle_until(uint64_t deadline_ms);
+/* The network (HTTP boards): start the Ethernet device and lwIP once (0,
+ * or < 0 with `why` filled); hand received frames to lwIP (at most 16: a
+ * poll's work is bounded) and run its timers, returning how many came. */
+int hr_board_net_start(char *why, size_t whysize);
+int hr_board_net_pump(void);
+/* Random bytes for the nonce and mbedTLS: 0, or -1 with `why` naming what
+ * is missing (no device: the QEMU option to add). */
+int hr_board_random(void *out, size_t len, const char **why);
+
+/* The guard around module constructors: a fault under it resumes at the
+ * save with 1 instead of ending the run. The board's start code saves and
+ * resumes (like setjmp and longjmp: what a callee must preserve, and the
+ * stack pointer and return address); its fault handler, when a guard is
+ * active, writes `why`, makes `prev` the active guard again and returns
+ * from the fault into hr_board_guard_resume with the first argument
+ * register holding `regs`. */
+struct hr_board_guard {
+    uint32_t regs[14];
+    char *why;
+    size_t whysize;
+    struct hr_board_guard *prev;
+};
+extern struct hr_board_guard *volatile hr_board_guard_active;
+__attribute__((returns_twice)) int hr_board_guard_save(uint32_t regs[14]);
+void hr_board_guard_resume(void);
+
+/* --- shared (board.c, heap.c) --- */
+
+/* The heap pool between __heap_start and __heap_end. */
+void *hr_board_heap_alloc(size_t size, size_t align);
+void hr_board_heap_free(void *p);
+
+/* Set while the console or an HTTP request is served: a command waiting
+ * for the application's safe point is then at it (hr_board_sleep_ms). */
+extern int hr_board_at_safe_point;
+
+/* The pieces of a board's struct hr_platform that are the same on every
+ * board (see agent/include/hotreload/port.h for what each does). */
+void *hr_board_alloc(void *ctx, size_t size);
+void hr_board_free(void *ctx, void *p);
+uint64_t hr_board_port_now_ms(void *ctx);
+void hr_board_sleep_ms(void *ctx, uint32_t ms);
+size_t hr_board_firmware_id(void *ctx, const uint8_t **id);
+void hr_board_log(void *ctx, const char *line);
+/* Which of a board's `parts` storage partitions is `name`'s (-1: none left,
+ * or a name of 32 bytes or more). */
+#define HR_BOARD_PARTS_MAX 16
+int hr_board_partition(const char *name, unsigned parts);
+int hr_board_guarded_call(void *ctx, void (*fn)(void *), void *arg, char *why, size_t whysize);
+
+#endif
