@@ -164,14 +164,18 @@ static enum hr_status arm_addend(struct hr_site *s, struct hr_error *err)
 }
 
 /* T, and S without it: a defined symbol says whether it is a Thumb
- * function; an import at an odd address is one where a branch goes. */
+ * function; an import at an odd address is one where a branch goes. So is
+ * an absolute symbol: a firmware address a module was bound to (hotd bind
+ * --absolute), which carries no type. */
 static uint32_t thumb_bit(const struct hr_site *s, bool branch)
 {
     if (!(s->S & 1))
         return 0;
     struct hr_sym sym;
     hr_site_sym(s, &sym);
-    return sym.shndx == HR_SHN_UNDEF ? branch : sym.type == HR_STT_FUNC;
+    if (sym.shndx == HR_SHN_UNDEF || sym.shndx == HR_SHN_ABS)
+        return branch;
+    return sym.type == HR_STT_FUNC;
 }
 
 static enum hr_status range_fail(struct hr_site *s, int32_t v, unsigned bits,

@@ -241,7 +241,9 @@ static void scan_need(struct hr_ld *ld, const struct hr_rela *r, bool fill, size
     } else if (need == HR_NEED_VENEER && ld->ops->veneer_size && r->sym) {
         struct hr_sym sym;
         hr_elf_sym(&ld->elf, r->sym, &sym);
-        if (sym.shndx != HR_SHN_UNDEF)
+        /* Outside the module: an import, or an absolute firmware address
+         * (hotd bind --absolute). */
+        if (sym.shndx != HR_SHN_UNDEF && sym.shndx != HR_SHN_ABS)
             return;
         if (fill)
             ld->ven_sym[*nven] = r->sym;

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The QEMU RISC-V example (examples/qemu-riscv32) in real QEMU, driven by hotd.
+"""A QEMU example (examples/qemu-riscv32 on rv32-virt, examples/qemu-cortex-m
+on mps2-an385: --board) in real QEMU, driven by hotd.
 
 Boots the example firmware with an empty flash, pushes its module over the
 UART (hotd push --serial tcp:...), sees it run, follows it into module code
@@ -24,9 +25,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hrtest  # noqa: E402
 from hrtest import check  # noqa: E402
 
-import rv32  # noqa: E402
+import qemu_board  # noqa: E402
 
-V1 = r"^Hello from the rv32 module \| 6 \(op\) 7 = 13 \| count (\d+)$"
 V2 = r"^Edited while running \| 6 \(op\) 7 = 42 \| count (\d+)$"
 
 
@@ -36,7 +36,7 @@ class Modules:
     def __init__(self, args, work):
         self.args, self.work = args, work
         self.cflags = shlex.split(args.cflags) + [
-            "-mno-relax", "-O2", "-g", "-fno-common",
+            *args.board.module_cflags, "-O2", "-g", "-fno-common",
             "-I", os.path.join(args.src, "examples", "qemu-riscv32", "include"),
             "-I", os.path.join(args.src, "agent", "include")]
 
@@ -58,6 +58,12 @@ class Modules:
         return out
 
 
+def in_code(args, addr):
+    """Whether `addr` is where the board runs module code."""
+    low, high = args.board.code
+    return low <= addr < high
+
+
 def push(args, dev, image=None, name=None):
     rest = [image] if image else ["greet"]
     if name:
@@ -69,8 +75,8 @@ def push(args, dev, image=None, name=None):
 
 
 def gdb_follow(args, dev):
-    """Stop in module code at its instruction-bus address, with the symbols
-    hotd's command file gives gdb."""
+    """Stop in module code at the address it runs at (on rv32 its
+    instruction-bus alias), with the symbols hotd's command file gives gdb."""
     gdb = shutil.which("gdb-multiarch")
     if not gdb:
         print("gdb check skipped: gdb-multiarch not found")
@@ -81,9 +87,10 @@ def gdb_follow(args, dev):
                         "-ex", "x/i $pc", "-ex", "next", "-ex", "detach",
                         os.path.join(args.example, "qemu_firmware")],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    at = re.search(r"=> (0x[0-9a-f]+) <arithmetic", r.stdout)
     check(re.search(r"Breakpoint 1, arithmetic \(a=6, b=7\) at .*greet\.c", r.stdout) and
-          re.search(r"=> 0x4[0-9a-f]{7} <arithmetic", r.stdout),
-          f"gdb stops in module code at its alias address:\n{r.stdout}")
+          at and in_code(args, int(at.group(1), 16)),
+          f"gdb stops in module code where it runs:\n{r.stdout}")
 
 
 def gdb_reload(args, dev, image):
@@ -118,7 +125,7 @@ def gdb_reload(args, dev, image):
           f"gdb-multiarch stops in arithmetic of generation 1: {stops[:1]}")
     last = stops[-1] if stops else {}
     check(last.get("function") == "arithmetic" and last.get("generation") == 2
-          and last.get("caller") == "main" and 0x40000000 <= last.get("pc", 0) < 0x80000000,
+          and last.get("caller") == "main" and in_code(args, last.get("pc", 0)),
           f"after the reload the breakpoint hits in generation 2's code, called from main: "
           f"{last}")
     check(all(s["function"] == "arithmetic" for s in stops),
@@ -134,17 +141,20 @@ def main():
     ap.add_argument("--qemu", required=True)
     ap.add_argument("--hotd", required=True)
     ap.add_argument("--example", required=True, help="the example's build directory")
-    ap.add_argument("--other-fw", required=True, help="another rv32 firmware (fw_torture)")
+    ap.add_argument("--other-fw", required=True, help="another firmware for the board")
+    ap.add_argument("--board", default="rv32-virt", choices=sorted(qemu_board.BOARDS))
     ap.add_argument("--cc", required=True)
     ap.add_argument("--cflags", required=True)
     ap.add_argument("--src", required=True)
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
+    args.board = board = qemu_board.BOARDS[args.board]
+    v1_line = qemu_board.v1_line(board)
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     fw = os.path.join(args.example, "qemu_firmware")
     flash = os.path.join(args.work, "flash.bin")
-    rv32.flash_image(flash)
+    board.new_storage(flash)
 
     mods = Modules(args, args.work)
     v2 = mods.bind(mods.build("greet_v2"), fw)
@@ -155,7 +165,8 @@ def main():
     with open(v2, "rb") as f, open(truncated, "wb") as t:
         t.write(f.read()[: os.path.getsize(v2) * 3 // 4])
 
-    dev = rv32.Qemu(args.qemu, fw, os.path.join(args.work, "uart1.log"), flash, gdb=True)
+    dev = qemu_board.Qemu(args.qemu, fw, os.path.join(args.work, "uart1.log"), flash, gdb=True,
+                          board=board)
     try:
         dev.wait(r"^device up")
         print(f"boot to 'device up': {time.time() - dev.started:.2f} s (QEMU start included)")
@@ -170,7 +181,7 @@ def main():
               f"v1 went compressed: {out}")
         print(f"push + reload of greet.img ({os.path.getsize(v1)} bytes): {took:.2f} s")
         mark = len(dev.lines)
-        v1_count = int(dev.wait(V1, after=mark).group(1))
+        v1_count = int(dev.wait(v1_line, after=mark).group(1))
         gdb_follow(args, dev)
 
         rc, out = gdb_reload(args, dev, v2)
@@ -182,8 +193,8 @@ def main():
         r = subprocess.run([args.hotd, "console", "--serial", dev.spec, "--build", args.example],
                            input="confirm\nsymbols greet\n", stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=60)
-        check("ok confirmed" in r.stdout and
-              re.search(r"^  arithmetic 0x4[0-9a-f]{7} .*func$", r.stdout, re.M),
+        sym = re.search(r"^  arithmetic (0x[0-9a-f]+) .*func$", r.stdout, re.M)
+        check("ok confirmed" in r.stdout and sym and in_code(args, int(sym.group(1), 16) & ~1),
               f"hotd console confirm, symbols:\n{r.stdout}")
 
         refusals = [
@@ -192,18 +203,19 @@ def main():
             (other_fw, r"wrong firmware: .*module built for firmware [0-9a-f]+, this device "
                        r"runs [0-9a-f]+"),
             (bad_ctor, r"constructor failed: .*the previous module keeps running: .*"
-                       r"illegal instruction at pc 0x4[0-9a-f]{7}"),
+                       + board.bad_ctor),
         ]
         for image, why in refusals:
             rc, out, _ = push(args, dev, image, "greet")
             check(rc == 1 and re.search(why, out), f"{os.path.basename(image)} refused: {out}")
             dev.wait(V2, after=len(dev.lines))  # the edited module still answers
-        check(not dev.out.saw(r"fatal trap"), "no fatal trap on the device")
+        check(not dev.out.saw(r"^\S+: fatal "), "no fatal trap or fault on the device")
 
     finally:
         dev.stop()
 
-    dev = rv32.Qemu(args.qemu, fw, os.path.join(args.work, "uart2.log"), flash)
+    dev = qemu_board.Qemu(args.qemu, fw, os.path.join(args.work, "uart2.log"), flash,
+                          board=board)
     try:
         dev.wait(r"^device up")
         check(not dev.out.saw(r"^no module loaded yet"), "the stored module loads at boot")

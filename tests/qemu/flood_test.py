@@ -28,8 +28,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hrtest  # noqa: E402
 from hrtest import check  # noqa: E402
 
-import rv32  # noqa: E402
-from example_test import V1, V2, Modules  # noqa: E402
+import qemu_board  # noqa: E402
+from example_test import V2, Modules  # noqa: E402
 
 WINDOW = 15.0  # seconds measured without, then with, the attack
 ATTACKERS = 6
@@ -195,22 +195,23 @@ def main():
     for opt in ("qemu", "hotd", "example", "cc", "cflags", "src", "work"):
         ap.add_argument("--" + opt, required=True)
     args = ap.parse_args()
+    args.board = qemu_board.RV32
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     fw = os.path.join(args.example, "qemu_firmware")
     flash = os.path.join(args.work, "flash.bin")
-    rv32.flash_image(flash)
+    qemu_board.RV32.new_storage(flash)
     mods = Modules(args, args.work)
     v2 = mods.bind(mods.build("greet_v2"), fw)
 
-    dev = rv32.Qemu(args.qemu, fw, os.path.join(args.work, "uart.log"), flash, net=True)
+    dev = qemu_board.Qemu(args.qemu, fw, os.path.join(args.work, "uart.log"), flash, net=True)
     url = f"http://127.0.0.1:{dev.http_port}"
     try:
         dev.wait(r"^device up")
         rc, out, err = hrtest.run(args.hotd, "push", "greet", "--build", args.example,
                                   "--url", url)
         check(rc == 0, f"hotd push --url before the attack: {out}{err}")
-        dev.wait(V1, after=len(dev.lines))
+        dev.wait(qemu_board.v1_line(qemu_board.RV32), after=len(dev.lines))
 
         beats0, sent0, ok0 = measure(dev, dev.http_port, WINDOW)
         print(f"without attack: {beats0:.2f} heartbeats/s over {WINDOW:.0f} s, "

@@ -1,12 +1,12 @@
-"""gdb-multiarch follows a reload on the rv32 target (run by gdb -batch -x
+"""gdb-multiarch follows a reload on a QEMU board (run by gdb -batch -x
 from example_test.py).
 
 sys.argv = [_, SOURCE_ROOT, GDB_PORT, RESULT_JSON, SEARCH_DIR..., '--', PUSH
 COMMAND...]. Attaches to QEMU's gdbstub with `source gdb/hotreload.gdb`,
 breaks on the module's `arithmetic`, stops there in the running copy, then
 runs PUSH (hotd push over the UART) while the device runs under gdb: the
-breakpoint must hit again in the new copy's code (its instruction-bus
-alias), with the firmware's main as the caller. Writes what it saw to
+breakpoint must hit again in the new copy's code (on rv32 its
+instruction-bus alias), with the firmware's main as the caller. Writes what it saw to
 RESULT_JSON; the checks are made by example_test.py.
 """
 import json

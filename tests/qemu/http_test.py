@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""HTTP on the rv32 device (lwIP over virtio-net, QEMU user networking with
-hostfwd from 127.0.0.1): the endpoints, the authentication and the error
-answers of docs/http.md, as on the simulated device.
+"""HTTP on a QEMU board (--board: rv32-virt, lwIP over virtio-net; mps2-an385,
+lwIP over the LAN9118; QEMU user networking with hostfwd from 127.0.0.1): the
+endpoints, the authentication and the error answers of docs/http.md, as on
+the simulated device.
 
 The device verifies HR2 (ECDSA P-256, mbedTLS built from Debian's source)
 and holds only the public key: no byte of the private key is in the
@@ -35,8 +36,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hrtest  # noqa: E402
 from hrtest import check  # noqa: E402
 
-import rv32  # noqa: E402
-from example_test import V1, V2, Modules  # noqa: E402
+import qemu_board  # noqa: E402
+from example_test import V2, Modules  # noqa: E402
 
 
 def sha(data):
@@ -98,12 +99,15 @@ def main():
     ap = argparse.ArgumentParser()
     for opt in ("qemu", "hotd", "example", "cc", "cflags", "src", "work"):
         ap.add_argument("--" + opt, required=True)
+    ap.add_argument("--board", default="rv32-virt", choices=sorted(qemu_board.BOARDS))
     args = ap.parse_args()
+    args.board = board = qemu_board.BOARDS[args.board]
+    v1_line = qemu_board.v1_line(board)
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     fw = os.path.join(args.example, "qemu_firmware")
     flash = os.path.join(args.work, "flash.bin")
-    rv32.flash_image(flash)
+    board.new_storage(flash)
     # The device holds only the public key; the build's private key signs (HR2).
     with open(os.path.join(args.example, "hotreload-sign.pem"), "rb") as f:
         key = serialization.load_pem_private_key(f.read(), None)
@@ -118,7 +122,8 @@ def main():
     with open(os.path.join(args.example, "modules", "greet.img"), "rb") as f:
         v1 = f.read()
 
-    dev = rv32.Qemu(args.qemu, fw, os.path.join(args.work, "uart.log"), flash, net=True)
+    dev = qemu_board.Qemu(args.qemu, fw, os.path.join(args.work, "uart.log"), flash, net=True,
+                          board=board)
     http = Http(dev.http_port, key)
     url = f"http://127.0.0.1:{dev.http_port}"
 
@@ -145,7 +150,7 @@ def main():
                                   "--url", url)
         check(rc == 0 and "module 'greet' generation 1" in out, f"hotd push --url: {out}{err}")
         print(out.strip())
-        count = int(dev.wait(V1, after=len(dev.lines)).group(1))
+        count = int(dev.wait(v1_line, after=len(dev.lines)).group(1))
 
         body, target = v2, "/upload-and-reload?module=greet"
         unsigned = (f"POST {target} HTTP/1.1\r\nHost: d\r\n"
@@ -161,7 +166,7 @@ def main():
                                   args.example, "--url", url)
         check(rc == 1 and "unresolved import 'fw_missing_function'" in out + err,
               f"a module with an import the firmware lacks is refused: {out}{err}")
-        later = int(dev.wait(V1, after=len(dev.lines)).group(1))
+        later = int(dev.wait(v1_line, after=len(dev.lines)).group(1))
         check(later > count and http.status()["modules"][0]["generation"] == 1,
               f"the first module still runs (count {count} then {later}, generation 1)")
 
@@ -175,7 +180,7 @@ def main():
 
 
         # A peer that stops mid-request is answered 408 when the head deadline
-        # (2 s) runs out; meanwhile the device's loop goes on (rv32_virt.h).
+        # (2 s) runs out; meanwhile the device's loop goes on (hotreload_board.h).
         s = http.connect()
         s.sendall(b"GET /sta")
         t0 = time.time()

@@ -22,8 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hrtest  # noqa: E402
 from hrtest import check  # noqa: E402
 
-import rv32  # noqa: E402
-from example_test import V1  # noqa: E402
+import qemu_board  # noqa: E402
 
 # The same start for every clock the port could read: deterministic time.
 ALIKE = ["-icount", "shift=0,sleep=off", "-rtc", "base=2026-01-01T00:00:00,clock=vm"]
@@ -42,9 +41,10 @@ def status(port):
 
 def boot_nonce(args, work, name):
     flash = os.path.join(work, name + ".bin")
-    rv32.flash_image(flash)
-    dev = rv32.Qemu(args.qemu, os.path.join(args.example, "qemu_firmware"),
-                    os.path.join(work, name + ".log"), flash, net=True, extra=ALIKE)
+    args.board.new_storage(flash)
+    dev = qemu_board.Qemu(args.qemu, os.path.join(args.example, "qemu_firmware"),
+                          os.path.join(work, name + ".log"), flash, net=True, extra=ALIKE,
+                          board=args.board)
     try:
         dev.wait(r"^device up")
         check(not dev.out.saw(r"no random source"), f"{name}: a random source")
@@ -57,7 +57,9 @@ def main():
     ap = argparse.ArgumentParser()
     for opt in ("qemu", "hotd", "example", "work"):
         ap.add_argument("--" + opt, required=True)
+    ap.add_argument("--board", default="rv32-virt", choices=sorted(qemu_board.BOARDS))
     args = ap.parse_args()
+    args.board = board = qemu_board.BOARDS[args.board]
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
 
@@ -68,14 +70,14 @@ def main():
     check(first != second, f"two boots alike in every clock give different nonces: {first}")
 
     flash = os.path.join(args.work, "none.bin")
-    rv32.flash_image(flash)
-    dev = rv32.Qemu(args.qemu, os.path.join(args.example, "qemu_firmware"),
-                    os.path.join(args.work, "none.log"), flash, net=True, rng=False)
+    board.new_storage(flash)
+    dev = qemu_board.Qemu(args.qemu, os.path.join(args.example, "qemu_firmware"),
+                          os.path.join(args.work, "none.log"), flash, net=True, rng=False,
+                          board=board)
     try:
         dev.wait(r"^device up")
-        check(dev.out.saw(r"^rv32-virt: no random source: no virtio-rng device "
-                          r"\(QEMU: -device virtio-rng-device\)$"),
-              "without virtio-rng the port names the missing device and the QEMU option")
+        check(dev.out.saw(board.no_random),
+              "without its random source the port names what is missing and the QEMU option")
         check(dev.out.saw(r"^no HTTP: HTTP server: not started: the platform has no random "
                           r"source"), "the HTTP server refuses to start")
         mark = len(dev.lines)
@@ -84,11 +86,11 @@ def main():
         print(f"hotd push --serial without a random source: rc {rc}: {(out + err).strip()}")
         check(rc != 0 and "no random source" in out + err,
               f"a signed upload over the console is refused, saying why: {out}{err}")
-        check(not any(re.search(V1, line) for line in dev.lines[mark:]),
+        check(not any(re.search(qemu_board.v1_line(board), line) for line in dev.lines[mark:]),
               "the module was not loaded")
     finally:
         dev.stop()
-    return hrtest.summary("qemu_rng")
+    return hrtest.summary(f"qemu_rng {board.name}")
 
 
 if __name__ == "__main__":

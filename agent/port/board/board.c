@@ -5,8 +5,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef HOTRELOAD_INFLATE
+#include "inflate_zlib.h"
+#endif
 #include "../../core/fmt.h"
 #include "board.h"
+#include "hotreload/port.h"
 
 void hr_board_puts(const char *s)
 {
@@ -40,7 +44,7 @@ void hr_board_free(void *ctx, void *p)
     hr_board_heap_free(p);
 }
 
-uint64_t hr_board_port_now_ms(void *ctx)
+static uint64_t port_now_ms(void *ctx)
 {
     (void)ctx;
     return hr_board_now_ms();
@@ -51,7 +55,7 @@ uint64_t hr_board_port_now_ms(void *ctx)
  * (agent/transport/board/console_uart.c, http_lwip.c). */
 int hr_board_at_safe_point;
 
-void hr_board_sleep_ms(void *ctx, uint32_t ms)
+static void sleep_ms(void *ctx, uint32_t ms)
 {
     (void)ctx;
     if (hr_board_at_safe_point) {
@@ -65,7 +69,7 @@ void hr_board_sleep_ms(void *ctx, uint32_t ms)
 
 struct hr_board_guard *volatile hr_board_guard_active;
 
-int hr_board_guarded_call(void *ctx, void (*fn)(void *), void *arg, char *why, size_t whysize)
+static int guarded_call(void *ctx, void (*fn)(void *), void *arg, char *why, size_t whysize)
 {
     (void)ctx;
     struct hr_board_guard g = {.why = why, .whysize = whysize, .prev = hr_board_guard_active};
@@ -97,9 +101,47 @@ int hr_board_partition(const char *name, unsigned parts)
     return -1;
 }
 
+int hr_board_part_range(uint32_t off, uint32_t len)
+{
+    return off <= HR_BOARD_PART_SIZE && len <= HR_BOARD_PART_SIZE - off;
+}
+
+static int part_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    if (!hr_board_part_range(off, len))
+        return -1;
+    memcpy(buf, (const uint8_t *)ctx + off, len);
+    return 0;
+}
+
+static const void *part_map(void *ctx, uint32_t off, uint32_t len)
+{
+    return hr_board_part_range(off, len) ? (const uint8_t *)ctx + off : NULL;
+}
+
+static void part_unmap(void *ctx, const void *view, uint32_t len)
+{
+    (void)ctx, (void)view, (void)len; /* the flash reads as memory */
+}
+
+void hr_board_flash_partition(struct hr_storage *out, uintptr_t base, int index,
+                              uint32_t erase_size,
+                              int (*write)(void *, uint32_t, const void *, uint32_t),
+                              int (*erase)(void *, uint32_t, uint32_t))
+{
+    out->ctx = (void *)(base + (uintptr_t)index * HR_BOARD_PART_SIZE);
+    out->size = HR_BOARD_PART_SIZE;
+    out->erase_size = erase_size;
+    out->read = part_read;
+    out->write = write;
+    out->erase = erase;
+    out->map = part_map;
+    out->unmap = part_unmap;
+}
+
 /* The GNU build-id note the linker script brackets: namesz, descsz, type,
  * "GNU\0", then the id. */
-size_t hr_board_firmware_id(void *ctx, const uint8_t **id)
+static size_t firmware_id(void *ctx, const uint8_t **id)
 {
     (void)ctx;
     const uint8_t *p = (const uint8_t *)__build_id_start;
@@ -116,11 +158,54 @@ size_t hr_board_firmware_id(void *ctx, const uint8_t **id)
     return descsz;
 }
 
-void hr_board_log(void *ctx, const char *line)
+static void log_line(void *ctx, const char *line)
 {
     (void)ctx;
     hr_board_puts(line);
     hr_board_uart_write("\n", 1);
+}
+
+/* The per-boot nonce must be unpredictable: only the board's random
+ * source gives that. Without it, say why and how to fix it; the runtime
+ * then refuses signed requests and the HTTP server does not start. */
+static int random_bytes(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    const char *why;
+    if (hr_board_random(buf, len, &why) == 0)
+        return 0;
+    hr_board_printf("%s: no random source: %s\n", hr_board_name, why);
+    return -1;
+}
+
+static int storage_open(void *ctx, const char *name, uint32_t image_max,
+                        struct hr_storage *out)
+{
+    (void)ctx, (void)image_max; /* partitions of a fixed size */
+    return hr_board_storage_open(name, out);
+}
+
+static const struct hr_platform platform = {
+    .ctx = NULL,
+    .mem = &hr_board_mem,
+    .now_ms = port_now_ms,
+    .sleep_ms = sleep_ms,
+    .lock = NULL, /* one thread: the console is served from the main loop */
+    .unlock = NULL,
+    .guarded_call = guarded_call,
+    .firmware_id = firmware_id,
+    .resolve = NULL, /* modules come pre-linked: hotd bind --absolute */
+    .random = random_bytes,
+    .storage_open = storage_open,
+    .log = log_line,
+#ifdef HOTRELOAD_INFLATE
+    .inflate = &hr_zlib_inflater, /* zlib from Debian's source (board.cmake) */
+#endif
+};
+
+const struct hr_platform *hr_platform_get(void)
+{
+    return &platform;
 }
 
 size_t hr_board_stack_used(void)

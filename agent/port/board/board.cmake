@@ -37,10 +37,10 @@ option(HOTRELOAD_BOARD_HTTP "The HTTP endpoints over lwIP and the board's Ethern
 option(HOTRELOAD_BOARD_INFLATE "Take compressed uploads (zlib's inflate)" ON)
 option(HOTRELOAD_BOARD_ECDSA "Verify HR2 signatures (mbedTLS); OFF: HMAC (HR1) only" ON)
 
-# HTTP: lwIP, built from Debian's source package. The board adds its
-# Ethernet driver and lwIP's configuration (net/include: lwipopts.h,
-# arch/cc.h) to TARGET itself.
-function(_hr_board_lwip target netinc)
+# HTTP: lwIP, built from Debian's source package, configured by
+# net/include (lwipopts.h, arch/cc.h), on the board's Ethernet driver
+# (net/eth.h) through net/netif.c. The board adds its driver to TARGET.
+function(_hr_board_lwip target)
   hr_fetch_source(lwip HOTRELOAD_LWIP_DIR src/core/tcp.c
                   "An unpacked lwIP 2.1 source tree (holding src/)" -DHOTRELOAD_BOARD_HTTP=OFF)
   set(_l ${HOTRELOAD_LWIP_DIR}/src)
@@ -50,9 +50,11 @@ function(_hr_board_lwip target netinc)
     ${_l}/core/tcp.c ${_l}/core/tcp_in.c ${_l}/core/tcp_out.c ${_l}/core/timeouts.c
     ${_l}/core/ipv4/etharp.c ${_l}/core/ipv4/icmp.c ${_l}/core/ipv4/ip4.c
     ${_l}/core/ipv4/ip4_addr.c ${_l}/netif/ethernet.c)
-  target_include_directories(hotreload_lwip PUBLIC ${netinc} ${_l}/include)
+  target_include_directories(hotreload_lwip PUBLIC ${_hr_board}/net/include ${_l}/include)
   target_link_libraries(hotreload_lwip PUBLIC hotreload_freestanding)
-  target_sources(${target} PRIVATE ${_hr_agent}/transport/board/http_lwip.c)
+  target_sources(${target} PRIVATE ${_hr_board}/net/netif.c
+                 ${_hr_agent}/transport/board/http_lwip.c)
+  target_include_directories(${target} PRIVATE ${_hr_board}/net)
   target_link_libraries(${target} PUBLIC hotreload_lwip)
 endfunction()
 
@@ -76,14 +78,13 @@ function(_hr_board_zlib target)
   target_link_libraries(${target} PUBLIC hotreload_zlib)
 endfunction()
 
-# TARGET: the board's port library, its own sources already in it; NETINC:
-# the folder of its lwipopts.h.
-function(hr_board_port target netinc)
+# TARGET: the board's port library, its own sources already in it.
+function(hr_board_port target)
   target_sources(${target} PRIVATE ${HOTRELOAD_RUNTIME_SOURCES} ${_hr_board}/board.c
                  ${_hr_board}/heap.c ${_hr_agent}/transport/board/console_uart.c)
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Werror>)
   if(HOTRELOAD_BOARD_HTTP)
-    _hr_board_lwip(${target} ${netinc})
+    _hr_board_lwip(${target})
   endif()
   if(HOTRELOAD_BOARD_INFLATE)
     _hr_board_zlib(${target})
@@ -103,7 +104,9 @@ function(hr_board_port target netinc)
   # libgcc last: 64-bit division and shifts for the agent, and whatever
   # helpers the modules import (hotd stubs lists them in NAME_imports.ld).
   target_link_libraries(${target} PUBLIC hotreload_loader_native gcc)
-  target_link_options(${target} INTERFACE -nostdlib -T${CMAKE_CURRENT_SOURCE_DIR}/link.ld)
+  # -z noexecstack: libgcc's objects carry no stack note; there is no such thing here.
+  target_link_options(${target} INTERFACE -nostdlib -Wl,-z,noexecstack
+                      -T${CMAKE_CURRENT_SOURCE_DIR}/link.ld)
   set_property(TARGET ${target} APPEND PROPERTY INTERFACE_LINK_DEPENDS
                ${CMAKE_CURRENT_SOURCE_DIR}/link.ld)
   # No symbol lookup on the device: modules are bound to the firmware's

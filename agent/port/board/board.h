@@ -35,6 +35,14 @@ int hr_board_net_pump(void);
 /* Random bytes for the nonce and mbedTLS: 0, or -1 with `why` naming what
  * is missing (no device: the QEMU option to add). */
 int hr_board_random(void *out, size_t len, const char **why);
+/* The loader's port: small allocations (hr_board_alloc/free), module
+ * regions and making written code visible to instruction fetch. */
+struct hr_port;
+extern const struct hr_port hr_board_mem;
+/* Module storage: `name`'s partition (hr_board_partition, then
+ * hr_board_flash_partition for a memory-mapped flash), 0 or -1. */
+struct hr_storage;
+int hr_board_storage_open(const char *name, struct hr_storage *out);
 
 /* The guard around module constructors: a fault under it resumes at the
  * save with 1 instead of ending the run. The board's start code saves and
@@ -63,18 +71,23 @@ void hr_board_heap_free(void *p);
  * for the application's safe point is then at it (hr_board_sleep_ms). */
 extern int hr_board_at_safe_point;
 
-/* The pieces of a board's struct hr_platform that are the same on every
- * board (see agent/include/hotreload/port.h for what each does). */
+/* The loader's small allocations, from the heap (for hr_board_mem). */
 void *hr_board_alloc(void *ctx, size_t size);
 void hr_board_free(void *ctx, void *p);
-uint64_t hr_board_port_now_ms(void *ctx);
-void hr_board_sleep_ms(void *ctx, uint32_t ms);
-size_t hr_board_firmware_id(void *ctx, const uint8_t **id);
-void hr_board_log(void *ctx, const char *line);
+
 /* Which of a board's `parts` storage partitions is `name`'s (-1: none left,
  * or a name of 32 bytes or more). */
 #define HR_BOARD_PARTS_MAX 16
 int hr_board_partition(const char *name, unsigned parts);
-int hr_board_guarded_call(void *ctx, void (*fn)(void *), void *arg, char *why, size_t whysize);
+/* Partition `index` of a flash that reads as memory from `base`:
+ * HR_BOARD_PART_SIZE bytes each, read and mapped in place, written and
+ * erased by the board's functions (which get the partition's address as
+ * their ctx and check the range with hr_board_part_range). */
+#define HR_BOARD_PART_SIZE 0x200000u
+void hr_board_flash_partition(struct hr_storage *out, uintptr_t base, int index,
+                              uint32_t erase_size,
+                              int (*write)(void *, uint32_t, const void *, uint32_t),
+                              int (*erase)(void *, uint32_t, uint32_t));
+int hr_board_part_range(uint32_t off, uint32_t len);
 
 #endif

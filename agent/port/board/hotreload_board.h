@@ -10,6 +10,9 @@
 
 #include "hotreload.h"
 
+/* The board's name: "rv32-virt", "mps2-an385". */
+extern const char hr_board_name[];
+
 /* Output on the console's UART. Formats as agent/core/fmt.h:
  * %s %c %d %u %x with l/ll/z, '#' and zero-padded widths. */
 void hr_board_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -40,6 +43,12 @@ void hotreload_server_poll(void);
  * idles meanwhile); a received network frame wakes it too. */
 void hr_board_idle(uint32_t ms);
 uint64_t hr_board_now_ms(void);
+
+/* Instructions executed (mod 2^32), for benchmarks and tests: exact when
+ * QEMU runs with -icount shift=0 on rv32-virt (the instret counter), and
+ * with -icount shift=6 on mps2-an385 (a 25 MHz timer's ticks at 64 ns an
+ * instruction: 5 instructions every 8 ticks). */
+uint32_t hr_board_icount(void);
 
 /* End the QEMU run: 0 passes, anything else is the process's exit status. */
 __attribute__((noreturn)) void hr_board_exit(int code);

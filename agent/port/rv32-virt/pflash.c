@@ -22,8 +22,7 @@
 #include "hotreload/port.h"
 #include "virt.h"
 
-#define PART_SIZE 0x200000u
-#define PARTS ((VIRT_FLASH_SIZE - VIRT_FLASH_SECTOR) / PART_SIZE)
+#define PARTS ((VIRT_FLASH_SIZE - VIRT_FLASH_SECTOR) / HR_BOARD_PART_SIZE)
 /* A command in both 16-bit halves: the bank is two 16-bit chips side by side. */
 #define CMD(c) ((uint32_t)(c) * 0x00010001u)
 #define ST_READY 0x80u
@@ -79,25 +78,11 @@ static int program(uint32_t a, const uint32_t *v, uint32_t n)
     return 0;
 }
 
-static int in_range(uint32_t off, uint32_t len)
-{
-    return off <= PART_SIZE && len <= PART_SIZE - off;
-}
-
-static int fl_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    uint32_t base = (uint32_t)(uintptr_t)ctx;
-    if (!in_range(off, len))
-        return -1;
-    memcpy(buf, (const void *)(uintptr_t)(base + off), len);
-    return 0;
-}
-
 static int fl_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
 {
     uint32_t base = (uint32_t)(uintptr_t)ctx;
     const uint8_t *src = buf;
-    if (!in_range(off, len))
+    if (!hr_board_part_range(off, len))
         return -1;
     uint32_t p = base + off, end = base + off + len;
     while (p < end) {
@@ -120,7 +105,7 @@ static int fl_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
 static int fl_erase(void *ctx, uint32_t off, uint32_t len)
 {
     uint32_t base = (uint32_t)(uintptr_t)ctx;
-    if (!in_range(off, len) || (off | len) % VIRT_FLASH_SECTOR)
+    if (!hr_board_part_range(off, len) || (off | len) % VIRT_FLASH_SECTOR)
         return -1;
     for (uint32_t b = base + off; b < base + off + len; b += VIRT_FLASH_SECTOR) {
         volatile uint32_t *w = word(b);
@@ -132,31 +117,12 @@ static int fl_erase(void *ctx, uint32_t off, uint32_t len)
     return 0;
 }
 
-static const void *fl_map(void *ctx, uint32_t off, uint32_t len)
-{
-    uint32_t base = (uint32_t)(uintptr_t)ctx;
-    return in_range(off, len) ? (const void *)(uintptr_t)(base + off) : NULL;
-}
-
-static void fl_unmap(void *ctx, const void *view, uint32_t len)
-{
-    (void)ctx;
-    (void)view;
-    (void)len;
-}
-
-int hr_rv32_storage_open(const char *name, struct hr_storage *out)
+int hr_board_storage_open(const char *name, struct hr_storage *out)
 {
     int i = hr_board_partition(name, PARTS);
     if (i < 0)
         return -1;
-    out->ctx = (void *)(uintptr_t)(VIRT_FLASH0 + VIRT_FLASH_SECTOR + (uint32_t)i * PART_SIZE);
-    out->size = PART_SIZE;
-    out->erase_size = VIRT_FLASH_SECTOR;
-    out->read = fl_read;
-    out->write = fl_write;
-    out->erase = fl_erase;
-    out->map = fl_map;
-    out->unmap = fl_unmap;
+    hr_board_flash_partition(out, VIRT_FLASH0 + VIRT_FLASH_SECTOR, i, VIRT_FLASH_SECTOR,
+                             fl_write, fl_erase);
     return 0;
 }

@@ -1,15 +1,13 @@
-/* The rv32-virt platform: bare metal, one thread, no C library.
- * Module regions come from the heap pool; text is written through the
- * pool's read-write view and executed through its alias (paging.c). */
+/* rv32-virt's part of the platform (the rest is ../board/board.c): the
+ * loader's port -- module regions from the heap pool, text written through
+ * the pool's read-write view and executed through its alias (paging.c) --
+ * the clock, the idle wait and the instruction counter. */
 #include <stdint.h>
-#include <string.h>
 
-#ifdef HOTRELOAD_INFLATE
-#include "inflate_zlib.h"
-#endif
-#include "../../core/fmt.h"
 #include "hotreload/port.h"
 #include "virt.h"
+
+const char hr_board_name[] = "rv32-virt";
 
 /* Code gets whole 4 KiB pages of its own, as a chip keeps it in its own
  * instruction RAM: QEMU translates code per page and checks every write to
@@ -52,7 +50,7 @@ static void rv_sync_code(void *ctx, const struct hr_mem *mem)
     __asm__ volatile("fence.i" ::: "memory");
 }
 
-static const struct hr_port rv_mem = {
+const struct hr_port hr_board_mem = {
     NULL, hr_board_alloc, hr_board_free, rv_region_alloc, rv_region_free, rv_sync_code, 0,
 };
 
@@ -71,46 +69,9 @@ void hr_board_idle_until(uint64_t deadline_ms)
     __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a7) : "memory");
 }
 
-/* The per-boot nonce must be unpredictable: only the virtio-rng device
- * gives that here (virt's RTC and counters are known to whoever knows when
- * the device booted). Without it, say why and how to fix it; the runtime
- * then refuses signed requests and the HTTP server does not start. */
-static int rv_random(void *ctx, void *buf, size_t len)
+uint32_t hr_board_icount(void)
 {
-    (void)ctx;
-    const char *why;
-    if (hr_board_random(buf, len, &why) == 0)
-        return 0;
-    hr_board_printf("rv32-virt: no random source: %s\n", why);
-    return -1;
-}
-
-static int rv_storage_open(void *ctx, const char *name, uint32_t image_max,
-                           struct hr_storage *out)
-{
-    (void)ctx, (void)image_max; /* partitions of a fixed size */
-    return hr_rv32_storage_open(name, out);
-}
-
-static const struct hr_platform platform = {
-    .ctx = NULL,
-    .mem = &rv_mem,
-    .now_ms = hr_board_port_now_ms,
-    .sleep_ms = hr_board_sleep_ms,
-    .lock = NULL, /* one thread: the console is served from the main loop */
-    .unlock = NULL,
-    .guarded_call = hr_board_guarded_call,
-    .firmware_id = hr_board_firmware_id,
-    .resolve = NULL, /* modules come pre-linked: hotd bind --absolute */
-    .random = rv_random,
-    .storage_open = rv_storage_open,
-    .log = hr_board_log,
-#ifdef HOTRELOAD_INFLATE
-    .inflate = &hr_zlib_inflater, /* zlib from Debian's source (CMakeLists.txt) */
-#endif
-};
-
-const struct hr_platform *hr_platform_get(void)
-{
-    return &platform;
+    uint32_t v;
+    __asm__ volatile("rdinstret %0" : "=r"(v));
+    return v;
 }

@@ -78,13 +78,8 @@ void hr_rv32_describe_trap(char *buf, size_t size, uint32_t cause, uint32_t pc, 
  * read-execute alias of the heap pool. Returns the satp value. */
 uint32_t hr_rv32_paging_init(void);
 
-
 /* The UART (uart.c). */
 void hr_rv32_uart_init(void);
 int hr_rv32_uart_ready(void);
-
-/* Storage on the second pflash (pflash.c). */
-struct hr_storage;
-int hr_rv32_storage_open(const char *name, struct hr_storage *out);
 
 #endif

@@ -3,7 +3,7 @@
  * interrupts. hotreload_console_poll reads what the UART holds and feeds
  * it on; a command that waits for the application's safe point (reload,
  * unload) is served at once, because the loop calling the poll is that
- * safe point (platform.c, rv_sleep_ms). */
+ * safe point (agent/port/board/board.c, sleep_ms). */
 #include <stdint.h>
 
 #include "hotreload/console.h"
@@ -25,9 +25,10 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config)
     struct hr_console_config cfg = HR_CONSOLE_CONFIG_DEFAULT();
     cfg.write = out;
     /* The default window of 4 frames, of 1 KiB each, loses nothing here:
-     * QEMU's UART takes bytes from its chardev only as the FIFO drains. A
-     * real 16550 without an interrupt-driven ring buffer would want
-     * cfg.window = 1 (and frames of 256 bytes). */
+     * QEMU's UARTs (rv32-virt's 16550, mps2-an385's CMSDK UART) take bytes
+     * from their chardev only as their FIFO or buffer drains. A real UART
+     * without an interrupt-driven ring buffer would want cfg.window = 1
+     * (and frames of 256 bytes). */
     cfg.frame = 1024;
     hr_console_config_from(&cfg, config);
     hr_console_init(&console, &cfg);
@@ -37,7 +38,8 @@ int hotreload_console_start_uart(const hotreload_server_config_t *config)
 }
 
 /* Bytes come in bursts (a command line, an upload frame of up to 1,033
- * bytes) through a 16-byte FIFO that QEMU refills as it drains: once
+ * bytes) through a FIFO (16 bytes on rv32-virt, one on mps2-an385) that
+ * QEMU refills as it drains: once
  * something arrived, keep reading until the line has been quiet for a
  * moment, rather than returning for every 16 bytes. The waits in between
  * are wfi (the FIFO's interrupt at 14 bytes, or soon after the last byte,

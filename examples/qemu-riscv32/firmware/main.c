@@ -1,7 +1,8 @@
-/* The QEMU RISC-V example's firmware: calls the reloadable library every
- * second and prints what it answers on the UART, serves the console on the
- * same UART and HTTP on the virtio-net device, and reloads at its safe
- * point, the end of each loop. */
+/* The QEMU examples' firmware, the same source on every bare-metal board
+ * (examples/qemu-riscv32, examples/qemu-cortex-m): calls the reloadable
+ * library every second and prints what it answers on the UART, serves the
+ * console on the same UART and HTTP on the board's Ethernet, and reloads
+ * at its safe point, the end of each loop. */
 #include "greet.h"
 #include "hotreload.h"
 #include "hotreload_board.h"
@@ -27,7 +28,7 @@ int main(void)
     hotreload_build_auth(&srv); /* the build's key: public (HR2), or HMAC on request */
     srv.bind_address = "0.0.0.0"; /* QEMU's hostfwd keeps it on the host's 127.0.0.1 */
 
-    hr_board_puts("qemu-riscv32 example: booting\n");
+    hr_board_printf("qemu example on %s: booting\n", hr_board_name);
     if (hotreload_console_start_uart(&srv) != 0)
         return 1;
     if (hotreload_server_start(&srv) != HOTRELOAD_OK)

@@ -1,10 +1,13 @@
-/* The stub torture firmware for rv32 on QEMU virt: calls every function of
- * the torture module (tests/stubs/torture.c) by its own name, through the
- * stubs `hotd stubs` generated, and compares each result with the same
- * source compiled in under ref_ names. Then the I/D split (module code runs
- * at its instruction-bus alias; running it at its data address, or writing
- * through the alias, traps and the guard reports it), and 30 reloads that
- * must give back every byte of the heap.
+/* The stub torture firmware for the bare-metal boards in QEMU (rv32-virt,
+ * mps2-an385): calls every function of the torture module
+ * (tests/stubs/torture.c) by its own name, through the stubs `hotd stubs`
+ * generated, and compares each result with the same source compiled in
+ * under ref_ names. Then where module code runs and what the guard says
+ * of faults there (rv32: the I/D split, module code runs at its
+ * instruction-bus alias, running it at its data address or writing through
+ * the alias traps; Cortex-M: code in SRAM with the Thumb bit, a call
+ * without it and a bus error both fault), and 30 reloads that must give
+ * back every byte of the heap.
  *
  * The module image comes in through QEMU's generic loader, written into
  * `hr_test_inbox` before the CPU starts (tests/qemu/torture_test.py). The
@@ -26,8 +29,15 @@
 #define INBOX_MAGIC 0x584f4e49u /* "INOX": a module image follows */
 #define INBOX_FAULT 0x544c4146u /* "FALT": store through NULL, unguarded */
 #define INBOX_DEEP 0x50454544u  /* "DEEP": recurse past the stack */
-#define IBUS_OFFSET 0x40000000u
 #define RELOADS 30
+#if defined(__riscv)
+#define IBUS_OFFSET 0x40000000u
+#define CRASH_AT 0u /* NULL: unmapped */
+#define ARCH HR_ARCH_RV32
+#else
+#define CRASH_AT 0x90000000u /* nothing there on mps2-an385: a bus error */
+#define ARCH HR_ARCH_ARM
+#endif
 
 /* Not cleared at start (.noinit): QEMU's loader fills it. */
 struct inbox {
@@ -152,7 +162,7 @@ static void check_loaded(void)
           (unsigned long)ra, (unsigned long)fn);
 }
 
-/* --- the I/D split ------------------------------------------------------ */
+/* --- where module code runs, and faults there ---------------------------- */
 
 struct probe {
     uintptr_t addr;
@@ -185,6 +195,7 @@ static int contains(const char *s, const char *part)
     return 0;
 }
 
+#if defined(__riscv)
 static void check_split(void)
 {
     const struct hr_platform *pf = hr_platform_get();
@@ -220,24 +231,49 @@ static void check_split(void)
           "calls after the traps");
 }
 
-static uint32_t instret(void)
+#else
+static void check_split(void)
 {
-    uint32_t v;
-    __asm__ volatile("csrr %0, instret" : "=r"(v));
-    return v;
+    const struct hr_platform *pf = hr_platform_get();
+    char why[200];
+    uintptr_t code = (uintptr_t)t_get_op(1);
+    CHECK((code & 1) && code >= 0x20000000u && code < 0x20400000u,
+          "module code at %#lx: a Thumb address in SRAM", (unsigned long)code);
+    struct probe p = {code, 0};
+    CHECK(pf->guarded_call(pf->ctx, call_at, &p, why, sizeof why) == 0 && p.result == 39,
+          "module code through a pointer: %ld", p.result);
+
+    p.addr = code & ~(uintptr_t)1;
+    int trapped = pf->guarded_call(pf->ctx, call_at, &p, why, sizeof why);
+    CHECK(trapped && contains(why, "UsageFault: invalid state"),
+          "calling module code without the Thumb bit: trapped=%d, %s", trapped,
+          trapped ? why : "");
+
+    p.addr = CRASH_AT;
+    trapped = pf->guarded_call(pf->ctx, write_at, &p, why, sizeof why);
+    CHECK(trapped && contains(why, "BusFault: precise data bus error") &&
+              contains(why, "fault address 0x90000000"),
+          "a store where nothing is: trapped=%d, %s", trapped, trapped ? why : "");
+
+    p.result = 0;
+    CHECK(pf->guarded_call(pf->ctx, harmless, &p, why, sizeof why) == 0 && p.result == 1,
+          "a call that does not fault");
+    CHECK(t_sum10(1, 1, 1, 1, 1, 1, 1, 1, 1, 1) == ref_t_sum10(1, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+          "calls after the faults");
 }
+#endif
 
 /* hr_module_load and hr_module_free alone, as the runtime calls them. */
 static uint32_t core_load_cost(const struct inbox *in)
 {
     const struct hr_platform *pf = hr_platform_get();
-    struct hr_load_config lc = {.arch = HR_ARCH_RV32, .port = pf->mem,
+    struct hr_load_config lc = {.arch = ARCH, .port = pf->mem,
                                 .resolve = NULL, .resolve_ctx = NULL};
     struct hr_module *mod;
     struct hr_error e;
-    uint32_t start = instret();
+    uint32_t start = hr_board_icount();
     enum hr_status st = hr_module_load(&lc, in->bytes, in->size, &mod, &e);
-    uint32_t cost = instret() - start;
+    uint32_t cost = hr_board_icount() - start;
     CHECK(st == HR_OK, "hr_module_load: %s", e.msg);
     if (st == HR_OK)
         hr_module_free(mod);
@@ -258,7 +294,7 @@ __attribute__((noinline)) static uint32_t deep(uint32_t n)
 static void crash(uint32_t how)
 {
     if (how == INBOX_FAULT)
-        *(volatile uint32_t *)(uintptr_t)hr_test_inbox.size = 1; /* size is 0: NULL */
+        *(volatile uint32_t *)(uintptr_t)(hr_test_inbox.size + CRASH_AT) = 1; /* size is 0 */
     else
         hr_board_printf("%lu\n", (unsigned long)deep(0));
 }
@@ -276,20 +312,20 @@ int main(void)
 
     const struct inbox *in = &hr_test_inbox;
     if (in->magic != INBOX_MAGIC || in->size == 0 || in->size > sizeof in->bytes) {
-        hr_board_puts("stubs_rv32: no module image in hr_test_inbox (QEMU's -device loader "
-                     "puts it there: see tests/qemu/torture_test.py)\n");
+        hr_board_printf("stubs_%s: no module image in hr_test_inbox (QEMU's -device loader "
+                        "puts it there: see tests/qemu/torture_test.py)\n", hr_board_name);
         return 2;
     }
     struct hr_board_heap_stats h0, h1;
     hr_board_heap_stats(&h0);
     uint32_t core = core_load_cost(in);
-    uint32_t i0 = instret();
+    uint32_t i0 = hr_board_icount();
     hotreload_err_t err = hotreload_load_from_buffer(&cfg, in->bytes, in->size);
-    uint32_t i1 = instret();
+    uint32_t i1 = hr_board_icount();
     CHECK(err == HOTRELOAD_OK, "load: %s", hotreload_last_error());
     if (err == HOTRELOAD_OK) {
-        /* instret counts instructions when QEMU runs with -icount. */
-        hr_board_printf("load of %u bytes: loader core %lu instret, whole load %lu instret\n",
+        /* Exact when QEMU runs with -icount (hotreload_board.h). */
+        hr_board_printf("load of %u bytes: loader core %lu insn, whole load %lu insn\n",
                        (unsigned)in->size, (unsigned long)core, (unsigned long)(i1 - i0));
         check_loaded();
         check_split();
@@ -316,6 +352,6 @@ int main(void)
                    "stack: %lu bytes used\n",
                    (unsigned long)h1.free, (unsigned long)h1.size, RELOADS,
                    (unsigned long)h1.low_free, (unsigned long)hr_board_stack_used());
-    hr_board_printf("stubs_rv32: %d passed, %d failed\n", passed, failed);
+    hr_board_printf("stubs_%s: %d passed, %d failed\n", hr_board_name, passed, failed);
     return failed ? 1 : 0;
 }

@@ -4,7 +4,11 @@
 
 __attribute__((constructor)) static void init(void)
 {
+#if defined(__thumb__)
+    __asm__ volatile("udf #0"); /* permanently undefined */
+#else
     __asm__ volatile(".word 0"); /* all-zero: an illegal instruction */
+#endif
 }
 
 const char *greeting(void)

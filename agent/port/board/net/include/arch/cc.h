@@ -1,7 +1,7 @@
-/* lwIP's platform header for the rv32-virt port: no C library, so no
+/* lwIP's platform header for the bare-metal boards: no C library, so no
  * inttypes.h, ctype.h or printf; diagnostics and assertions go to the UART. */
-#ifndef HR_RV32_LWIP_CC_H
-#define HR_RV32_LWIP_CC_H
+#ifndef HR_BOARD_LWIP_CC_H
+#define HR_BOARD_LWIP_CC_H
 
 #define LWIP_NO_INTTYPES_H 1
 #define LWIP_NO_CTYPE_H 1

@@ -1,9 +1,9 @@
-/* lwIP's configuration for the rv32-virt port: no OS (NO_SYS, the raw
+/* lwIP's configuration for the bare-metal boards: no OS (NO_SYS, the raw
  * API driven from the application's main loop), IPv4 and TCP only, static
  * memory sized for one HTTP request served at a time while up to 8 wait for
  * their head (agent/transport/board/http_lwip.c). */
-#ifndef HR_RV32_LWIPOPTS_H
-#define HR_RV32_LWIPOPTS_H
+#ifndef HR_BOARD_LWIPOPTS_H
+#define HR_BOARD_LWIPOPTS_H
 
 #define NO_SYS 1
 #define SYS_LIGHTWEIGHT_PROT 0 /* single-threaded, no lwIP work in interrupts */

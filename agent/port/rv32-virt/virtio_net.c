@@ -1,4 +1,6 @@
-/* virtio-net over virtio-mmio, polled (see virtio_net.h). Two split
+/* virtio-net over virtio-mmio, polled: the board's Ethernet driver
+ * (../board/net/eth.h; QEMU needs -global virtio-mmio.force-legacy=false
+ * for the virtio 1.x registers it speaks). Two split
  * virtqueues of Q entries: receive (every buffer always offered to the
  * device, given back as soon as its frame is copied out) and transmit
  * (a buffer is reused once the device reports it sent). The virtio-mmio
@@ -6,14 +8,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../virtio.h"
-#include "virtio_net.h"
+#include "eth.h"
+#include "virtio.h"
 
 #define F_MAC (1u << 5) /* word 0 */
 
 #define Q VIRTQ_SIZE
 #define HDR 12 /* struct virtio_net_hdr with num_buffers (virtio 1.x) */
-#define BUF (HDR + VNET_FRAME_MAX + 10)
+#define BUF (HDR + HR_ETH_FRAME_MAX + 10)
 
 static struct virtq rxq, txq;
 static uint8_t rxbuf[Q][BUF] __attribute__((aligned(4)));
@@ -36,7 +38,7 @@ static void fence(void)
     virtio_fence();
 }
 
-int vnet_init(uint8_t mac[6], char *why, size_t whysize)
+int hr_eth_init(uint8_t mac[6], char *why, size_t whysize)
 {
     uint32_t f0 = F_MAC;
     base = virtio_start(VIRTIO_ID_NET, "virtio-net", "virtio-net-device,netdev=...", &f0, why,
@@ -66,7 +68,7 @@ int vnet_init(uint8_t mac[6], char *why, size_t whysize)
     return 0;
 }
 
-size_t vnet_receive(void *buf, size_t cap)
+size_t hr_eth_receive(void *buf, size_t cap)
 {
     if (!base)
         return 0;
@@ -96,7 +98,7 @@ size_t vnet_receive(void *buf, size_t cap)
     return n;
 }
 
-uint8_t *vnet_tx_buffer(void)
+uint8_t *hr_eth_tx_buffer(void)
 {
     if (!base)
         return NULL;
@@ -113,12 +115,12 @@ uint8_t *vnet_tx_buffer(void)
     return NULL;
 }
 
-void vnet_send(size_t len)
+void hr_eth_send(size_t len)
 {
     int i = 0;
     while (i < Q && tx_busy[i])
         i++;
-    if (i == Q || len > VNET_FRAME_MAX)
+    if (i == Q || len > HR_ETH_FRAME_MAX)
         return;
     tx_busy[i] = 1;
     txq.desc[i].len = (uint32_t)(HDR + len);

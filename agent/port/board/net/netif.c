@@ -1,5 +1,5 @@
-/* lwIP on the virtio-net device: one Ethernet interface with QEMU user
- * networking's static address, fed from the application's main loop
+/* lwIP on the board's Ethernet device (eth.h): one interface with QEMU
+ * user networking's static address, fed from the application's main loop
  * (NO_SYS). */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include "../../../core/fmt.h"
 #include "board.h"
-#include "../virt.h"
+#include "eth.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -15,24 +15,26 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
-#include "virtio_net.h"
 
 #define PUMP_FRAMES_MAX 16
 
 static struct netif nif;
 static int started;
-static uint8_t frame[VNET_FRAME_MAX];
+static uint8_t frame[HR_ETH_FRAME_MAX];
 
 u32_t sys_now(void)
 {
     return (u32_t)hr_board_now_ms();
 }
 
-/* TCP's initial sequence numbers: the timer's low bits stirred. */
+/* TCP's initial sequence numbers: the board's random source, or without
+ * one the clock's low bits stirred. */
 uint32_t hr_lwip_rand(void)
 {
     static uint32_t x;
-    x ^= (uint32_t)virt_mtime();
+    const char *why;
+    uint32_t r;
+    x ^= hr_board_random(&r, sizeof r, &why) == 0 ? r : (uint32_t)hr_board_now_ms();
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
@@ -66,16 +68,16 @@ void hr_lwip_assert(const char *what, const char *file, int line)
 static err_t linkoutput(struct netif *n, struct pbuf *p)
 {
     (void)n;
-    uint8_t *buf = vnet_tx_buffer();
+    uint8_t *buf = hr_eth_tx_buffer();
     /* Every buffer still with the device: give it a moment, not forever. */
-    for (uint64_t end = virt_mtime() + VIRT_MTIME_HZ / 100; !buf && virt_mtime() < end;)
-        buf = vnet_tx_buffer();
+    for (uint64_t end = hr_board_now_ms() + 10; !buf && hr_board_now_ms() < end;)
+        buf = hr_eth_tx_buffer();
     if (!buf)
         return ERR_MEM;
-    if (p->tot_len > VNET_FRAME_MAX)
+    if (p->tot_len > HR_ETH_FRAME_MAX)
         return ERR_VAL;
     pbuf_copy_partial(p, buf, p->tot_len, 0);
-    vnet_send(p->tot_len);
+    hr_eth_send(p->tot_len);
     return ERR_OK;
 }
 
@@ -96,7 +98,7 @@ int hr_board_net_start(char *why, size_t whysize)
     if (started)
         return 0;
     uint8_t mac[6];
-    if (vnet_init(mac, why, whysize) != 0)
+    if (hr_eth_init(mac, why, whysize) != 0)
         return -1;
     lwip_init();
     ip4_addr_t addr, mask, gw;
@@ -124,7 +126,7 @@ int hr_board_net_pump(void)
     /* Bounded: under a flood of frames the application's loop must still get
      * its turn. What is left waits in the device's queue (and, once that is
      * full, in QEMU's, slowing the senders down) for the next pump. */
-    while (frames < PUMP_FRAMES_MAX && (len = vnet_receive(frame, sizeof frame)) > 0) {
+    while (frames < PUMP_FRAMES_MAX && (len = hr_eth_receive(frame, sizeof frame)) > 0) {
         frames++;
         struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
         if (!p)
