@@ -73,7 +73,7 @@ def main():
     check(rc == 0 and m and int(m.group(1)) >= 90 and m.group(2) == "0",
           f"torture run: exit {rc}, output:\n{out}")
     for line in out.splitlines():
-        if line.startswith(("load of", "heap:")):
+        if line.startswith(("load of", "heap:", "stubs_")):
             print(line)
 
     # Controls: the same firmware must fail without the image, and with a

@@ -27,14 +27,17 @@ u32_t sys_now(void)
     return (u32_t)hr_board_now_ms();
 }
 
-/* TCP's initial sequence numbers: the board's random source, or without
- * one the clock's low bits stirred. */
+/* TCP's initial sequence numbers: a generator seeded once from the board's
+ * random source (not asked per connection: on rv32-virt each ask is a
+ * device round trip) and stirred with the clock. */
 uint32_t hr_lwip_rand(void)
 {
     static uint32_t x;
     const char *why;
-    uint32_t r;
-    x ^= hr_board_random(&r, sizeof r, &why) == 0 ? r : (uint32_t)hr_board_now_ms();
+    if (!x && hr_board_random(&x, sizeof x, &why) != 0)
+        x = 0x9e3779b9u;
+    x ^= (uint32_t)hr_board_now_ms();
+    x |= !x; /* xorshift never leaves 0 */
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
