@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,53 @@ static int xtensa_abi(Elf *elf, size_t shstrndx)
     return -1;
 }
 
+static uint32_t uleb(const unsigned char **p, const unsigned char *end)
+{
+    uint32_t v = 0;
+    for (unsigned shift = 0; *p < end && shift < 32; shift += 7) {
+        unsigned char b = *(*p)++;
+        v |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    return v;
+}
+
+/* Tag_CPU_arch in the "aeabi" file attributes of .ARM.attributes (the
+ * ARM ELF's build attributes: 'A', then a vendor section holding a
+ * Tag_File subsection of tag/value pairs; the assembler writes CPU_name,
+ * a string, before CPU_arch). -1 when absent or not found among the
+ * first attributes. */
+static int arm_cpu_arch(Elf *elf, size_t shstrndx)
+{
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr sh;
+        const char *name;
+        if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+            strcmp(name, ".ARM.attributes") != 0)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        const unsigned char *p = d ? d->d_buf : NULL, *end = p ? p + d->d_size : NULL;
+        /* 'A', a 4-byte length, "aeabi\0", Tag_File (1), a 4-byte size. */
+        if (!p || d->d_size < 16 || p[0] != 'A' || memcmp(p + 5, "aeabi", 6) != 0 || p[11] != 1)
+            return -1;
+        for (p += 16; p < end;) {
+            uint32_t tag = uleb(&p, end);
+            if (tag == 4 || tag == 5) { /* CPU_raw_name, CPU_name: strings */
+                while (p < end && *p++)
+                    ;
+                continue;
+            }
+            uint32_t v = uleb(&p, end);
+            if (tag == 6)
+                return (int)v;
+            if (tag > 31)
+                return -1; /* past the plain numbers: not worth decoding further */
+        }
+    }
+    return -1;
+}
+
 static int read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, struct modsyms *m,
                        const char *path, char *msg, size_t msgsize)
 {
@@ -112,6 +160,7 @@ int modsyms_read(const char *path, struct modsyms *m, char *msg, size_t msgsize)
 {
     memset(m, 0, sizeof *m);
     m->xtensa_abi = -1;
+    m->arm_cpu_arch = -1;
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
         snprintf(msg, msgsize, "%s: cannot open: %s", path, strerror(errno));
@@ -138,6 +187,7 @@ int modsyms_read(const char *path, struct modsyms *m, char *msg, size_t msgsize)
     m->machine = eh.e_machine;
     m->elfclass = gelf_getclass(elf);
     m->xtensa_abi = xtensa_abi(elf, shstrndx);
+    m->arm_cpu_arch = arm_cpu_arch(elf, shstrndx);
     for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)

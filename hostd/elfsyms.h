@@ -9,6 +9,8 @@ struct modsyms {
     unsigned machine;     /* e_machine */
     int elfclass;         /* ELFCLASS32 or ELFCLASS64 */
     int xtensa_abi;       /* ABI= of .xtensa.info (0 windowed, 1 call0), -1 if absent */
+    int arm_cpu_arch;     /* Tag_CPU_arch of .ARM.attributes (11 v6-M, 12 v6S-M, 13 v7E-M,
+                           * ...), -1 if absent */
     char **exports;       /* defined global/weak functions, sorted, unique */
     size_t nexports;
     char **imports;       /* undefined named symbols, sorted, unique */

@@ -221,6 +221,11 @@ static int module_stubs(const char *path, enum arch arch, const char *include,
     if (stubs_read_module("link", path, arch, &all) != 0)
         return -1;
     int rc = read_keep(dir, name, &keep);
+    /* What the module says of its target (ABI, CPU) decides the stubs' form. */
+    called.machine = all.machine;
+    called.elfclass = all.elfclass;
+    called.xtensa_abi = all.xtensa_abi;
+    called.arm_cpu_arch = all.arm_cpu_arch;
     called.exports = calloc(all.nexports + 1, sizeof *called.exports);
     for (size_t i = 0; rc == 0 && i < all.nexports; i++)
         if (listed(undef, all.exports[i]) || listed(&keep, all.exports[i]))

@@ -345,10 +345,12 @@ endfunction()
 # BUILD/hotreload/firmware.watch: the folders of the firmware's own sources,
 # one a line, for `hotd watch` (an edit there needs a new firmware, not a
 # push). Folders inside the build tree and generated sources are left out.
+# A project with several firmwares lists the folders of all of them: the
+# file is written once, when the top directory's configure ends.
 function(_hotreload_firmware_watch fw)
   get_target_property(srcs ${fw} SOURCES)
   get_target_property(src_dir ${fw} SOURCE_DIR)
-  set(dirs "")
+  get_property(dirs GLOBAL PROPERTY HOTRELOAD_FIRMWARE_DIRS)
   foreach(s ${srcs})
     if(s MATCHES "\\$<")
       continue()
@@ -360,6 +362,16 @@ function(_hotreload_firmware_watch fw)
       list(APPEND dirs "${d}\n")
     endif()
   endforeach()
+  set_property(GLOBAL PROPERTY HOTRELOAD_FIRMWARE_DIRS "${dirs}")
+  get_property(deferred GLOBAL PROPERTY HOTRELOAD_FIRMWARE_WATCH_DEFERRED)
+  if(NOT deferred)
+    set_property(GLOBAL PROPERTY HOTRELOAD_FIRMWARE_WATCH_DEFERRED ON)
+    cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _hotreload_write_firmware_watch)
+  endif()
+endfunction()
+
+function(_hotreload_write_firmware_watch)
+  get_property(dirs GLOBAL PROPERTY HOTRELOAD_FIRMWARE_DIRS)
   list(JOIN dirs "" text)
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/hotreload/firmware.watch CONTENT "${text}")
 endfunction()

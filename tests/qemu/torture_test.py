@@ -36,6 +36,22 @@ def inbox_address(fw):
         return sym[0]["st_value"] if sym else None
 
 
+def stub_start(fw, name):
+    """The first halfword of function `name` in the firmware (Thumb: bit 0 cleared)."""
+    with open(fw, "rb") as f:
+        elf = ELFFile(f)
+        sym = elf.get_section_by_name(".symtab").get_symbol_by_name(name)
+        if not sym:
+            return None
+        at = sym[0]["st_value"] & ~1
+        for sec in elf.iter_sections():
+            inside = sec["sh_addr"] <= at < sec["sh_addr"] + sec["sh_size"]
+            if inside and sec["sh_type"] != "SHT_NOBITS":
+                off = at - sec["sh_addr"]
+                return int.from_bytes(sec.data()[off:off + 2], "little")
+    return None
+
+
 def run(board, qemu, fw, image=None, magic=INBOX_MAGIC):
     """(exit status, UART text) of one run, the image (if any) in the inbox."""
     extra = []
@@ -64,8 +80,13 @@ def main():
     ap.add_argument("--fw", required=True)
     ap.add_argument("--image", required=True)
     ap.add_argument("--board", default="rv32-virt", choices=sorted(qemu_board.BOARDS))
+    ap.add_argument("--stubs", choices=["v6m"], help="the stubs are ARMv6-M's: check it")
     args = ap.parse_args()
     board = qemu_board.BOARDS[args.board]
+    if args.stubs == "v6m":
+        first = stub_start(args.fw, "t_sum10")
+        check(first == 0xB407, f"t_sum10's stub starts with push {{r0, r1, r2}} (ARMv6-M "
+                               f"form): {first:#06x}" if first is not None else "no t_sum10")
     check(inbox_address(args.fw) is not None, "fw_torture has hr_test_inbox")
 
     rc, out = run(board, args.qemu, args.fw, args.image)

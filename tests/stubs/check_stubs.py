@@ -43,6 +43,11 @@ ARCHES = {
     "arm": dict(cc=["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3"], ld=["arm-none-eabi-ld"],
                 ptr=4, text=0x20000000, data=0x20100000,
                 variants={"": [], "m4": ["-mcpu=cortex-m4"]}),
+    # Cortex-M0+ (ARMv6-M): hotd reads the module's build attributes and writes
+    # the other form, which this assembler would refuse if it held Thumb-2.
+    "armv6m": dict(cc=["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0plus"],
+                   ld=["arm-none-eabi-ld"], ptr=4, text=0x20000000, data=0x20100000,
+                   variants={"": []}, hotd="arm"),
 }
 
 LDSCRIPT = """SECTIONS {
@@ -176,7 +181,8 @@ def check_elf(arch, path, name, exports, scratch, tag):
                 check(False, "%s: stub %s: a global function symbol with a size" % (tag, fn))
                 bad += 1
                 continue
-            at = s["st_value"] & ~1 if arch == "arm" else s["st_value"]  # Thumb: bit 0 set
+            thumb = arch.startswith("arm")
+            at = s["st_value"] & ~1 if thumb else s["st_value"]  # Thumb: bit 0 set
             code = read_bytes(mem, at, s["st_size"])
             err = run_stub(arch, code, at, lambda ad, n: read_bytes(mem, ad, n),
                            table["st_value"], i * ptr, ptr, scratch(i * ptr))
@@ -230,7 +236,7 @@ def main():
                                      os.path.join(work, "torture.o"), work)),
             ("big", build_module(a, big_src, os.path.join(work, "big.o"), work, ["-O0"]))]
 
-    flavours = [args.arch] + (["xtensa-windowed"] if args.arch == "xtensa" else [])
+    flavours = [a.get("hotd", args.arch)] + (["xtensa-windowed"] if args.arch == "xtensa" else [])
     for flavour in flavours:
         for name, obj in mods:
             if flavour == "xtensa-windowed":
@@ -254,6 +260,8 @@ def main():
                 scratch = lambda off: {8}
             elif flavour == "xtensa-windowed":
                 scratch = lambda off: {9}
+            elif args.arch == "armv6m":
+                scratch = lambda off: set()  # r0-r2 borrowed and given back
             elif flavour == "arm":
                 scratch = lambda off: {12}  # ip
             else:  # t1, and t2 past the 12-bit offset
@@ -263,7 +271,8 @@ def main():
                 # Windowed stubs use no windowed instruction: same encodings, so
                 # this call0 assembler can assemble and we can decode them.
                 elf = link_stubs(a, gen, name, work, vflags, tag)
-                check_elf(flavour, elf, name, exports, scratch, tag)
+                check_elf(args.arch if args.arch == "armv6m" else flavour, elf, name, exports,
+                          scratch, tag)
             if name == "torture":
                 want = {"t_sum10", "t_mixed", "t_sum_fmt", "t_big_make", "t_small_make",
                         "t_u64", "t_callback", "t_get_op", "t_where"}

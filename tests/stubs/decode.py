@@ -1,4 +1,5 @@
-"""Symbolic execution of one generated stub (RISC-V rv32/rv64, Xtensa, ARM Thumb-2).
+"""Symbolic execution of one generated stub (RISC-V rv32/rv64, Xtensa, ARM Thumb-2,
+ARMv6-M Thumb).
 
 A value is (base, offset): base None is a plain number; otherwise base is
 ("load", address-value, size), a word read from memory the stub cannot know.
@@ -29,6 +30,8 @@ def run_stub(arch, code, pc, read, table, off, ptr, scratch):
     """None if the stub jumps to table[off / ptr] properly, else what is wrong."""
     if code is None:
         return "stub bytes not found"
+    if arch == "armv6m":
+        return run_thumb1(code, pc, read, load((load((None, table), ptr)[0], off), ptr))
     xlen = 64 if arch == "rv64" else 32
     mask = (1 << xlen) - 1
     want = load((load((None, table), ptr)[0], off), ptr)
@@ -205,3 +208,83 @@ def thumb_step(code, pos, pc, regs, read, xlen, mask):
         return "adds two loaded values"
     regs[rd] = val
     return 4, rd, None
+
+
+def run_thumb1(code, pc, read, want):
+    """ARMv6-M: the stub may borrow registers on the stack, so it is run
+    with a symbolic sp and stack, and judged at its jump: pc = want, sp and
+    every register r0-r12 and lr as they were (nothing else is allowed)."""
+    regs = {r: (("init", r), 0) for r in range(16)}
+    stack = {}
+    sp0 = regs[13]
+    pos = 0
+    while pos + 2 <= len(code):
+        op = int.from_bytes(code[pos:pos + 2], "little")
+        res = thumb1_step(op, pc + pos, regs, stack, read)
+        if isinstance(res, str):
+            return "at +%d: %s" % (pos, res)
+        pos += 2
+        if res is not None:  # the jump
+            if res != want:
+                return "jumps to %r, want %r" % (res, want)
+            if regs[13] != sp0:
+                return "sp not restored: %r" % (regs[13],)
+            changed = [r for r in list(range(13)) + [14] if regs[r] != (("init", r), 0)]
+            return "registers not restored: %s" % changed if changed else None
+    return "no jump"
+
+
+def thumb1_step(op, pc, regs, stack, read):
+    """One 16-bit instruction of the v6-M stub form; None, the jump target,
+    or what is wrong."""
+    def sp_off(v):
+        base, off = regs[13]
+        return (base, (off + v) & 0xFFFFFFFF)
+
+    if op & 0xFE00 == 0xB400:  # push {rlist}
+        rl = [r for r in range(8) if op >> r & 1] + ([14] if op & 0x100 else [])
+        regs[13] = sp_off(-4 * len(rl))
+        for i, r in enumerate(rl):
+            stack[sp_off(4 * i)] = regs[r]
+        return None
+    if op & 0xFE00 == 0xBC00:  # pop {rlist[, pc]}
+        rl = [r for r in range(8) if op >> r & 1] + ([15] if op & 0x100 else [])
+        vals = []
+        for i, r in enumerate(rl):
+            if sp_off(4 * i) not in stack:
+                return "pops a word it did not push"
+            vals.append((r, stack[sp_off(4 * i)]))
+        regs[13] = sp_off(4 * len(rl))
+        target = None
+        for r, v in vals:
+            if r == 15:
+                target = v
+            else:
+                regs[r] = v
+        return target
+    if op & 0xF800 == 0x4800:  # ldr rt, [pc, #imm8*4]: a literal beside the stub
+        addr = ((pc + 4) & ~3) + (op & 0xFF) * 4
+        word = read(addr, 4)
+        if word is None:
+            return "literal at %#x not in the image" % addr
+        regs[op >> 8 & 7] = (None, int.from_bytes(word, "little"))
+        return None
+    if op & 0xF800 == 0x6800:  # ldr rt, [rn, #imm5*4]
+        rn, rt = op >> 3 & 7, op & 7
+        b = regs[rn]
+        regs[rt] = load((b[0], (b[1] + (op >> 6 & 31) * 4) & 0xFFFFFFFF), 4)
+        return None
+    if op & 0xFE00 == 0x5800:  # ldr rt, [rn, rm]
+        rm, rn, rt = op >> 6 & 7, op >> 3 & 7, op & 7
+        s = add(regs[rn], regs[rm], 0xFFFFFFFF)
+        if s is None:
+            return "adds two loaded values"
+        regs[rt] = load(s, 4)
+        return None
+    if op & 0xF800 == 0x9000:  # str rt, [sp, #imm8*4]
+        addr = sp_off((op & 0xFF) * 4)
+        if addr not in stack:
+            return "stores where it pushed nothing"
+        stack[addr] = regs[op >> 8 & 7]
+        return None
+    return "unexpected instruction %04x" % op

@@ -47,7 +47,16 @@ struct inbox {
 };
 __attribute__((section(".noinit"), aligned(8))) struct inbox hr_test_inbox;
 
-extern const struct hotreload_symtab hotreload_symtab_torture;
+/* The module: `torture`, or on Arm also `torture_v6m`, the same source
+ * built for the Cortex-M0+ (ARMv6-M stubs, run here on the M3). */
+#ifndef TORTURE
+#define TORTURE torture
+#endif
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define STR_(a) #a
+#define STR(a) STR_(a)
+extern const struct hotreload_symtab CAT(hotreload_symtab_, TORTURE);
 
 static int passed, failed;
 
@@ -304,9 +313,9 @@ int main(void)
     if (hr_test_inbox.magic == INBOX_FAULT || hr_test_inbox.magic == INBOX_DEEP)
         crash(hr_test_inbox.magic);
     hotreload_config_t cfg = HOTRELOAD_CONFIG_DEFAULT();
-    cfg.module = "torture";
-    cfg.partition = "torture";
-    cfg.symtab = &hotreload_symtab_torture;
+    cfg.module = STR(TORTURE);
+    cfg.partition = STR(TORTURE);
+    cfg.symtab = &CAT(hotreload_symtab_, TORTURE);
     hotreload_load(&cfg); /* registers the module; nothing stored yet is fine */
     check_unloaded();
 
