@@ -3,6 +3,8 @@
 #ifndef HOTD_STUBS_H
 #define HOTD_STUBS_H
 
+#include <stdio.h>
+
 #include "elfsyms.h"
 
 enum arch { X86_64, RV32, RV64, XTENSA, XTENSA_WIN, ARM };
@@ -29,5 +31,10 @@ int stubs_read_module(const char *cmd, const char *path, enum arch arch, struct 
 int stubs_write(const char *cmd, enum arch arch, const char *name, const char *dir,
                 const struct modsyms *all, const struct modsyms *stubbed, unsigned files,
                 int *written);
+
+/* NAME_stubs.S for the exports of `m` (stubs_asm.c); `arch_name` for its
+ * header. */
+void stubs_gen_asm(FILE *f, enum arch arch, const char *arch_name, const char *name,
+                   const struct modsyms *m);
 
 #endif
