@@ -1,6 +1,8 @@
-/* What every bare-metal board's platform does the same way: text on the
- * console's UART, the heap behind the loader's allocations, sleeping at
- * the safe point, the firmware's build-id, the stack's high-water mark. */
+/* What every bare-metal board's platform does the same way: struct
+ * hr_platform itself, text on the console's UART, the heap behind the
+ * loader's allocations, sleeping at the safe point, the constructor guard,
+ * storage partitions of a memory-mapped flash, the firmware's build-id,
+ * the stack's high-water mark. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -87,7 +89,7 @@ static int guarded_call(void *ctx, void (*fn)(void *), void *arg, char *why, siz
 #define PART_NAME_MAX 32
 static char part_names[HR_BOARD_PARTS_MAX][PART_NAME_MAX];
 
-int hr_board_partition(const char *name, unsigned parts)
+static int partition(const char *name, unsigned parts)
 {
     size_t n = strlen(name);
     if (n >= PART_NAME_MAX)
@@ -124,12 +126,15 @@ static void part_unmap(void *ctx, const void *view, uint32_t len)
     (void)ctx, (void)view, (void)len; /* the flash reads as memory */
 }
 
-void hr_board_flash_partition(struct hr_storage *out, uintptr_t base, int index,
-                              uint32_t erase_size,
-                              int (*write)(void *, uint32_t, const void *, uint32_t),
-                              int (*erase)(void *, uint32_t, uint32_t))
+int hr_board_flash_open(const char *name, struct hr_storage *out, uintptr_t base,
+                        unsigned parts, uint32_t erase_size,
+                        int (*write)(void *, uint32_t, const void *, uint32_t),
+                        int (*erase)(void *, uint32_t, uint32_t))
 {
-    out->ctx = (void *)(base + (uintptr_t)index * HR_BOARD_PART_SIZE);
+    int i = partition(name, parts);
+    if (i < 0)
+        return -1;
+    out->ctx = (void *)(base + (uintptr_t)i * HR_BOARD_PART_SIZE);
     out->size = HR_BOARD_PART_SIZE;
     out->erase_size = erase_size;
     out->read = part_read;
@@ -137,6 +142,7 @@ void hr_board_flash_partition(struct hr_storage *out, uintptr_t base, int index,
     out->erase = erase;
     out->map = part_map;
     out->unmap = part_unmap;
+    return 0;
 }
 
 /* The GNU build-id note the linker script brackets: namesz, descsz, type,

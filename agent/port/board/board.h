@@ -27,11 +27,6 @@ int hr_board_uart_getc(void);
 /* Sleep (wfi) until hr_board_now_ms() reaches `deadline_ms` or the UART or
  * the network received something. */
 void hr_board_idle_until(uint64_t deadline_ms);
-/* The network (HTTP boards): start the Ethernet device and lwIP once (0,
- * or < 0 with `why` filled); hand received frames to lwIP (at most 16: a
- * poll's work is bounded) and run its timers, returning how many came. */
-int hr_board_net_start(char *why, size_t whysize);
-int hr_board_net_pump(void);
 /* Random bytes for the nonce and mbedTLS: 0, or -1 with `why` naming what
  * is missing (no device: the QEMU option to add). */
 int hr_board_random(void *out, size_t len, const char **why);
@@ -39,8 +34,8 @@ int hr_board_random(void *out, size_t len, const char **why);
  * regions and making written code visible to instruction fetch. */
 struct hr_port;
 extern const struct hr_port hr_board_mem;
-/* Module storage: `name`'s partition (hr_board_partition, then
- * hr_board_flash_partition for a memory-mapped flash), 0 or -1. */
+/* Module storage: `name`'s partition (hr_board_flash_open for a flash that
+ * reads as memory), 0 or -1. */
 struct hr_storage;
 int hr_board_storage_open(const char *name, struct hr_storage *out);
 
@@ -61,33 +56,39 @@ extern struct hr_board_guard *volatile hr_board_guard_active;
 __attribute__((returns_twice)) int hr_board_guard_save(uint32_t regs[14]);
 void hr_board_guard_resume(void);
 
-/* --- shared (board.c, heap.c) --- */
+/* --- shared (board.c, heap.c, net/netif.c) --- */
+
+/* The network, on the board's Ethernet driver (net/eth.h): start the
+ * device and lwIP once (0, or < 0 with `why` filled); hand received frames
+ * to lwIP (at most 16: a poll's work is bounded) and run its timers,
+ * returning how many came. */
+int hr_board_net_start(char *why, size_t whysize);
+int hr_board_net_pump(void);
 
 /* The heap pool between __heap_start and __heap_end. */
 void *hr_board_heap_alloc(size_t size, size_t align);
 void hr_board_heap_free(void *p);
 
 /* Set while the console or an HTTP request is served: a command waiting
- * for the application's safe point is then at it (hr_board_sleep_ms). */
+ * for the application's safe point is then at it (board.c's sleep_ms). */
 extern int hr_board_at_safe_point;
 
 /* The loader's small allocations, from the heap (for hr_board_mem). */
 void *hr_board_alloc(void *ctx, size_t size);
 void hr_board_free(void *ctx, void *p);
 
-/* Which of a board's `parts` storage partitions is `name`'s (-1: none left,
- * or a name of 32 bytes or more). */
+/* `name`'s partition of a flash that reads as memory from `base`: `parts`
+ * windows of HR_BOARD_PART_SIZE bytes, handed out in the order names are
+ * first opened, read and mapped in place, written and erased by the
+ * board's functions (which get the partition's address as their ctx and
+ * check the range with hr_board_part_range). 0, or -1 when no partition is
+ * left or the name has 32 bytes or more. */
 #define HR_BOARD_PARTS_MAX 16
-int hr_board_partition(const char *name, unsigned parts);
-/* Partition `index` of a flash that reads as memory from `base`:
- * HR_BOARD_PART_SIZE bytes each, read and mapped in place, written and
- * erased by the board's functions (which get the partition's address as
- * their ctx and check the range with hr_board_part_range). */
 #define HR_BOARD_PART_SIZE 0x200000u
-void hr_board_flash_partition(struct hr_storage *out, uintptr_t base, int index,
-                              uint32_t erase_size,
-                              int (*write)(void *, uint32_t, const void *, uint32_t),
-                              int (*erase)(void *, uint32_t, uint32_t));
+int hr_board_flash_open(const char *name, struct hr_storage *out, uintptr_t base,
+                        unsigned parts, uint32_t erase_size,
+                        int (*write)(void *, uint32_t, const void *, uint32_t),
+                        int (*erase)(void *, uint32_t, uint32_t));
 int hr_board_part_range(uint32_t off, uint32_t len);
 
 #endif

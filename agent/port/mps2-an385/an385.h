@@ -10,6 +10,7 @@
 #include "../board/board.h"
 
 #define AN385_TIMER0 0x40000000u  /* CMSDK APB timer: the idle wake-up */
+#define AN385_TIMER1 0x40001000u  /* another: free-running, hr_board_icount */
 #define AN385_UART0 0x40004000u   /* CMSDK APB UART: the console */
 #define AN385_FPGAIO 0x40028000u  /* its COUNTER: the clock */
 #define AN385_ETH 0x40200000u     /* LAN9118 */

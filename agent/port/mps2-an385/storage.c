@@ -4,7 +4,7 @@
  * exercised as on a device's flash. The boot script backs the PSRAM with a
  * file (-machine memory-backend= with a memory-backend-file), so stored
  * modules survive a restart; without one the PSRAM is there but forgotten
- * at exit. Partitions are 2 MiB windows (hr_board_partition). */
+ * at exit. Partitions are 2 MiB windows (hr_board_flash_open). */
 #include <stdint.h>
 #include <string.h>
 
@@ -45,9 +45,5 @@ static int st_erase(void *ctx, uint32_t off, uint32_t len)
 
 int hr_board_storage_open(const char *name, struct hr_storage *out)
 {
-    int i = hr_board_partition(name, PARTS);
-    if (i < 0)
-        return -1;
-    hr_board_flash_partition(out, AN385_PSRAM, i, SECTOR, st_write, st_erase);
-    return 0;
+    return hr_board_flash_open(name, out, AN385_PSRAM, PARTS, SECTOR, st_write, st_erase);
 }

@@ -54,19 +54,26 @@ uint64_t hr_board_now_ms(void)
     return now_us() / 1000u;
 }
 
-/* TIMER1, free-running from its first use: 25 ticks a microsecond. */
-#define TIMER1 0x40001000u
+/* TIMER1, free-running from its first use, 25 ticks a microsecond, counts
+ * down; its ticks are widened as the clock's counter is (it wraps every
+ * 171 s of virtual time, far more than between two readings around what
+ * is measured), so that instructions wrap at 2^32 as the result does. */
 uint32_t hr_board_icount(void)
 {
     static int started;
+    static uint32_t last;
+    static uint64_t high;
     if (!started) {
-        mmio_write32(TIMER1 + 0x8u, 0xffffffffu); /* reload */
-        mmio_write32(TIMER1 + 0x4u, 0xffffffffu); /* value */
-        mmio_write32(TIMER1, 1u);                 /* enable, no interrupt */
+        mmio_write32(AN385_TIMER1 + 0x8u, 0xffffffffu); /* reload */
+        mmio_write32(AN385_TIMER1 + 0x4u, 0xffffffffu); /* value */
+        mmio_write32(AN385_TIMER1, 1u);                 /* enable, no interrupt */
         started = 1;
     }
-    uint32_t ticks = 0xffffffffu - mmio_read32(TIMER1 + 0x4u);
-    return (uint32_t)((uint64_t)ticks * 5u / 8u);
+    uint32_t ticks = 0xffffffffu - mmio_read32(AN385_TIMER1 + 0x4u);
+    if (ticks < last)
+        high += 1ull << 32;
+    last = ticks;
+    return (uint32_t)((high | ticks) * 5u / 8u);
 }
 
 static void clear_wakeups(void)

@@ -15,7 +15,7 @@
  * driver ANDs each word with what is there, so the partition behaves like
  * real flash and the runtime's storage rules are exercised as on a device.
  *
- * Partitions are 2 MiB windows after the boot block (hr_board_partition). */
+ * Partitions are 2 MiB windows after the boot block (hr_board_flash_open). */
 #include <stdint.h>
 #include <string.h>
 
@@ -119,10 +119,6 @@ static int fl_erase(void *ctx, uint32_t off, uint32_t len)
 
 int hr_board_storage_open(const char *name, struct hr_storage *out)
 {
-    int i = hr_board_partition(name, PARTS);
-    if (i < 0)
-        return -1;
-    hr_board_flash_partition(out, VIRT_FLASH0 + VIRT_FLASH_SECTOR, i, VIRT_FLASH_SECTOR,
-                             fl_write, fl_erase);
-    return 0;
+    return hr_board_flash_open(name, out, VIRT_FLASH0 + VIRT_FLASH_SECTOR, PARTS,
+                               VIRT_FLASH_SECTOR, fl_write, fl_erase);
 }
